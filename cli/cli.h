@@ -1,0 +1,30 @@
+/* The aigwc command line: one file per command, one table in main.c. */
+#ifndef AIGW_CLI_H
+#define AIGW_CLI_H
+#include <stdio.h>
+
+/* Exit codes, documented in `aigwc --help` and the README. */
+enum { EXIT_OK = 0, EXIT_FINDINGS = 1, EXIT_USAGE = 2 };
+
+typedef struct Command {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *summary;
+  const char *usage;      /* printed by `aigwc NAME --help` */
+} Command;
+
+#define CLI_COMMANDS(X) \
+  X(compile) X(eval) X(explain) X(test) X(lint) X(audit) X(fmt) X(parse) X(disasm) X(import) X(serve)
+
+#define X(n) int cmd_##n(int argc, char **argv); extern const char cmd_##n##_usage[], cmd_##n##_summary[];
+CLI_COMMANDS(X)
+#undef X
+
+/* Shared helpers */
+int  cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int  cli_wants_help(int argc, char **argv, const char *usage);
+/* Expands PATH arguments: a directory means every .aigw file below it, sorted. */
+int  cli_collect_sources(int n, char **paths, char ***out, int *nout);
+void cli_free_sources(char **files, int n);
+
+#endif

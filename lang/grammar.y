@@ -1,0 +1,277 @@
+/* The aigwc grammar (lemon). Generated into grammar.c/grammar.h; do not edit those.
+ * Every declaration action hands its node to parse_decl(), so when the driver throws
+ * the parser away to recover from an error, nothing already parsed is lost. The AST
+ * lives in the compilation's arena, so no nonterminal needs a %destructor. */
+
+%include {
+#include <assert.h>
+#include <string.h>
+#include "parse.h"
+#define N(kind, t) ast_node(P->arena, N_##kind, P->file, (t).off, (t).len)
+#define SPAN(n, from, to) do { (n)->off = (from); (n)->len = (to) - (from); } while (0)
+}
+
+%name aigwParse
+%token_prefix TK_
+%token_type {Token}
+%default_type {Node *}
+%extra_context {Parser *P}
+%default_destructor { (void)P; (void)yypminor; }
+%stack_size 4000
+%stack_overflow { P->overflow = 1; }
+%syntax_error { parse_syntax_error(P, yymajor, yyminor); }
+
+/* Token order fixes the codes; keep IDENT first so fallback works. */
+%token IDENT STRING INT DATE TIME DUR PCT TARGET.
+%token LBRACE RBRACE LPAREN RPAREN LBRACKET RBRACKET COMMA COLON DOT ARROW ASSIGN.
+%token POLICY IMPORT LEVELS INPUT SCOPE SET HIERARCHY GUARDRAIL EXEMPTION ROUTE BUDGET TEST.
+%token SEVERITY DENY WARN AUDIT WHEN MESSAGE MODE ONERROR WAIVES OWNER CREATED EXPIRES.
+%token CATEGORY REASON CONTROLS TICKET SPLIT BY DEFAULT KEY LIMIT PER AT NOW NEVER EXPECT.
+%token TRUE FALSE NOTIN.
+
+/* Keywords double as names (a field may be called "scope" or "key"). */
+%fallback IDENT POLICY IMPORT LEVELS INPUT SCOPE SET HIERARCHY GUARDRAIL EXEMPTION ROUTE
+  BUDGET TEST SEVERITY DENY WARN AUDIT WHEN MESSAGE MODE ONERROR WAIVES OWNER CREATED
+  EXPIRES CATEGORY REASON CONTROLS TICKET SPLIT BY DEFAULT KEY LIMIT PER AT NOW NEVER
+  EXPECT UNDER.
+
+%left OR.
+%left AND.
+%right NOT.
+%nonassoc EQ NE LT LE GT GE IN UNDER.
+%left PLUS MINUS.
+%left STAR SLASH.
+%right UMINUS.
+
+%type dotted {Node *}
+%type nlist {NodeList}
+%type items {NodeList}
+%type fields {NodeList}
+%type levlist {NodeList}
+%type edges {NodeList}
+%type lits {NodeList}
+%type scopes {NodeList}
+%type names {NodeList}
+%type strs {NodeList}
+%type targets {NodeList}
+%type arms {NodeList}
+%type rules {NodeList}
+%type pairs {NodeList}
+%type values {NodeList}
+%type args {NodeList}
+%type exprs {NodeList}
+
+file ::= decls.
+decls ::= .
+decls ::= decls decl.
+
+/* ---- declarations ---- */
+
+decl ::= POLICY(K) dotted(D).        { Node *n = N(POLICY, K); n->a = D; SPAN(n, K.off, node_end(D)); parse_decl(P, n); }
+decl ::= IMPORT(K) dotted(D).        { Node *n = N(IMPORT, K); n->a = D; SPAN(n, K.off, node_end(D)); parse_decl(P, n); }
+dotted(A) ::= IDENT(X).              { A = N(NAME, X); }
+dotted(A) ::= dotted(B) DOT IDENT(X). { A = B; SPAN(A, A->off, tok_end(X)); A->name_len = A->len; }
+
+decl ::= LEVELS(K) IDENT(X) LBRACE levlist(L) RBRACE(E). {
+  Node *n = N(LEVELS, K); n->name_off = X.off; n->name_len = X.len; n->a = L.head;
+  SPAN(n, K.off, tok_end(E)); parse_decl(P, n); }
+levlist(A) ::= IDENT(X).                  { A = nl_one(N(NAME, X)); }
+levlist(A) ::= levlist(B) LT IDENT(X).    { A = nl_add(B, N(NAME, X)); }
+
+decl ::= INPUT(K) IDENT(X) LBRACE fields(F) RBRACE(E). {
+  Node *n = N(INPUT, K); n->name_off = X.off; n->name_len = X.len; n->a = F.head;
+  SPAN(n, K.off, tok_end(E)); parse_decl(P, n); }
+fields(A) ::= .                           { A.head = A.tail = NULL; }
+fields(A) ::= fields(B) field(F).         { A = nl_add(B, F); }
+fields(A) ::= fields(B) COMMA.            { A = B; }
+field(A) ::= IDENT(X) COLON type(T).      { A = N(FIELD, X); A->a = T; SPAN(A, X.off, node_end(T)); }
+field(A) ::= TARGET(X).                   { A = parse_pair_from_target(P, N_FIELD, X); }
+type(A) ::= IDENT(X).                     { A = N(TYPE, X); }
+type(A) ::= IDENT(X) LT type(T) GT(E).    { A = N(TYPE, X); A->a = T; SPAN(A, X.off, tok_end(E)); }
+
+decl ::= SCOPE(K) IDENT(X) ASSIGN STRING(S). {
+  Node *n = N(SCOPE, K); n->name_off = X.off; n->name_len = X.len; n->a = N(STR, S);
+  SPAN(n, K.off, tok_end(S)); parse_decl(P, n); }
+
+decl ::= HIERARCHY(K) LBRACE edges(L) RBRACE(E). {
+  Node *n = N(HIERARCHY, K); n->a = L.head; SPAN(n, K.off, tok_end(E)); parse_decl(P, n); }
+edges(A) ::= .                            { A.head = A.tail = NULL; }
+edges(A) ::= edges(B) scoperef(C) IN scoperef(D). {
+  Node *e = ast_node(P->arena, N_EDGE, P->file, C->off, node_end(D) - C->off); e->a = C; e->b = D;
+  A = nl_add(B, e); }
+scoperef(A) ::= IDENT(X).                 { A = N(NAME, X); }
+scoperef(A) ::= STRING(X).                { A = N(STR, X); }
+
+decl ::= SET(K) IDENT(X) ASSIGN LBRACE lits(L) RBRACE(E). {
+  Node *n = N(SET, K); n->name_off = X.off; n->name_len = X.len; n->a = L.head;
+  SPAN(n, K.off, tok_end(E)); parse_decl(P, n); }
+decl ::= SET(K) IDENT(X) ASSIGN LBRACE lits(L) COMMA RBRACE(E). {
+  Node *n = N(SET, K); n->name_off = X.off; n->name_len = X.len; n->a = L.head;
+  SPAN(n, K.off, tok_end(E)); parse_decl(P, n); }
+lits(A) ::= literal(L).                   { A = nl_one(L); }
+lits(A) ::= lits(B) COMMA literal(L).     { A = nl_add(B, L); }
+
+decl ::= GUARDRAIL(K) IDENT(X) LBRACE items(L) RBRACE(E). {
+  Node *n = N(GUARDRAIL, K); n->name_off = X.off; n->name_len = X.len; n->a = L.head;
+  SPAN(n, K.off, tok_end(E)); parse_decl(P, n); }
+decl ::= EXEMPTION(K) IDENT(X) LBRACE items(L) RBRACE(E). {
+  Node *n = N(EXEMPTION, K); n->name_off = X.off; n->name_len = X.len; n->a = L.head;
+  SPAN(n, K.off, tok_end(E)); parse_decl(P, n); }
+decl ::= BUDGET(K) IDENT(X) LBRACE items(L) RBRACE(E). {
+  Node *n = N(BUDGET, K); n->name_off = X.off; n->name_len = X.len; n->a = L.head;
+  SPAN(n, K.off, tok_end(E)); parse_decl(P, n); }
+decl ::= TEST(K) STRING(X) LBRACE items(L) RBRACE(E). {
+  Node *n = N(TEST, K); n->name_off = X.off; n->name_len = X.len; n->a = L.head;
+  SPAN(n, K.off, tok_end(E)); parse_decl(P, n); }
+
+/* Items of guardrails, exemptions, budgets and tests share one list; the compiler
+ * checks that each item belongs to its declaration and says which do. */
+items(A) ::= .                            { A.head = A.tail = NULL; }
+items(A) ::= items(B) item(I).            { A = nl_add(B, I); }
+
+%include {
+static Node *prop(Parser *P, Token k, Node *a, Node *b, uint32_t end) {
+  Node *n = ast_node(P->arena, N_PROP, P->file, k.off, end - k.off);
+  n->op = (uint16_t)k.kind; n->a = a; n->b = b;
+  return n;
+}
+}
+item(A) ::= SEVERITY(K) IDENT(X).         { A = prop(P, K, N(NAME, X), NULL, tok_end(X)); }
+item(A) ::= DENY(K) WHEN expr(E).         { A = prop(P, K, E, NULL, node_end(E)); }
+item(A) ::= WARN(K) WHEN expr(E).         { A = prop(P, K, E, NULL, node_end(E)); }
+item(A) ::= AUDIT(K) WHEN expr(E).        { A = prop(P, K, E, NULL, node_end(E)); }
+item(A) ::= MESSAGE(K) STRING(S).         { A = prop(P, K, N(STR, S), NULL, tok_end(S)); }
+item(A) ::= SCOPE(K) scopes(L).           { A = prop(P, K, L.head, NULL, node_end(L.tail)); }
+item(A) ::= MODE(K) IDENT(X).             { A = prop(P, K, N(NAME, X), NULL, tok_end(X)); }
+item(A) ::= ONERROR(K) IDENT(X).          { A = prop(P, K, N(NAME, X), NULL, tok_end(X)); }
+item(A) ::= ONERROR(K) DENY(X).           { A = prop(P, K, N(NAME, X), NULL, tok_end(X)); }
+item(A) ::= WAIVES(K) names(L).           { A = prop(P, K, L.head, NULL, node_end(L.tail)); }
+item(A) ::= WHEN(K) expr(E).              { A = prop(P, K, E, NULL, node_end(E)); }
+item(A) ::= OWNER(K) STRING(S).           { A = prop(P, K, N(STR, S), NULL, tok_end(S)); }
+item(A) ::= CREATED(K) moment(M).         { A = prop(P, K, M, NULL, node_end(M)); }
+item(A) ::= EXPIRES(K) moment(M).         { A = prop(P, K, M, NULL, node_end(M)); }
+item(A) ::= EXPIRES(K) NEVER(X).          { A = prop(P, K, N(NEVER, X), NULL, tok_end(X)); }
+item(A) ::= CATEGORY(K) IDENT(X).         { A = prop(P, K, N(NAME, X), NULL, tok_end(X)); }
+item(A) ::= REASON(K) STRING(S).          { A = prop(P, K, N(STR, S), NULL, tok_end(S)); }
+item(A) ::= CONTROLS(K) LBRACKET strs(L) RBRACKET(E). { A = prop(P, K, L.head, NULL, tok_end(E)); }
+item(A) ::= CONTROLS(K) LBRACKET strs(L) COMMA RBRACKET(E). { A = prop(P, K, L.head, NULL, tok_end(E)); }
+item(A) ::= CONTROLS(K) LBRACKET RBRACKET(E). { A = prop(P, K, NULL, NULL, tok_end(E)); }
+item(A) ::= TICKET(K) STRING(S).          { A = prop(P, K, N(STR, S), NULL, tok_end(S)); }
+item(A) ::= KEY(K) expr(E).               { A = prop(P, K, E, NULL, node_end(E)); }
+item(A) ::= LIMIT(K) INT(X) IDENT(U) PER IDENT(Q). {
+  A = prop(P, K, parse_literal(P, X), N(NAME, U), tok_end(Q)); A->a->next = N(NAME, Q); }
+item(A) ::= WARN(K) AT PCT(X).            { A = prop(P, K, parse_literal(P, X), NULL, tok_end(X)); }
+item(A) ::= NOW(K) moment(M).             { A = prop(P, K, M, NULL, node_end(M)); }
+item(A) ::= INPUT(K) record(R).           { A = prop(P, K, R, NULL, node_end(R)); }
+item(A) ::= EXPECT(K) DENY(X).            { A = prop(P, K, N(NAME, X), NULL, tok_end(X)); }
+item(A) ::= EXPECT(K) IDENT(X).           { A = prop(P, K, N(NAME, X), NULL, tok_end(X)); }
+item(A) ::= EXPECT(K) IDENT(X) names(L).  { A = prop(P, K, N(NAME, X), L.head, node_end(L.tail)); }
+item(A) ::= EXPECT(K) IDENT(X) IDENT(G) BY IDENT(E). {
+  A = prop(P, K, N(NAME, X), N(NAME, G), tok_end(E)); A->b->next = N(NAME, E); }
+item(A) ::= EXPECT(K) ROUTE(X) IDENT(R).  { A = prop(P, K, N(NAME, X), N(NAME, R), tok_end(R)); }
+item(A) ::= EXPECT(K) ROUTE(X) IDENT(R) ARROW targets(L). {
+  A = prop(P, K, N(NAME, X), N(NAME, R), node_end(L.tail)); A->b->next = L.head; }
+item(A) ::= EXPECT(K) BUDGET(X) IDENT(B). { A = prop(P, K, N(NAME, X), N(NAME, B), tok_end(B)); }
+
+moment(A) ::= DATE(X).                    { A = parse_literal(P, X); }
+moment(A) ::= TIME(X).                    { A = parse_literal(P, X); }
+
+scopes(A) ::= scoperef(S).                { A = nl_one(S); }
+scopes(A) ::= scopes(B) COMMA scoperef(S). { A = nl_add(B, S); }
+names(A) ::= IDENT(X).                    { A = nl_one(N(NAME, X)); }
+names(A) ::= names(B) COMMA IDENT(X).     { A = nl_add(B, N(NAME, X)); }
+strs(A) ::= STRING(S).                    { A = nl_one(N(STR, S)); }
+strs(A) ::= strs(B) COMMA STRING(S).      { A = nl_add(B, N(STR, S)); }
+
+/* ---- routes ---- */
+
+decl ::= ROUTE(K) IDENT(X) LBRACE rules(L) RBRACE(E). {
+  Node *n = N(ROUTE, K); n->name_off = X.off; n->name_len = X.len; n->a = L.head;
+  SPAN(n, K.off, tok_end(E)); parse_decl(P, n); }
+rules(A) ::= .                            { A.head = A.tail = NULL; }
+rules(A) ::= rules(B) rule(R).            { A = nl_add(B, R); }
+rule(A) ::= WHEN(K) expr(E) ARROW targets(L). {
+  A = N(RULE, K); A->a = E; A->b = L.head; SPAN(A, K.off, node_end(L.tail)); }
+rule(A) ::= DEFAULT(K) ARROW targets(L).  { A = N(DEFAULT, K); A->b = L.head; SPAN(A, K.off, node_end(L.tail)); }
+rule(A) ::= SPLIT(K) BY expr(E) LBRACE arms(L) RBRACE(R). {
+  A = N(SPLIT, K); A->a = E; A->b = L.head; SPAN(A, K.off, tok_end(R)); }
+rule(A) ::= SPLIT(K) BY expr(E) LBRACE arms(L) COMMA RBRACE(R). {
+  A = N(SPLIT, K); A->a = E; A->b = L.head; SPAN(A, K.off, tok_end(R)); }
+targets(A) ::= target(T).                 { A = nl_one(T); }
+targets(A) ::= targets(B) COMMA target(T). { A = nl_add(B, T); }
+target(A) ::= TARGET(X).                  { A = N(TARGET, X); }
+target(A) ::= STRING(X).                  { A = N(TARGET, X); A->flags = 1; }
+arms(A) ::= arm(R).                       { A = nl_one(R); }
+arms(A) ::= arms(B) COMMA arm(R).         { A = nl_add(B, R); }
+arm(A) ::= PCT(W) target(T).              { A = N(ARM, W); A->ival = parse_literal(P, W)->ival; A->a = T; SPAN(A, W.off, node_end(T)); }
+
+/* ---- literals and test inputs ---- */
+
+literal(A) ::= STRING(X).                 { A = N(STR, X); }
+literal(A) ::= INT(X).                    { A = parse_literal(P, X); }
+literal(A) ::= MINUS(M) INT(X).           { A = parse_literal(P, X); A->ival = -A->ival; SPAN(A, M.off, tok_end(X)); }
+literal(A) ::= DATE(X).                   { A = parse_literal(P, X); }
+literal(A) ::= TIME(X).                   { A = parse_literal(P, X); }
+literal(A) ::= DUR(X).                    { A = parse_literal(P, X); }
+literal(A) ::= PCT(X).                    { A = parse_literal(P, X); }
+literal(A) ::= TRUE(X).                   { A = N(BOOL, X); A->ival = 1; }
+literal(A) ::= FALSE(X).                  { A = N(BOOL, X); }
+
+record(A) ::= LBRACE(L) pairs(B) RBRACE(R). { A = N(RECORD, L); A->a = B.head; SPAN(A, L.off, tok_end(R)); }
+pairs(A) ::= .                            { A.head = A.tail = NULL; }
+pairs(A) ::= pairs(B) pair(C).            { A = nl_add(B, C); }
+pairs(A) ::= pairs(B) COMMA.              { A = B; }
+pair(A) ::= IDENT(K) COLON value(V).      { A = N(PAIR, K); A->a = V; SPAN(A, K.off, node_end(V)); }
+pair(A) ::= STRING(K) COLON value(V).     { A = N(PAIR, K); A->a = V; A->flags = 1; SPAN(A, K.off, node_end(V)); }
+pair(A) ::= TARGET(X).                    { A = parse_pair_from_target(P, N_PAIR, X); }
+value(A) ::= literal(L).                  { A = L; }
+value(A) ::= record(R).                   { A = R; }
+value(A) ::= LBRACKET(L) RBRACKET(R).     { A = N(LIST, L); SPAN(A, L.off, tok_end(R)); }
+value(A) ::= LBRACKET(L) values(V) RBRACKET(R). { A = N(LIST, L); A->a = V.head; SPAN(A, L.off, tok_end(R)); }
+value(A) ::= LBRACKET(L) values(V) COMMA RBRACKET(R). { A = N(LIST, L); A->a = V.head; SPAN(A, L.off, tok_end(R)); }
+values(A) ::= value(V).                   { A = nl_one(V); }
+values(A) ::= values(B) COMMA value(V).   { A = nl_add(B, V); }
+
+/* ---- expressions ---- */
+
+expr(A) ::= expr(B) OR(O) expr(C).        { A = parse_expr2(P, N_BINARY, O.kind, B, C, B->off, node_end(C)); }
+expr(A) ::= expr(B) AND(O) expr(C).       { A = parse_expr2(P, N_BINARY, O.kind, B, C, B->off, node_end(C)); }
+expr(A) ::= NOT(O) expr(B).               { A = parse_expr2(P, N_UNARY, O.kind, B, NULL, O.off, node_end(B)); }
+expr(A) ::= expr(B) EQ(O) expr(C).        { A = parse_expr2(P, N_BINARY, O.kind, B, C, B->off, node_end(C)); }
+expr(A) ::= expr(B) NE(O) expr(C).        { A = parse_expr2(P, N_BINARY, O.kind, B, C, B->off, node_end(C)); }
+expr(A) ::= expr(B) LT(O) expr(C).        { A = parse_expr2(P, N_BINARY, O.kind, B, C, B->off, node_end(C)); }
+expr(A) ::= expr(B) LE(O) expr(C).        { A = parse_expr2(P, N_BINARY, O.kind, B, C, B->off, node_end(C)); }
+expr(A) ::= expr(B) GT(O) expr(C).        { A = parse_expr2(P, N_BINARY, O.kind, B, C, B->off, node_end(C)); }
+expr(A) ::= expr(B) GE(O) expr(C).        { A = parse_expr2(P, N_BINARY, O.kind, B, C, B->off, node_end(C)); }
+expr(A) ::= expr(B) IN(O) expr(C).        { A = parse_expr2(P, N_BINARY, O.kind, B, C, B->off, node_end(C)); }
+expr(A) ::= expr(B) NOT IN expr(C). [IN]  { A = parse_expr2(P, N_BINARY, TK_NOTIN, B, C, B->off, node_end(C)); }
+expr(A) ::= expr(B) UNDER(O) expr(C).     { A = parse_expr2(P, N_BINARY, O.kind, B, C, B->off, node_end(C)); }
+expr(A) ::= expr(B) PLUS(O) expr(C).      { A = parse_expr2(P, N_BINARY, O.kind, B, C, B->off, node_end(C)); }
+expr(A) ::= expr(B) MINUS(O) expr(C).     { A = parse_expr2(P, N_BINARY, O.kind, B, C, B->off, node_end(C)); }
+expr(A) ::= expr(B) STAR(O) expr(C).      { A = parse_expr2(P, N_BINARY, O.kind, B, C, B->off, node_end(C)); }
+expr(A) ::= expr(B) SLASH(O) expr(C).     { A = parse_expr2(P, N_BINARY, O.kind, B, C, B->off, node_end(C)); }
+expr(A) ::= MINUS(O) expr(B). [UMINUS]    { A = parse_expr2(P, N_UNARY, O.kind, B, NULL, O.off, node_end(B)); }
+expr(A) ::= primary(B).                   { A = B; }
+
+primary(A) ::= IDENT(X).                  { A = N(NAME, X); }
+primary(A) ::= NOW(X).                    { A = N(NOW, X); }
+primary(A) ::= STRING(X).                 { A = N(STR, X); }
+primary(A) ::= INT(X).                    { A = parse_literal(P, X); }
+primary(A) ::= DATE(X).                   { A = parse_literal(P, X); }
+primary(A) ::= TIME(X).                   { A = parse_literal(P, X); }
+primary(A) ::= DUR(X).                    { A = parse_literal(P, X); }
+primary(A) ::= PCT(X).                    { A = parse_literal(P, X); }
+primary(A) ::= TRUE(X).                   { A = N(BOOL, X); A->ival = 1; }
+primary(A) ::= FALSE(X).                  { A = N(BOOL, X); }
+primary(A) ::= primary(B) DOT IDENT(X).   {
+  A = parse_expr2(P, N_MEMBER, 0, B, NULL, B->off, tok_end(X)); A->name_off = X.off; A->name_len = X.len; }
+primary(A) ::= primary(B) LBRACKET expr(C) RBRACKET(R). { A = parse_expr2(P, N_INDEX, 0, B, C, B->off, tok_end(R)); }
+primary(A) ::= IDENT(X) LPAREN args(L) RPAREN(R). { A = parse_call(P, X, L.head, tok_end(R)); }
+primary(A) ::= LPAREN expr(B) RPAREN.     { A = B; }
+primary(A) ::= LBRACKET(L) RBRACKET(R).   { A = N(LIST, L); SPAN(A, L.off, tok_end(R)); }
+primary(A) ::= LBRACKET(L) exprs(V) RBRACKET(R). { A = N(LIST, L); A->a = V.head; SPAN(A, L.off, tok_end(R)); }
+primary(A) ::= LBRACKET(L) exprs(V) COMMA RBRACKET(R). { A = N(LIST, L); A->a = V.head; SPAN(A, L.off, tok_end(R)); }
+args(A) ::= .                             { A.head = A.tail = NULL; }
+args(A) ::= exprs(B).                     { A = B; }
+exprs(A) ::= expr(E).                     { A = nl_one(E); }
+exprs(A) ::= exprs(B) COMMA expr(E).      { A = nl_add(B, E); }

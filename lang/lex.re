@@ -1,0 +1,284 @@
+/* aigwc lexer. Generated into lex.c by re2c; do not edit lex.c.
+ *
+ * re2c:eof with YYLIMIT means a NUL byte before the end of the buffer is an ordinary
+ * (illegal) character, not the end of input. Keywords are looked up after an identifier
+ * matches, from the LEX_KEYWORDS list, so one list serves the lexer, "did you mean"
+ * and the formatter. */
+#include "lex.h"
+#include <string.h>
+
+/*!re2c
+  re2c:define:YYCTYPE = "unsigned char";
+  re2c:yyfill:enable = 0;
+  re2c:eof = 0;
+  re2c:define:YYCURSOR = "lx->cur";
+  re2c:define:YYLIMIT = "lx->lim";
+  re2c:define:YYMARKER = "mar";
+
+  digit  = [0-9];
+  alpha  = [A-Za-z_];
+  word   = [A-Za-z0-9_]+;
+  ident  = alpha [A-Za-z0-9_]* ("-" word)*;
+  int    = digit+ ("_" digit+)*;
+  date   = digit{4} "-" digit{2} "-" digit{2};
+  clock  = digit{2} ":" digit{2} ":" digit{2} ("." digit+)?;
+  zone   = [zZ] | [+-] digit{2} ":" digit{2};
+  stamp  = date [tT] clock zone;
+  model  = [A-Za-z] [A-Za-z0-9._-]*;
+  region = [A-Za-z0-9] [A-Za-z0-9_-]*;
+  target = ident ":" model ("@" region)?;
+  u8t    = [\x80-\xbf];
+  utf8   = [\xc2-\xdf] u8t | "\xe0" [\xa0-\xbf] u8t | [\xe1-\xec\xee\xef] u8t u8t
+         | "\xed" [\x80-\x9f] u8t | "\xf0" [\x90-\xbf] u8t u8t
+         | [\xf1-\xf3] u8t u8t u8t | "\xf4" [\x80-\x8f] u8t u8t;
+*/
+
+static const struct { const char *s; int tk; } keywords[] = {
+#define X(s, t) {s, TK_##t},
+  LEX_KEYWORDS(X)
+#undef X
+};
+enum { NKEYWORDS = sizeof keywords / sizeof keywords[0] };
+
+int lex_keyword(const char *s, size_t n) {
+  int lo = 0, hi = NKEYWORDS - 1;     /* the list is kept sorted */
+  while (lo <= hi) {
+    int mid = (lo + hi) / 2;
+    const char *k = keywords[mid].s;
+    int c = strncmp(k, s, n);
+    if (c == 0) c = k[n] ? 1 : 0;
+    if (c == 0) return keywords[mid].tk;
+    if (c < 0) lo = mid + 1; else hi = mid - 1;
+  }
+  return 0;
+}
+
+const char *lex_suggest(const char *s, size_t n) {
+  const char *best = NULL;
+  int bd = 3;
+  if (n < 3) return NULL;
+  for (int i = 0; i < NKEYWORDS; i++) {
+    int d = edit_distance(s, n, keywords[i].s, strlen(keywords[i].s), 2);
+    if (d < bd) { bd = d; best = keywords[i].s; }
+  }
+  return best;
+}
+
+const char *lex_token_name(int kind) {
+  for (int i = 0; i < NKEYWORDS; i++)
+    if (keywords[i].tk == kind) return keywords[i].s;
+  switch (kind) {
+  case 0: return "end of file";
+  case TK_IDENT: return "name"; case TK_STRING: return "string";
+  case TK_INT: return "integer"; case TK_DATE: return "date"; case TK_TIME: return "timestamp";
+  case TK_DUR: return "duration"; case TK_PCT: return "percentage"; case TK_TARGET: return "target";
+  case TK_LBRACE: return "'{'"; case TK_RBRACE: return "'}'"; case TK_LPAREN: return "'('";
+  case TK_RPAREN: return "')'"; case TK_LBRACKET: return "'['"; case TK_RBRACKET: return "']'";
+  case TK_COMMA: return "','"; case TK_COLON: return "':'"; case TK_DOT: return "'.'";
+  case TK_ARROW: return "'->'"; case TK_EQ: return "'=='"; case TK_NE: return "'!='";
+  case TK_LT: return "'<'"; case TK_LE: return "'<='"; case TK_GT: return "'>'";
+  case TK_GE: return "'>='"; case TK_PLUS: return "'+'"; case TK_MINUS: return "'-'";
+  case TK_STAR: return "'*'"; case TK_SLASH: return "'/'"; case TK_ASSIGN: return "'='";
+  }
+  return "token";
+}
+
+void lex_init(Lexer *lx, DiagSink *d, int file, Arena *arena) {
+  memset(lx, 0, sizeof *lx);
+  Source *s = d->files[file];
+  lx->start = lx->cur = (const unsigned char *)s->text;
+  lx->lim = lx->start + s->len;
+  lx->file = file; lx->diag = d; lx->arena = arena;
+}
+
+static uint32_t off(Lexer *lx, const unsigned char *p) { return (uint32_t)(p - lx->start); }
+
+static void err(Lexer *lx, const unsigned char *p, uint32_t len, const char *msg) {
+  diag_report(lx->diag, DIAG_ERR, lx->file, off(lx, p), len, "%s", msg);
+}
+
+static void keep_comment(Lexer *lx, const unsigned char *p) {
+  if (!lx->keep_comments) return;
+  if (lx->ncomments == lx->capcomments) {
+    uint32_t cap = lx->capcomments ? lx->capcomments * 2 : 64;
+    Comment *c = arena_alloc(lx->arena, sizeof *c * cap);
+    if (lx->ncomments) memcpy(c, lx->comments, sizeof *c * lx->ncomments);
+    lx->comments = c; lx->capcomments = cap;
+  }
+  lx->comments[lx->ncomments++] = (Comment){off(lx, p), (uint32_t)(lx->cur - p)};
+}
+
+/* The body of a string after its opening quote. Errors are reported and the string is
+ * still returned as a token, so one bad escape costs one diagnostic. */
+static void lex_string(Lexer *lx, const unsigned char *open) {
+  const unsigned char *mar;
+  int reported = 0;
+  for (;;) {
+    const unsigned char *p = lx->cur;
+    (void)mar;
+    /*!re2c
+      ["]                          { break; }
+      "\\" ["\\/nrt{}0]            { continue; }
+      "\\u" [0-9a-fA-F]{4}         { continue; }
+      "\\" [^]                     { if (!reported++) err(lx, p, 2, "invalid escape sequence in string"); continue; }
+      [\n\r]                       { lx->cur = p; err(lx, open, 1, "unterminated string"); return; }
+      $                            { err(lx, open, 1, "unterminated string"); return; }
+      "\x00"                       { if (!reported++) err(lx, p, 1, "NUL byte in string"); continue; }
+      [\x01-\x09\x0b\x0c\x0e-\x1f\x7f] { if (!reported++) err(lx, p, 1, "control character in string (use an escape)"); continue; }
+      [\x20-\x7e] \ ["\\] | utf8   { continue; }
+      [^]                          { if (!reported++) err(lx, p, 1, "invalid UTF-8 in string"); continue; }
+    */
+  }
+  if (lx->cur - open - 2 > LEX_MAX_STRING)
+    diag_report(lx->diag, DIAG_ERR, lx->file, off(lx, open), 1,
+                "string too long (limit is %d bytes)", LEX_MAX_STRING);
+}
+
+static void lex_block_comment(Lexer *lx, const unsigned char *open) {
+  for (;;) {
+    /*!re2c
+      "*" "/"  { keep_comment(lx, open); return; }
+      $        { err(lx, open, 2, "unterminated comment"); return; }
+      [^]      { continue; }
+    */
+  }
+}
+
+void lex_next(Lexer *lx, Token *t) {
+  const unsigned char *mar;
+  for (;;) {
+    const unsigned char *p = lx->cur;
+    int k = 0;
+    (void)mar;
+#define TOK(kind) do { k = (kind); goto out; } while (0)
+    /*!re2c
+      $                    { t->kind = 0; t->off = off(lx, p); t->len = 0; return; }
+      [ \t\r\n]+           { continue; }
+      "#" [^\n\x00]*       { keep_comment(lx, p); continue; }
+      "/*"                 { lex_block_comment(lx, p); continue; }
+      ["]                  { lex_string(lx, p); TOK(TK_STRING); }
+      stamp                { TOK(TK_TIME); }
+      date                 { TOK(TK_DATE); }
+      int [wdhms]          { TOK(TK_DUR); }
+      int ("." digit{1,2})? "%"  { TOK(TK_PCT); }
+      int                  { TOK(TK_INT); }
+      target               { TOK(TK_TARGET); }
+      ident                { k = lex_keyword((const char *)p, (size_t)(lx->cur - p)); TOK(k ? k : TK_IDENT); }
+      "{"  { TOK(TK_LBRACE); }   "}"  { TOK(TK_RBRACE); }
+      "("  { TOK(TK_LPAREN); }   ")"  { TOK(TK_RPAREN); }
+      "["  { TOK(TK_LBRACKET); } "]"  { TOK(TK_RBRACKET); }
+      ","  { TOK(TK_COMMA); }    ":"  { TOK(TK_COLON); }
+      "."  { TOK(TK_DOT); }      "->" { TOK(TK_ARROW); }
+      "==" { TOK(TK_EQ); }       "!=" { TOK(TK_NE); }
+      "<=" { TOK(TK_LE); }       ">=" { TOK(TK_GE); }
+      "<"  { TOK(TK_LT); }       ">"  { TOK(TK_GT); }
+      "+"  { TOK(TK_PLUS); }     "-"  { TOK(TK_MINUS); }
+      "*"  { TOK(TK_STAR); }     "/"  { TOK(TK_SLASH); }
+      "="  { TOK(TK_ASSIGN); }
+      "\x00"               { err(lx, p, 1, "NUL byte in source"); continue; }
+      [\x21-\x7e]          { err(lx, p, 1, "unexpected character"); continue; }
+      [\x80-\xff]+         { err(lx, p, 1, "unexpected non-ASCII text outside a string"); continue; }
+      [^]                  { err(lx, p, 1, "unexpected control character"); continue; }
+    */
+  out:
+#undef TOK
+    t->kind = k; t->off = off(lx, p); t->len = (uint32_t)(lx->cur - p);
+    return;
+  }
+}
+
+/* ---- literal decoding ---- */
+
+int64_t lex_days_from_civil(int64_t y, unsigned m, unsigned d) {
+  /* Howard Hinnant's days_from_civil: exact for the proleptic Gregorian calendar */
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = (unsigned)(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int num(const char *s, int n) {
+  int v = 0;
+  for (int i = 0; i < n; i++) v = v * 10 + (s[i] - '0');
+  return v;
+}
+
+int lex_date(const char *s, size_t n, int64_t *secs) {
+  if (n != 10 || s[4] != '-' || s[7] != '-') return -1;
+  for (int i = 0; i < 10; i++)
+    if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) return -1;
+  int y = num(s, 4), m = num(s + 5, 2), d = num(s + 8, 2);
+  static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1]) return -1;
+  int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (m == 2 && d == 29 && !leap) return -1;
+  *secs = lex_days_from_civil(y, (unsigned)m, (unsigned)d) * 86400;
+  return 0;
+}
+
+int lex_timestamp(const char *s, size_t n, int64_t *secs) {
+  int64_t day;
+  if (n < 20 || lex_date(s, 10, &day) != 0 || (s[10] != 'T' && s[10] != 't')) return -1;
+  const char *c = s + 11;
+  for (int i = 0; i < 8; i++)
+    if (i == 2 || i == 5 ? c[i] != ':' : (c[i] < '0' || c[i] > '9')) return -1;
+  int hh = num(c, 2), mm = num(c + 3, 2), ss = num(c + 6, 2);
+  if (hh > 23 || mm > 59 || ss > 60) return -1;   /* a leap second is accepted as :60 */
+  size_t i = 19;
+  if (i < n && s[i] == '.') {               /* fractions are accepted and truncated */
+    i++;
+    if (i >= n || s[i] < '0' || s[i] > '9') return -1;
+    while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+  }
+  int64_t zone = 0;
+  if (i < n && (s[i] == 'Z' || s[i] == 'z')) i++;
+  else if (i + 6 == n && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
+    for (int j = 1; j < 6; j++)
+      if (j != 3 && (s[i + j] < '0' || s[i + j] > '9')) return -1;
+    int zh = num(s + i + 1, 2), zm = num(s + i + 4, 2);
+    if (zh > 23 || zm > 59) return -1;
+    zone = (zh * 3600 + zm * 60) * (s[i] == '+' ? 1 : -1);
+    i += 6;
+  } else return -1;
+  if (i != n) return -1;
+  *secs = day + hh * 3600 + mm * 60 + ss - zone;
+  return 0;
+}
+
+static int hexval(char c) {
+  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Decodes escapes; invalid ones were reported by the lexer and are copied as they are.
+ * The output is never longer than the input, so a buffer of n bytes suffices. */
+size_t lex_unescape(const char *s, size_t n, char *out) {
+  size_t o = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] != '\\' || i + 1 >= n) { out[o++] = s[i]; continue; }
+    char c = s[++i];
+    switch (c) {
+    case 'n': out[o++] = '\n'; break;
+    case 'r': out[o++] = '\r'; break;
+    case 't': out[o++] = '\t'; break;
+    case '0': out[o++] = '\0'; break;
+    case 'u': {
+      if (i + 4 >= n) { out[o++] = '\\'; out[o++] = c; break; }
+      int h[4], ok = 1;
+      for (int j = 0; j < 4; j++) { h[j] = i + 1 + (size_t)j < n ? hexval(s[i + 1 + j]) : -1; ok &= h[j] >= 0; }
+      if (!ok) { out[o++] = '\\'; out[o++] = c; break; }
+      unsigned cp = (unsigned)(h[0] << 12 | h[1] << 8 | h[2] << 4 | h[3]);
+      i += 4;
+      /* \u escapes produce at most 3 bytes for 6 input bytes; surrogates become U+FFFD */
+      if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;
+      if (cp < 0x80) out[o++] = (char)cp;
+      else if (cp < 0x800) { out[o++] = (char)(0xC0 | cp >> 6); out[o++] = (char)(0x80 | (cp & 63)); }
+      else { out[o++] = (char)(0xE0 | cp >> 12); out[o++] = (char)(0x80 | (cp >> 6 & 63)); out[o++] = (char)(0x80 | (cp & 63)); }
+      break;
+    }
+    default: out[o++] = c;   /* \" \\ \/ \{ \} */
+    }
+  }
+  return o;
+}

@@ -1,0 +1,22 @@
+#!/bin/sh
+# Checks the Debian packages aigwc builds with. As root it installs what is missing;
+# otherwise it prints the exact apt-get line and fails, so nothing half-builds.
+# Usage: tools/deps.sh [--fuzz]   (--fuzz also wants clang for libFuzzer)
+set -eu
+pkgs="re2c lemon libjansson-dev libcurl4-openssl-dev libcunit1-dev libmicrohttpd-dev pkg-config make gcc"
+[ "${1:-}" = "--fuzz" ] && pkgs="$pkgs clang"
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ]; then
+  echo "aigwc: installing:$missing" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq --no-install-recommends $missing >&2
+else
+  echo "aigwc: missing Debian packages; run:" >&2
+  echo "  sudo apt-get install -y$missing" >&2
+  exit 1
+fi
