@@ -1,0 +1,145 @@
+/* libaigw — evaluate aigwc policy bundles.
+ *
+ * A bundle (.aigwb) is compiled by `aigwc compile`. Open it once; it is verified on
+ * load and then immutable, so any number of threads may share it. Each thread creates
+ * its own context, fills the input (from JSON, or field by field), evaluates at a given
+ * time and reads the decision. After a context's first decision, evaluation allocates
+ * nothing: the context keeps its buffers at their high-water mark.
+ *
+ * Every function that can fail returns an aigw_status; the message for the last failure
+ * is in aigw_ctx_error() (for a context) or the err buffer given to the open call.
+ * Strings returned by accessors belong to the bundle or the context and stay valid
+ * until the bundle is closed or the context evaluates again. No global state. */
+#ifndef AIGW_H
+#define AIGW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AIGW_VERSION_MAJOR 0
+#define AIGW_VERSION_MINOR 1
+#define AIGW_VERSION_PATCH 0
+#define AIGW_VERSION_STRING "0.1.0"
+
+#if defined(__GNUC__)
+#define AIGW_API __attribute__((visibility("default")))
+#else
+#define AIGW_API
+#endif
+
+typedef struct aigw_bundle aigw_bundle;
+typedef struct aigw_ctx aigw_ctx;
+
+typedef enum aigw_status {
+  AIGW_OK = 0,
+  AIGW_ERR_NOMEM = 1,     /* the allocator returned NULL */
+  AIGW_ERR_IO = 2,        /* a file could not be read */
+  AIGW_ERR_CORRUPT = 3,   /* the bundle failed verification; the message says where */
+  AIGW_ERR_VERSION = 4,   /* the bundle's format version is not supported */
+  AIGW_ERR_INPUT = 5,     /* malformed JSON, or a value of the wrong type */
+  AIGW_ERR_FIELD = 6,     /* no such input field */
+  AIGW_ERR_ARG = 7,       /* a NULL or out-of-range argument */
+  AIGW_ERR_LIMIT = 8      /* the step limit or an input size limit was reached */
+} aigw_status;
+
+/* Allocator hook, as in Lua: nsize 0 frees ptr; otherwise (re)allocates ptr from osize
+ * to nsize bytes and returns NULL on failure. */
+typedef void *(*aigw_alloc_fn)(void *ud, void *ptr, size_t osize, size_t nsize);
+
+typedef struct aigw_config {
+  aigw_alloc_fn alloc;     /* default: malloc/realloc/free */
+  void *alloc_ud;
+  uint32_t step_limit;     /* VM instructions per decision; default 1,000,000 */
+} aigw_config;
+
+AIGW_API void aigw_config_init(aigw_config *cfg);
+AIGW_API const char *aigw_status_name(aigw_status s);
+
+/* ---- bundles ---- */
+/* err (may be NULL) receives a message such as "bad jump target at pc 41 in program 3". */
+AIGW_API aigw_status aigw_bundle_open_file(const char *path, const aigw_config *cfg,
+                                           aigw_bundle **out, char *err, size_t errlen);
+/* The bytes are copied; the caller may free data after the call. */
+AIGW_API aigw_status aigw_bundle_open_mem(const void *data, size_t len, const aigw_config *cfg,
+                                          aigw_bundle **out, char *err, size_t errlen);
+AIGW_API void aigw_bundle_close(aigw_bundle *b);
+AIGW_API const char *aigw_bundle_id(const aigw_bundle *b);      /* "sha256:<64 hex>" */
+AIGW_API const char *aigw_bundle_policy(const aigw_bundle *b);  /* policy (package) name */
+
+/* ---- contexts (one per thread) ---- */
+AIGW_API aigw_status aigw_ctx_new(const aigw_bundle *b, aigw_ctx **out);
+AIGW_API void aigw_ctx_free(aigw_ctx *c);
+AIGW_API const char *aigw_ctx_error(const aigw_ctx *c);
+
+/* ---- input ----
+ * Field ids come from aigw_field(), once per bundle: "model", "tags", … (the names in
+ * the policy's input schema). Setting a field of the wrong type is AIGW_ERR_INPUT.
+ * Unset fields are missing: a guardrail that reads one fails closed. */
+AIGW_API int aigw_field(const aigw_bundle *b, const char *name);   /* -1 if unknown */
+AIGW_API void aigw_input_reset(aigw_ctx *c);
+/* Resets, then sets every field from one JSON object. Unknown keys are ignored. */
+AIGW_API aigw_status aigw_input_json(aigw_ctx *c, const char *json, size_t len);
+AIGW_API aigw_status aigw_input_string(aigw_ctx *c, int field, const char *s, size_t len);
+AIGW_API aigw_status aigw_input_int(aigw_ctx *c, int field, int64_t v);
+AIGW_API aigw_status aigw_input_bool(aigw_ctx *c, int field, int v);
+AIGW_API aigw_status aigw_input_time(aigw_ctx *c, int field, int64_t unix_seconds);
+/* Appends to a list<string>, list<int> or list<scope> field. */
+AIGW_API aigw_status aigw_input_list_add(aigw_ctx *c, int field, const char *s, size_t len);
+/* Sets one key of a map<string> field. */
+AIGW_API aigw_status aigw_input_map_set(aigw_ctx *c, int field, const char *key, size_t klen,
+                                        const char *val, size_t vlen);
+
+/* ---- evaluation ---- */
+AIGW_API aigw_status aigw_eval(aigw_ctx *c, int64_t now_unix_seconds);
+
+typedef enum aigw_decision { AIGW_ALLOW = 0, AIGW_DENY = 1 } aigw_decision;
+AIGW_API aigw_decision aigw_result(const aigw_ctx *c);
+
+typedef enum aigw_list {
+  AIGW_VIOLATIONS = 0,   /* enforced deny findings: why the decision is deny */
+  AIGW_WAIVED = 1,       /* findings an exemption waived */
+  AIGW_WARNINGS = 2,     /* warn and audit findings, and dry-run denies */
+  AIGW_ERRORS = 3        /* guardrails that could not be evaluated */
+} aigw_list;
+
+typedef struct aigw_finding {
+  const char *guardrail;
+  const char *severity;
+  const char *effect;      /* "deny" | "warn" | "audit" */
+  const char *source;      /* "file:line" of the guardrail's condition */
+  int dry_run;
+  /* AIGW_WAIVED only */
+  const char *exemption, *owner, *expires;
+  int64_t days_left;
+} aigw_finding;
+
+AIGW_API size_t aigw_count(const aigw_ctx *c, aigw_list which);
+AIGW_API aigw_status aigw_get(const aigw_ctx *c, aigw_list which, size_t i, aigw_finding *out);
+/* The finding's message with fields interpolated (or, for errors, why evaluation failed). */
+AIGW_API const char *aigw_message(aigw_ctx *c, aigw_list which, size_t i);
+
+typedef struct aigw_target { const char *provider, *model, *region; } aigw_target;
+AIGW_API const char *aigw_route(const aigw_ctx *c);           /* route name, or NULL */
+AIGW_API size_t aigw_route_count(const aigw_ctx *c);
+AIGW_API aigw_status aigw_route_target(const aigw_ctx *c, size_t i, aigw_target *out);
+
+typedef struct aigw_budget {
+  const char *budget, *unit, *period;
+  const char *key; size_t key_len;
+  int64_t limit;
+  int32_t warn_bp;          /* warn threshold in basis points (8000 = 80%), -1 if none */
+} aigw_budget;
+AIGW_API size_t aigw_budget_count(const aigw_ctx *c);
+AIGW_API aigw_status aigw_budget_get(const aigw_ctx *c, size_t i, aigw_budget *out);
+
+/* The decision as JSON (DESIGN contract: fixed field order). Valid until the next eval. */
+AIGW_API const char *aigw_decision_json(aigw_ctx *c, size_t *len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
