@@ -1,0 +1,46 @@
+/* Shared by the commands that take policies: compile sources or load a bundle. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "bundle_io.h"
+#include "cli.h"
+#include "compile.h"
+
+int cli_compile_paths(int npaths, char **paths, Buf *out, int quiet_ok) {
+  char **files; int nfiles;
+  int bad = cli_collect_sources(npaths, paths, &files, &nfiles);
+  if (bad || !nfiles) {
+    if (!nfiles && !bad) fprintf(stderr, "aigwc: no .aigw files found\n");
+    cli_free_sources(files, nfiles);
+    return EXIT_USAGE;
+  }
+  DiagSink d; diag_init(&d);
+  int loaded = 1;
+  for (int i = 0; i < nfiles; i++) if (diag_load_file(&d, files[i]) < 0) loaded = 0;
+  int rc = EXIT_OK;
+  if (!loaded || compile_bundle(&d, NULL, out) != 0) rc = EXIT_FINDINGS;
+  if (rc || d.warnings || !quiet_ok) diag_print(&d, stderr);
+  if (rc) fprintf(stderr, "aigwc: %d error%s\n", d.errors, d.errors == 1 ? "" : "s");
+  diag_free(&d);
+  cli_free_sources(files, nfiles);
+  return rc;
+}
+
+int cli_read_bundle(const char *path, Buf *out) {
+  char *data; size_t len;
+  if (read_file(path, &data, &len, (size_t)UINT32_MAX) != 0) {
+    fprintf(stderr, "aigwc: %s: %s\n", path, strerror(errno));
+    return EXIT_USAGE;
+  }
+  out->p = data; out->n = len; out->cap = len + 1;
+  return EXIT_OK;
+}
+
+int cli_parse_now(const char *s, int64_t *now) {
+  size_t n = strlen(s);
+  if (lex_date(s, n, now) == 0 || lex_timestamp(s, n, now) == 0) return 0;
+  char *end;
+  long long v = strtoll(s, &end, 10);
+  if (*s && !*end) { *now = v; return 0; }
+  return -1;
+}

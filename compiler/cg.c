@@ -1,0 +1,524 @@
+/* Type checking and code generation for expressions, in one pass.
+ *
+ * Each expression compiles to stack code; when both operands of an operator turn out
+ * constant, the code emitted for them is rewound and replaced by the folded constant.
+ * Folding reuses the runtime's own arithmetic and refuses what could fault at run time
+ * (division by zero, overflow): those are left to the VM, which fails closed. */
+#include <stdlib.h>
+#include <string.h>
+#include "comp.h"
+#include "lex.h"
+
+enum { CV_VALUE, CV_RECORD, CV_SCOPE, CV_SET, CV_LEVELS, CV_ERR };
+
+typedef struct CV {
+  int kind;
+  Ty ty;
+  int is_const;             /* CV_VALUE whose value is known: k (ints, bools, times) or sid */
+  int64_t k; uint32_t sid;
+  int slot;                 /* bare field load, or -1 */
+  uint32_t index;           /* CV_SCOPE node, CV_SET set, CV_LEVELS levels */
+} CV;
+
+static const Ty TY_NONE = {T_NONE, 0, 0}, TY_BOOL = {T_BOOL, 0, 0}, TY_INT = {T_INT, 0, 0},
+                TY_STR = {T_STR, 0, 0}, TY_TIME = {T_TIME, 0, 0}, TY_DUR = {T_DUR, 0, 0};
+
+
+
+#define ERR(n, ...) do { if (!c->quiet) comp_error(c, (n), __VA_ARGS__); } while (0)
+
+const char *ty_name(Ty t, char *buf, size_t n) {
+  static const char *names[] = {
+#define X(id, s) s,
+    VM_TYPES(X)
+#undef X
+  };
+  if (t.t == T_LIST || t.t == T_MAP)
+    snprintf(buf, n, "%s<%s>", names[t.t], t.elem < T__COUNT ? names[t.elem] : "?");
+  else snprintf(buf, n, "%s", t.t < T__COUNT ? names[t.t] : "?");
+  return buf;
+}
+
+static int ty_eq(Ty a, Ty b) {
+  return a.t == b.t && a.elem == b.elem && (a.t != T_LEVEL || a.levels == b.levels);
+}
+static int is_num(Ty t) { return t.t == T_INT || t.t == T_TIME || t.t == T_DUR || t.t == T_LEVEL || t.t == T_BOOL; }
+static int is_strlike(Ty t) { return t.t == T_STR || t.t == T_SCOPE; }
+
+static void emit(Comp *c, int op, uint32_t arg) {
+  const OpInfo *oi = &vm_opinfo[op];
+  VEC_PUSH(c->code, INSN(op, arg));
+  c->cg_depth += oi->pushes - oi->pops;
+  if (c->cg_depth > c->cg_max) c->cg_max = c->cg_depth;
+}
+
+static uint32_t int_const(Comp *c, int64_t v) {
+  for (uint32_t i = c->ints.n; i-- > 0 && i + 64 >= c->ints.n;)   /* reuse recent ones */
+    if (c->ints.v[i] == v) return i;
+  VEC_PUSH(c->ints, v);
+  return c->ints.n - 1;
+}
+
+static CV value(Ty t) { CV v = {CV_VALUE, t, 0, 0, NOSTR, -1, 0}; return v; }
+static CV err_cv(void) { CV v = {CV_ERR, {T_NONE, 0, 0}, 0, 0, NOSTR, -1, 0}; return v; }
+
+/* Emit a constant of type t. */
+static CV emit_const(Comp *c, Ty t, int64_t k, uint32_t sid) {
+  CV v = value(t);
+  v.is_const = 1; v.k = k; v.sid = sid;
+  if (t.t == T_STR || t.t == T_SCOPE) emit(c, OP_LDS, sid);
+  else if (t.t == T_BOOL) emit(c, OP_LDB, k != 0);
+  else {
+    emit(c, OP_LDI, int_const(c, k));
+    if (t.t != T_INT) emit(c, OP_CAST, t.t);
+  }
+  return v;
+}
+
+typedef struct Mark { uint32_t code; int depth; } Mark;
+static Mark mark(Comp *c) { Mark m = {c->code.n, c->cg_depth}; return m; }
+static void rewind_to(Comp *c, Mark m) { c->code.n = m.code; c->cg_depth = m.depth; }
+
+static CV cg(Comp *c, Node *e, Ty hint);
+
+/* Type of e without keeping its code or its diagnostics. */
+static Ty peek(Comp *c, Node *e) {
+  Mark m = mark(c);
+  int q = c->quiet, max = c->cg_max, rt = c->cg_reads_target;
+  c->quiet = 1;
+  CV v = cg(c, e, TY_NONE);
+  c->quiet = q;
+  rewind_to(c, m);
+  c->cg_max = max; c->cg_reads_target = rt;
+  return v.kind == CV_VALUE ? v.ty : TY_NONE;
+}
+
+static void suggest_field(Comp *c, const char *name, uint32_t len) {
+  if (c->quiet) return;
+  const char *best = NULL; int bd = 3;
+  for (uint32_t i = 0; i < c->fields.n; i++) {
+    const char *f = c->strp.v[c->fields.v[i].name];
+    int d = edit_distance(name, len, f, strlen(f), 2);
+    if (d < bd) { bd = d; best = f; }
+  }
+  if (best) diag_help(c->d, "did you mean '%s'?", best);
+}
+
+static int find_level(Comp *c, uint16_t lv, const char *s, uint32_t n) {
+  const BLevels *L = &c->levels.v[lv];
+  for (uint32_t i = 0; i < L->count; i++) {
+    uint32_t sid = c->u32s.v[L->first + i];
+    if (c->strl.v[sid] == n && !memcmp(c->strp.v[sid], s, n)) return (int)i;
+  }
+  return -1;
+}
+
+static CV cg_name(Comp *c, Node *e, Ty hint) {
+  const char *s = c->d->files[e->file]->text + e->name_off;
+  uint32_t n = e->name_len;
+  if (hint.t == T_LEVEL) {
+    int k = find_level(c, hint.levels, s, n);
+    if (k >= 0) return emit_const(c, hint, k, NOSTR);
+  }
+  Sym *sym = sema_lookup(c, c->cur, s, n, 1 << SYM_INPUT | 1 << SYM_SCOPE | 1 << SYM_SET | 1 << SYM_LEVELS);
+  if (!sym) {
+    /* a bare level name is fine when exactly one levels declaration has it */
+    int found = -1, lvfound = -1;
+    for (uint32_t i = 0; i < c->levels.n; i++) {
+      int k = find_level(c, (uint16_t)i, s, n);
+      if (k >= 0) { if (found >= 0) { found = -2; break; } found = k; lvfound = (int)i; }
+    }
+    if (found >= 0) { Ty t = {T_LEVEL, 0, (uint16_t)lvfound}; return emit_const(c, t, found, NOSTR); }
+    if (found == -2) { ERR(e, "level '%.*s' is ambiguous; qualify it as LEVELS.%.*s", (int)n, s, (int)n, s); return err_cv(); }
+    ERR(e, "unknown name '%.*s'", (int)n, s);
+    if (!c->quiet) sema_suggest(c, s, n, 1 << SYM_INPUT | 1 << SYM_SCOPE | 1 << SYM_SET | 1 << SYM_LEVELS);
+    return err_cv();
+  }
+  CV v = err_cv();
+  switch (sym->kind) {
+  case SYM_INPUT: v.kind = CV_RECORD; break;
+  case SYM_SCOPE: v.kind = CV_SCOPE; v.index = sym->index; break;
+  case SYM_SET: v.kind = CV_SET; v.index = sym->index; v.ty.t = (uint8_t)c->sets.v[sym->index].type; break;
+  case SYM_LEVELS: v.kind = CV_LEVELS; v.index = sym->index; break;
+  default: break;
+  }
+  return v;
+}
+
+static CV cg_member(Comp *c, Node *e) {
+  Node *base = e->a;
+  const char *s = c->d->files[e->file]->text + e->name_off;
+  uint32_t n = e->name_len;
+  if (base->kind != N_NAME) { ERR(e, "only input fields and levels have members"); return err_cv(); }
+  Mark m = mark(c);
+  CV b = cg_name(c, base, TY_NONE);
+  rewind_to(c, m);
+  if (b.kind == CV_ERR) return b;
+  if (b.kind == CV_LEVELS) {
+    int k = find_level(c, (uint16_t)b.index, s, n);
+    if (k < 0) { ERR(e, "'%.*s' is not a level of '%.*s'", (int)n, s, (int)base->name_len, c->d->files[e->file]->text + base->name_off); return err_cv(); }
+    Ty t = {T_LEVEL, 0, (uint16_t)b.index};
+    return emit_const(c, t, k, NOSTR);
+  }
+  if (b.kind != CV_RECORD) { ERR(e, "only input fields and levels have members"); return err_cv(); }
+  for (uint32_t i = 0; i < c->fields.n; i++) {
+    const BField *f = &c->fields.v[i];
+    if (c->strl.v[f->name] == n && !memcmp(c->strp.v[f->name], s, n)) {
+      emit(c, OP_LDF, i);
+      if (f->role == FIELD_ROLE_PROVIDER || f->role == FIELD_ROLE_MODEL || f->role == FIELD_ROLE_REGION)
+        c->cg_reads_target = 1;
+      CV v = value((Ty){f->type, f->elem, f->levels});
+      v.slot = (int)i;
+      return v;
+    }
+  }
+  ERR(e, "input '%s' has no field '%.*s'", c->input ? c->input->name : "?", (int)n, s);
+  if (!c->quiet) {
+    /* the span of the member name only, so the caret points at the misspelling */
+    if (c->d->n) { c->d->items[c->d->n - 1].off = e->name_off; c->d->items[c->d->n - 1].len = n; }
+    suggest_field(c, s, n);
+  }
+  return err_cv();
+}
+
+/* Anonymous set from a list literal of constants, for `x in ["a", "b"]`. */
+static int cmp_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return x < y ? -1 : x > y;
+}
+uint32_t cg_make_set(Comp *c, Node *list, Ty elem, int *ok) {
+  uint32_t first = c->members.n;
+  *ok = 1;
+  for (Node *x = list; x; x = x->next) {
+    Mark m = mark(c);
+    CV v = cg(c, x, elem);
+    rewind_to(c, m);
+    if (v.kind != CV_VALUE || !v.is_const) {
+      if (v.kind != CV_ERR) ERR(x, "set and list literal members must be constants");
+      *ok = 0; continue;
+    }
+    if (elem.t != T_NONE && !(ty_eq(v.ty, elem) || (is_strlike(v.ty) && is_strlike(elem)))) {
+      char b1[32], b2[32];
+      ERR(x, "member of type %s in a set of %s", ty_name(v.ty, b1, 32), ty_name(elem, b2, 32));
+      *ok = 0; continue;
+    }
+    if (elem.t == T_NONE) elem = v.ty;
+    VEC_PUSH(c->members, is_strlike(v.ty) ? (int64_t)v.sid : v.k);
+  }
+  uint32_t n = c->members.n - first;
+  qsort(c->members.v + first, n, sizeof(int64_t), cmp_i64);
+  uint32_t w = 0;   /* dedupe */
+  for (uint32_t i = 0; i < n; i++)
+    if (!w || c->members.v[first + i] != c->members.v[first + w - 1]) c->members.v[first + w++] = c->members.v[first + i];
+  c->members.n = first + w;
+  BSet set = {is_strlike(elem) ? T_STR : T_INT, first, w, 0};
+  if (elem.t == T_LEVEL) set.reserved = elem.levels;
+  VEC_PUSH(c->sets, set);
+  return c->sets.n - 1;
+}
+
+static CV cg_in(Comp *c, Node *e, int negate) {
+  Node *rhs = e->b;
+  CV r;
+  Ty lt = peek(c, e->a);
+  if (rhs->kind == N_LIST) {
+    /* a literal list is a set built at compile time */
+    CV l = cg(c, e->a, TY_NONE);
+    if (l.kind != CV_VALUE) return err_cv();
+    int ok;
+    uint32_t set = cg_make_set(c, rhs->a, l.ty, &ok);
+    if (!ok) return err_cv();
+    if (!is_strlike(l.ty) && !is_num(l.ty)) { ERR(e->a, "'in' needs a string or a number on the left"); return err_cv(); }
+    emit(c, OP_INSET, set);
+  } else {
+    Mark m = mark(c);
+    r = cg(c, rhs, TY_NONE);
+    rewind_to(c, m);
+    if (r.kind == CV_ERR) return err_cv();
+    if (r.kind == CV_SET) {
+      const BSet *s = &c->sets.v[r.index];
+      CV l = cg(c, e->a, s->type == T_INT && lt.t == T_LEVEL ? lt : TY_NONE);
+      if (l.kind != CV_VALUE) return err_cv();
+      if ((s->type == T_STR) != is_strlike(l.ty) || (s->type == T_INT && !is_num(l.ty))) {
+        char b[32]; ERR(e, "cannot look up a %s in a set of %s", ty_name(l.ty, b, 32), s->type == T_STR ? "strings" : "numbers");
+        return err_cv();
+      }
+      emit(c, OP_INSET, r.index);
+    } else if (r.kind == CV_VALUE && (r.ty.t == T_LIST || r.ty.t == T_MAP)) {
+      Ty want = {r.ty.t == T_MAP ? T_STR : r.ty.elem, 0, r.ty.levels};
+      CV l = cg(c, e->a, want);
+      if (l.kind != CV_VALUE) return err_cv();
+      cg(c, rhs, TY_NONE);
+      if (r.ty.t == T_MAP) {
+        if (!is_strlike(l.ty)) { ERR(e->a, "map keys are strings"); return err_cv(); }
+        emit(c, OP_HASKEY, 0);
+      } else {
+        if (!(ty_eq(l.ty, want) || (is_strlike(l.ty) && is_strlike(want)))) {
+          char b1[32], b2[32];
+          ERR(e, "cannot look up a %s in a %s", ty_name(l.ty, b1, 32), ty_name(r.ty, b2, 32));
+          return err_cv();
+        }
+        emit(c, OP_INLIST, 0);
+      }
+    } else {
+      ERR(rhs, "the right side of 'in' must be a set, a list or a map");
+      return err_cv();
+    }
+  }
+  if (negate) emit(c, OP_NOT, 0);
+  return value(TY_BOOL);
+}
+
+static int64_t fold_arith(int op, int64_t a, int64_t b, int *ok) {
+  int64_t r = 0;
+  *ok = 1;
+  switch (op) {
+  case TK_PLUS: *ok = !__builtin_add_overflow(a, b, &r); break;
+  case TK_MINUS: *ok = !__builtin_sub_overflow(a, b, &r); break;
+  case TK_STAR: *ok = !__builtin_mul_overflow(a, b, &r); break;
+  case TK_SLASH: *ok = b != 0 && !(a == INT64_MIN && b == -1); if (*ok) r = a / b; break;
+  }
+  return r;
+}
+
+static CV cg_binary(Comp *c, Node *e, Ty hint) {
+  int op = e->op;
+  char b1[32], b2[32];
+  (void)hint;
+  if (op == TK_IN) return cg_in(c, e, 0);
+  if (op == TK_NOTIN) return cg_in(c, e, 1);
+  if (op == TK_AND || op == TK_OR) {
+    Mark m = mark(c);
+    CV l = cg(c, e->a, TY_BOOL);
+    if (l.kind == CV_VALUE && l.ty.t != T_BOOL) { ERR(e->a, "'%s' needs bool operands, not %s", op == TK_AND ? "and" : "or", ty_name(l.ty, b1, 32)); return err_cv(); }
+    /* constant left side: `false and x` is false, `true and x` is x */
+    if (l.kind == CV_VALUE && l.is_const) {
+      rewind_to(c, m);
+      if ((op == TK_AND) != (l.k != 0)) return emit_const(c, TY_BOOL, l.k, NOSTR);
+      CV r = cg(c, e->b, TY_BOOL);
+      if (r.kind == CV_VALUE && r.ty.t != T_BOOL) { ERR(e->b, "'%s' needs bool operands", op == TK_AND ? "and" : "or"); return err_cv(); }
+      return r;
+    }
+    uint32_t jpc = c->code.n;
+    emit(c, op == TK_AND ? OP_JFK : OP_JTK, 0);
+    emit(c, OP_POP, 0);
+    CV r = cg(c, e->b, TY_BOOL);
+    if (l.kind == CV_ERR || r.kind == CV_ERR) return err_cv();
+    if (r.ty.t != T_BOOL) { ERR(e->b, "'%s' needs bool operands, not %s", op == TK_AND ? "and" : "or", ty_name(r.ty, b1, 32)); return err_cv(); }
+    c->code.v[jpc] = INSN(op == TK_AND ? OP_JFK : OP_JTK, c->code.n - jpc - 1);
+    c->cg_depth = m.depth + 1;
+    return value(TY_BOOL);
+  }
+  if (op == TK_UNDER) {
+    CV l = cg(c, e->a, TY_NONE);
+    if (l.kind == CV_ERR) return l;
+    if (l.kind != CV_VALUE || l.ty.t != T_SCOPE || l.slot < 0 || (uint32_t)l.slot != c->meta.scope_field) {
+      ERR(e->a, "the left side of 'under' must be the input's scope field");
+      return err_cv();
+    }
+    Node *r = e->b;
+    uint32_t node;
+    if (r->kind == N_STR) {
+      uint32_t len; const char *s = comp_strlit(c, r, &len);
+      node = scope_node(c, r, s, len);
+    } else {
+      Mark m = mark(c);
+      CV rv = cg(c, r, TY_NONE);
+      rewind_to(c, m);
+      if (rv.kind == CV_ERR) return rv;
+      if (rv.kind != CV_SCOPE) { ERR(r, "the right side of 'under' must be a scope name or a scope string"); return err_cv(); }
+      node = rv.index;
+    }
+    emit(c, OP_UNDER, node);
+    return value(TY_BOOL);
+  }
+  /* comparisons and arithmetic: give a bare name on one side the other side's type */
+  Ty lh = TY_NONE, rh = TY_NONE;
+  if (e->a->kind == N_NAME) lh = peek(c, e->b);
+  Mark m = mark(c);
+  CV l = cg(c, e->a, lh);
+  if (l.kind == CV_VALUE) rh = l.ty;
+  CV r = cg(c, e->b, rh);
+  if (l.kind == CV_ERR || r.kind == CV_ERR) return err_cv();
+  if (l.kind != CV_VALUE || r.kind != CV_VALUE) {
+    ERR(l.kind != CV_VALUE ? e->a : e->b, "this name is not a value here");
+    return err_cv();
+  }
+  const char *opname = lex_token_name(op);
+  switch (op) {
+  case TK_EQ: case TK_NE: case TK_LT: case TK_LE: case TK_GT: case TK_GE: {
+    int ord = op != TK_EQ && op != TK_NE;
+    if (is_strlike(l.ty) && is_strlike(r.ty) && !ord) {
+      if (l.is_const && r.is_const) { rewind_to(c, m); return emit_const(c, TY_BOOL, (l.sid == r.sid) == (op == TK_EQ), NOSTR); }
+      emit(c, op == TK_EQ ? OP_SEQ : OP_SNE, 0);
+      return value(TY_BOOL);
+    }
+    if (!ty_eq(l.ty, r.ty) || !is_num(l.ty) || (ord && l.ty.t == T_BOOL)) {
+      ERR(e, "cannot compare %s with %s using %s", ty_name(l.ty, b1, 32), ty_name(r.ty, b2, 32), opname);
+      return err_cv();
+    }
+    if (l.is_const && r.is_const) {
+      int64_t a = l.k, b = r.k;
+      int v = op == TK_EQ ? a == b : op == TK_NE ? a != b : op == TK_LT ? a < b : op == TK_LE ? a <= b : op == TK_GT ? a > b : a >= b;
+      rewind_to(c, m);
+      return emit_const(c, TY_BOOL, v, NOSTR);
+    }
+    static const int map[][2] = {{TK_EQ, OP_EQ}, {TK_NE, OP_NE}, {TK_LT, OP_LT}, {TK_LE, OP_LE}, {TK_GT, OP_GT}, {TK_GE, OP_GE}};
+    for (int i = 0; i < 6; i++) if (map[i][0] == op) emit(c, map[i][1], 0);
+    return value(TY_BOOL);
+  }
+  case TK_PLUS: case TK_MINUS: case TK_STAR: case TK_SLASH: {
+    Ty out = TY_NONE;
+    int lt = l.ty.t, rt = r.ty.t;
+    if (lt == T_INT && rt == T_INT) out = TY_INT;
+    else if (op == TK_PLUS && ((lt == T_TIME && rt == T_DUR) || (lt == T_DUR && rt == T_TIME))) out = TY_TIME;
+    else if (op == TK_MINUS && lt == T_TIME && rt == T_DUR) out = TY_TIME;
+    else if (op == TK_MINUS && lt == T_TIME && rt == T_TIME) out = TY_DUR;
+    else if ((op == TK_PLUS || op == TK_MINUS) && lt == T_DUR && rt == T_DUR) out = TY_DUR;
+    if (out.t == T_NONE) {
+      ERR(e, "cannot apply %s to %s and %s", opname, ty_name(l.ty, b1, 32), ty_name(r.ty, b2, 32));
+      return err_cv();
+    }
+    if (l.is_const && r.is_const) {
+      int ok;
+      int64_t v = fold_arith(op, l.k, r.k, &ok);
+      if (ok) { rewind_to(c, m); return emit_const(c, out, v, NOSTR); }
+      if (!c->quiet) comp_warn(c, e, "this expression always fails at run time (%s)", op == TK_SLASH ? "division by zero or overflow" : "integer overflow");
+    }
+    emit(c, op == TK_PLUS ? OP_ADD : op == TK_MINUS ? OP_SUB : op == TK_STAR ? OP_MUL : OP_DIV, 0);
+    if (out.t != T_INT) emit(c, OP_CAST, out.t);
+    return value(out);
+  }
+  }
+  ERR(e, "unsupported operator %s", opname);
+  return err_cv();
+}
+
+static CV cg_call(Comp *c, Node *e) {
+  const char *s = c->d->files[e->file]->text + e->off;
+  uint32_t n = e->name_len;
+  int nargs = ast_count(e->a);
+  static const struct { const char *name; int nargs, op; } fns[] = {
+    {"starts_with", 2, OP_STARTS}, {"ends_with", 2, OP_ENDS}, {"contains", 2, OP_CONTAINS},
+    {"matches", 2, OP_GLOB}, {"len", 1, OP_LEN}, {"has", 1, OP_HAS},
+  };
+  int which = -1;
+  for (int i = 0; i < 6; i++) if (strlen(fns[i].name) == n && !memcmp(fns[i].name, s, n)) which = i;
+  if (which < 0) {
+    ERR(e, "unknown function '%.*s'", (int)n, s);
+    if (!c->quiet) {
+      for (int i = 0; i < 6; i++)
+        if (edit_distance(s, n, fns[i].name, strlen(fns[i].name), 2) <= 2) { diag_help(c->d, "did you mean '%s'?", fns[i].name); break; }
+    }
+    return err_cv();
+  }
+  if (nargs != fns[which].nargs) { ERR(e, "%s takes %d argument%s", fns[which].name, fns[which].nargs, fns[which].nargs > 1 ? "s" : ""); return err_cv(); }
+  if (fns[which].op == OP_HAS) {
+    Node *a = e->a;
+    if (a->kind == N_INDEX) {   /* has(m["k"]) is "k" in m */
+      Node tmp = *a;
+      tmp.kind = N_BINARY; tmp.op = TK_IN; tmp.a = a->b; tmp.b = a->a;
+      return cg_in(c, &tmp, 0);
+    }
+    Mark m = mark(c);
+    CV v = cg(c, a, TY_NONE);
+    rewind_to(c, m);
+    if (v.kind == CV_ERR) return v;
+    if (v.slot < 0) { ERR(a, "has() takes an input field, like has(request.team)"); return err_cv(); }
+    emit(c, OP_HAS, (uint32_t)v.slot);
+    return value(TY_BOOL);
+  }
+  if (fns[which].op == OP_LEN) {
+    CV v = cg(c, e->a, TY_NONE);
+    if (v.kind != CV_VALUE) return err_cv();
+    if (!is_strlike(v.ty) && v.ty.t != T_LIST && v.ty.t != T_MAP) { char b[32]; ERR(e->a, "len() of a %s", ty_name(v.ty, b, 32)); return err_cv(); }
+    emit(c, OP_LEN, 0);
+    return value(TY_INT);
+  }
+  CV a = cg(c, e->a, TY_STR), b = cg(c, e->a->next, TY_STR);
+  if (a.kind == CV_ERR || b.kind == CV_ERR) return err_cv();
+  if (a.kind != CV_VALUE || !is_strlike(a.ty) || b.kind != CV_VALUE || !is_strlike(b.ty)) {
+    ERR(e, "%s takes two strings", fns[which].name);
+    return err_cv();
+  }
+  emit(c, fns[which].op, 0);
+  return value(TY_BOOL);
+}
+
+static CV cg(Comp *c, Node *e, Ty hint) {
+  switch (e->kind) {
+  case N_NAME: return cg_name(c, e, hint);
+  case N_MEMBER: return cg_member(c, e);
+  case N_BINARY: return cg_binary(c, e, hint);
+  case N_CALL: return cg_call(c, e);
+  case N_NOW: emit(c, OP_LDNOW, 0); return value(TY_TIME);
+  case N_INT: return emit_const(c, TY_INT, e->ival, NOSTR);
+  case N_DATE: case N_TIME: return emit_const(c, TY_TIME, e->ival, NOSTR);
+  case N_DUR: return emit_const(c, TY_DUR, e->ival, NOSTR);
+  case N_BOOL: return emit_const(c, TY_BOOL, e->ival, NOSTR);
+  case N_STR: {
+    uint32_t len; const char *s = comp_strlit(c, e, &len);
+    return emit_const(c, TY_STR, 0, comp_str(c, s, len));
+  }
+  case N_PCT: ERR(e, "a percentage is not a value in an expression"); return err_cv();
+  case N_LIST: ERR(e, "a list literal can only follow 'in'"); return err_cv();
+  case N_UNARY: {
+    Mark m = mark(c);
+    CV v = cg(c, e->a, e->op == TK_NOT ? TY_BOOL : TY_NONE);
+    if (v.kind != CV_VALUE) { if (v.kind != CV_ERR) ERR(e->a, "this name is not a value here"); return err_cv(); }
+    char b[32];
+    if (e->op == TK_NOT) {
+      if (v.ty.t != T_BOOL) { ERR(e, "'not' needs a bool, not %s", ty_name(v.ty, b, 32)); return err_cv(); }
+      if (v.is_const) { rewind_to(c, m); return emit_const(c, TY_BOOL, !v.k, NOSTR); }
+      emit(c, OP_NOT, 0);
+      return value(TY_BOOL);
+    }
+    if (v.ty.t != T_INT && v.ty.t != T_DUR) { ERR(e, "cannot negate a %s", ty_name(v.ty, b, 32)); return err_cv(); }
+    if (v.is_const && v.k != INT64_MIN) { rewind_to(c, m); return emit_const(c, v.ty, -v.k, NOSTR); }
+    emit(c, OP_NEG, 0);
+    if (v.ty.t != T_INT) emit(c, OP_CAST, v.ty.t);
+    return value(v.ty);
+  }
+  case N_INDEX: {
+    CV m = cg(c, e->a, TY_NONE);
+    if (m.kind == CV_ERR) return m;
+    if (m.kind != CV_VALUE || m.ty.t != T_MAP) { ERR(e->a, "only maps can be indexed"); return err_cv(); }
+    CV k = cg(c, e->b, TY_STR);
+    if (k.kind == CV_ERR) return k;
+    if (k.kind != CV_VALUE || !is_strlike(k.ty)) { ERR(e->b, "map keys are strings"); return err_cv(); }
+    emit(c, OP_INDEX, 0);
+    return value((Ty){m.ty.elem, 0, m.ty.levels});
+  }
+  default:
+    ERR(e, "not an expression");
+    return err_cv();
+  }
+}
+
+uint32_t cg_program(Comp *c, Node *e, Ty want, Ty *got) {
+  uint32_t start = c->code.n;
+  c->cg_depth = 0; c->cg_max = 0; c->cg_reads_target = 0;
+  uint32_t line, col;
+  diag_linecol(c->d, e->file, e->off, &line, &col);
+  CV v = cg(c, e, want);
+  if (v.kind != CV_VALUE) {
+    if (v.kind != CV_ERR) comp_error(c, e, "this name is not a value here");
+    c->code.n = start;
+    return NONE32;
+  }
+  if (want.t != T_NONE && !ty_eq(v.ty, want)) {
+    char b1[32], b2[32];
+    comp_error(c, e, "expected %s, found %s", ty_name(want, b1, 32), ty_name(v.ty, b2, 32));
+    c->code.n = start;
+    return NONE32;
+  }
+  emit(c, OP_RET, 0);
+  BProgram p = {start, c->code.n - start, v.ty.t, (uint8_t)c->cg_max, v.ty.t == T_LEVEL ? v.ty.levels : 0, line, 0};
+  p.file = comp_strz(c, c->d->files[e->file]->name);
+  if (c->cg_max > LIMIT_STACK) comp_error(c, e, "expression needs too deep a stack (limit is %d)", LIMIT_STACK);
+  VEC_PUSH(c->programs, p);
+  BSrcLoc loc = {start, p.file, line, 0};
+  VEC_PUSH(c->srcmap, loc);
+  if (got) *got = v.ty;
+  return c->programs.n - 1;
+}

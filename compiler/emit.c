@@ -1,0 +1,146 @@
+/* The bundle writer: lays the compiler's tables out as sections (docs/bundle.md),
+ * builds the hash tables the runtime probes, and seals the file with a SHA-256
+ * checksum. The same sources always give the same bytes: every table is built in
+ * declaration order and nothing time- or address-dependent is written. */
+#include <stdlib.h>
+#include <string.h>
+#include "comp.h"
+#include "hash.h"
+#include "sha256.h"
+
+static int cmp_exref(const void *a, const void *b) {
+  const BExRef *x = a, *y = b;
+  if (x->node != y->node) return x->node < y->node ? -1 : 1;
+  if (x->guardrail != y->guardrail) return x->guardrail < y->guardrail ? -1 : 1;
+  return x->exemption < y->exemption ? -1 : x->exemption > y->exemption;
+}
+
+static uint32_t pow2_at_least(uint32_t n) {
+  uint32_t p = 8;
+  while (p < n) p *= 2;
+  return p;
+}
+
+static void put_section(Buf *out, BSection *tab, uint32_t *ns, uint32_t id, const void *p, size_t n) {
+  while (out->n % 8) buf_putc(out, 0);
+  tab[*ns] = (BSection){id, (uint32_t)out->n, (uint32_t)n, 0};
+  (*ns)++;
+  buf_put(out, p, n);
+}
+
+void emit_bundle(Comp *c, Buf *out) {
+  /* node lists */
+  qsort(c->exindex.v, c->exindex.n, sizeof *c->exindex.v, cmp_exref);
+  for (uint32_t i = 0; i < c->exindex.n; i++) {
+    BNode *n = &c->nodes.v[c->exindex.v[i].node];
+    if (!n->ex_count) n->ex_first = i;
+    n->ex_count++;
+  }
+  for (uint32_t i = 0; i < c->nodes.n; i++) {
+    BNode *n = &c->nodes.v[i];
+    n->gr_first = comp_u32s(c, c->node_gr[i].v, c->node_gr[i].n); n->gr_count = c->node_gr[i].n;
+    n->anc_first = comp_u32s(c, c->node_anc[i].v, c->node_anc[i].n); n->anc_count = c->node_anc[i].n;
+    n->wild_first = comp_u32s(c, c->node_wild[i].v, c->node_wild[i].n); n->wild_count = c->node_wild[i].n;
+  }
+  /* literal trie edges, probed by the runtime with aigw_hash_seg */
+  uint32_t nlit = 0;
+  for (uint32_t i = 1; i < c->nodes.n; i++) nlit += !c->nodes.v[i].wild;
+  uint32_t ecap = pow2_at_least(nlit * 2);
+  BEdge *edges = xmalloc(sizeof *edges * ecap);
+  for (uint32_t i = 0; i < ecap; i++) edges[i] = (BEdge){NONE32, NONE32, 0, 0};
+  for (uint32_t i = 1; i < c->nodes.n; i++) {
+    const BNode *n = &c->nodes.v[i];
+    if (n->wild) continue;
+    uint32_t h = aigw_hash_seg(n->parent, c->strp.v[n->segment], c->strl.v[n->segment]);
+    uint32_t s = h & (ecap - 1);
+    while (edges[s].child != NONE32) s = (s + 1) & (ecap - 1);
+    edges[s] = (BEdge){n->parent, i, h, 0};
+  }
+  /* meta */
+  const char *pkg = "";
+  uint32_t pl = 0;
+  for (int i = 0; i < c->nfiles && !pl; i++)
+    for (Node *d = c->files[i]->decls; d; d = d->next)
+      if (d->kind == N_POLICY) { pkg = c->files[i]->text + d->a->off; pl = d->a->len; break; }
+  c->meta.policy = comp_str(c, pkg, pl);
+  c->meta.compiler = comp_strz(c, "aigwc 0.1.0");
+  uint32_t files[4096], nf = 0;
+  for (int i = 0; i < c->nfiles && nf < 4096; i++) files[nf++] = comp_strz(c, c->d->files[c->files[i]->file]->name);
+  c->meta.files_first = comp_u32s(c, files, nf); c->meta.files_count = nf;
+  c->meta.nslots = c->fields.n;
+  uint64_t cost = 0, tcost = 0, ntargets = c->targets.n;
+  for (uint32_t i = 0; i < c->programs.n; i++) {
+    if (c->programs.v[i].max_stack > c->meta.max_stack) c->meta.max_stack = c->programs.v[i].max_stack;
+    cost += c->programs.v[i].len;
+  }
+  for (uint32_t i = 0; i < c->guardrails.n; i++)
+    if (c->guardrails.v[i].flags & GR_TARGET_SENSITIVE && c->guardrails.v[i].cond != NONE32)
+      tcost += c->programs.v[c->guardrails.v[i].cond].len;
+  cost += tcost * ntargets;
+  c->meta.cost = cost > UINT32_MAX ? UINT32_MAX : (uint32_t)cost;
+  c->cost = cost;
+  /* the string table and its lookup hash come last: everything above interns */
+  Buf offs = {0}, bytes = {0};
+  uint32_t ns = c->strp.n, o = 0;
+  buf_put(&offs, &ns, 4);
+  for (uint32_t i = 0; i < ns; i++) {
+    buf_put(&offs, &o, 4);
+    buf_put(&bytes, c->strp.v[i], c->strl.v[i]);
+    buf_putc(&bytes, 0);
+    o += c->strl.v[i] + 1;
+  }
+  buf_put(&offs, &o, 4);
+  buf_put(&offs, bytes.p, bytes.n);
+  uint32_t nb = pow2_at_least(ns * 2);
+  uint32_t *hash = xcalloc(nb + 1, sizeof *hash);
+  hash[0] = nb;
+  for (uint32_t i = 0; i < ns; i++) {
+    uint32_t s = aigw_hash_str(c->strp.v[i], c->strl.v[i]) & (nb - 1);
+    while (hash[1 + s]) s = (s + 1) & (nb - 1);
+    hash[1 + s] = i + 1;
+  }
+
+  BHeader h;
+  memset(&h, 0, sizeof h);
+  memcpy(h.magic, BUNDLE_MAGIC, 8);
+  h.version = BUNDLE_VERSION; h.endian = BUNDLE_ENDIAN;
+  BSection tab[SEC__MAX];
+  uint32_t nsec = 0;
+  out->n = 0;
+  buf_put(out, &h, sizeof h);
+  size_t tab_at = out->n;
+  BSection zero[SEC__MAX];
+  memset(zero, 0, sizeof zero);
+  buf_put(out, zero, sizeof(BSection) * (SEC__MAX - 1));
+#define SEC(id, vec) put_section(out, tab, &nsec, id, (vec).v, sizeof *(vec).v * (vec).n)
+  put_section(out, tab, &nsec, SEC_STRINGS, offs.p, offs.n);
+  put_section(out, tab, &nsec, SEC_STRHASH, hash, sizeof *hash * (nb + 1));
+  SEC(SEC_INTS, c->ints);
+  SEC(SEC_SETS, c->sets);
+  SEC(SEC_MEMBERS, c->members);
+  SEC(SEC_FIELDS, c->fields);
+  SEC(SEC_LEVELS, c->levels);
+  SEC(SEC_U32S, c->u32s);
+  SEC(SEC_NODES, c->nodes);
+  put_section(out, tab, &nsec, SEC_EDGES, edges, sizeof *edges * ecap);
+  SEC(SEC_CODE, c->code);
+  SEC(SEC_PROGRAMS, c->programs);
+  SEC(SEC_GUARDRAILS, c->guardrails);
+  SEC(SEC_EXEMPTIONS, c->exemptions);
+  SEC(SEC_EXINDEX, c->exindex);
+  SEC(SEC_ROUTES, c->routes);
+  SEC(SEC_RULES, c->rules);
+  SEC(SEC_TARGETS, c->targets);
+  SEC(SEC_BUDGETS, c->budgets);
+  SEC(SEC_SRCMAP, c->srcmap);
+  put_section(out, tab, &nsec, SEC_META, &c->meta, sizeof c->meta);
+#undef SEC
+  while (out->n % 8) buf_putc(out, 0);
+  memcpy(out->p + tab_at, tab, sizeof(BSection) * nsec);
+  BHeader *hp = (BHeader *)out->p;
+  hp->file_size = (uint32_t)out->n;
+  hp->nsections = nsec;
+  rt_sha256(out->p + sizeof h, out->n - sizeof h, hp->checksum);
+  buf_free(&offs); buf_free(&bytes);
+  xfree(hash); xfree(edges);
+}

@@ -1,0 +1,631 @@
+/* Resolve and check declarations: packages and imports, the input schema, levels,
+ * scopes, sets, hierarchy, guardrails, exemptions, routes and budgets. Expressions are
+ * checked and compiled by cg.c as each declaration is processed. */
+#include <string.h>
+#include "comp.h"
+#include "hash.h"
+#include "lex.h"
+
+#define TEXT(n) (c->d->files[(n)->file]->text + (n)->name_off)
+
+/* ---- symbols ---- */
+
+static uint32_t sym_hash(const char *pkg, uint32_t pl, const char *s, uint32_t n) {
+  return aigw_hash_str(s, n) ^ (pl ? aigw_hash_str(pkg, pl) * 31u : 0);
+}
+
+static Sym *sym_find(Comp *c, const char *pkg, uint32_t pl, const char *s, uint32_t n, int kind_mask) {
+  if (!c->symcap) return NULL;
+  for (Sym *y = c->symtab[sym_hash(pkg, pl, s, n) & (c->symcap - 1)]; y; y = y->next)
+    if ((kind_mask >> y->kind & 1) && y->len == n && !memcmp(y->name, s, n) &&
+        y->pkglen == pl && !memcmp(y->pkg, pkg, pl))
+      return y;
+  return NULL;
+}
+
+static void sym_grow(Comp *c) {
+  uint32_t cap = c->symcap ? c->symcap * 2 : 256;
+  Sym **t = xcalloc(cap, sizeof *t);
+  for (uint32_t i = 0; i < c->symcap; i++)
+    for (Sym *y = c->symtab[i], *nx; y; y = nx) {
+      nx = y->next;
+      uint32_t h = sym_hash(y->pkg, y->pkglen, y->name, y->len) & (cap - 1);
+      y->next = t[h]; t[h] = y;
+    }
+  xfree(c->symtab);
+  c->symtab = t; c->symcap = cap;
+}
+
+/* Guardrails and exemptions live in one global namespace (pkg ""): decisions and
+ * exemptions name them without a package. */
+static int global_kind(SymKind k) { return k == SYM_GUARDRAIL || k == SYM_EXEMPTION; }
+
+static Sym *sym_add(Comp *c, SymKind k, const AstFile *f, const char *pkg, uint32_t pl, Node *decl) {
+  const char *s = c->d->files[decl->file]->text + decl->name_off;
+  uint32_t n = decl->name_len;
+  if (global_kind(k)) pl = 0;
+  int mask = global_kind(k) ? (1 << k) : ~((1 << SYM_GUARDRAIL) | (1 << SYM_EXEMPTION));
+  Sym *old = sym_find(c, pkg, pl, s, n, mask);
+  if (old) {
+    uint32_t line, col;
+    diag_linecol(c->d, old->decl->file, old->decl->off, &line, &col);
+    comp_error(c, decl, "duplicate %s '%.*s'", k == SYM_GUARDRAIL ? "guardrail" : k == SYM_EXEMPTION ? "exemption id" : "name",
+               (int)n, s);
+    diag_help(c->d, "first declared at %s:%u:%u", c->d->files[old->decl->file]->name, line, col);
+    return NULL;
+  }
+  if (c->nsyms * 2 >= c->symcap) sym_grow(c);
+  Sym *y = ARENA_NEW(&c->arena, Sym);
+  y->kind = k; y->pkg = pkg; y->pkglen = pl; y->name = s; y->len = n; y->decl = decl; y->file = f;
+  uint32_t h = sym_hash(pkg, pl, s, n) & (c->symcap - 1);
+  y->next = c->symtab[h]; c->symtab[h] = y;
+  c->nsyms++;
+  return y;
+}
+
+static void file_pkg(const AstFile *f, const char **pkg, uint32_t *pl) {
+  *pkg = ""; *pl = 0;
+  for (Node *d = f->decls; d; d = d->next)
+    if (d->kind == N_POLICY) { *pkg = f->text + d->a->off; *pl = d->a->len; return; }
+}
+
+Sym *sema_lookup_global(Comp *c, SymKind k, const char *name, uint32_t len) {
+  return sym_find(c, "", 0, name, len, 1 << k);
+}
+
+Sym *sema_lookup(Comp *c, const AstFile *f, const char *name, uint32_t len, int kind_mask) {
+  const char *pkg; uint32_t pl;
+  file_pkg(f, &pkg, &pl);
+  Sym *y = sym_find(c, pkg, pl, name, len, kind_mask);
+  if (y) return y;
+  for (Node *d = f->decls; d; d = d->next) {
+    if (d->kind != N_IMPORT) continue;
+    Sym *z = sym_find(c, f->text + d->a->off, d->a->len, name, len, kind_mask);
+    if (z && y && z != y) {
+      comp_error(c, d, "'%.*s' is declared in more than one imported package", (int)len, name);
+      return y;
+    }
+    if (z) y = z;
+  }
+  return y;
+}
+
+void sema_suggest(Comp *c, const char *name, uint32_t len, int kind_mask) {
+  const char *best = NULL; int bd = 3; uint32_t bl = 0;
+  for (uint32_t i = 0; i < c->symcap; i++)
+    for (Sym *y = c->symtab[i]; y; y = y->next) {
+      if (!(kind_mask >> y->kind & 1)) continue;
+      int d = edit_distance(name, len, y->name, y->len, 2);
+      if (d < bd) { bd = d; best = y->name; bl = y->len; }
+    }
+  if (best) diag_help(c->d, "did you mean '%.*s'?", (int)bl, best);
+}
+
+/* ---- declarations ---- */
+
+static Ty type_of(Comp *c, const AstFile *f, Node *t) {
+  static const struct { const char *name; uint8_t t; } base[] = {
+    {"string", T_STR}, {"int", T_INT}, {"bool", T_BOOL}, {"time", T_TIME},
+    {"duration", T_DUR}, {"scope", T_SCOPE}, {"list", T_LIST}, {"map", T_MAP},
+  };
+  const char *s = TEXT(t);
+  uint32_t n = t->name_len;
+  Ty ty = {T_NONE, T_NONE, 0};
+  for (int i = 0; i < 8; i++)
+    if (strlen(base[i].name) == n && !memcmp(base[i].name, s, n)) ty.t = base[i].t;
+  if (ty.t == T_NONE) {
+    Sym *y = sema_lookup(c, f, s, n, 1 << SYM_LEVELS);
+    if (!y) {
+      comp_error(c, t, "unknown type '%.*s'", (int)n, s);
+      const char *best = NULL;
+      for (int i = 0; i < 8; i++) if (edit_distance(s, n, base[i].name, strlen(base[i].name), 2) <= 2) best = base[i].name;
+      if (best) diag_help(c->d, "did you mean '%s'?", best);
+      else diag_help(c->d, "types are string, int, bool, time, duration, scope, list<T>, map<T>, or a levels name");
+      return ty;
+    }
+    ty.t = T_LEVEL; ty.levels = (uint16_t)y->index;
+  }
+  if ((ty.t == T_LIST || ty.t == T_MAP) != (t->a != NULL)) {
+    comp_error(c, t, ty.t == T_LIST || ty.t == T_MAP ? "'%.*s' needs an element type, like %.*s<string>" : "'%.*s' takes no element type",
+               (int)n, s, (int)n, s);
+    ty.t = T_NONE;
+    return ty;
+  }
+  if (t->a) {
+    Ty e = type_of(c, f, t->a);
+    if (e.t == T_LIST || e.t == T_MAP || e.t == T_NONE || e.t == T_BOOL) {
+      if (e.t != T_NONE) comp_error(c, t->a, "lists and maps hold strings, ints, scopes, times or levels");
+      ty.t = T_NONE;
+      return ty;
+    }
+    if (ty.t == T_MAP && e.t == T_SCOPE) e.t = T_STR;
+    ty.elem = e.t; ty.levels = e.levels;
+  }
+  return ty;
+}
+
+static void do_levels(Comp *c, Node *d, Sym *y) {
+  BLevels L = {comp_str(c, TEXT(d), d->name_len), c->u32s.n, 0, 0};
+  for (Node *n = d->a; n; n = n->next) {
+    for (Node *m = d->a; m != n; m = m->next)
+      if (m->name_len == n->name_len && !memcmp(TEXT(m), TEXT(n), n->name_len))
+        comp_error(c, n, "level '%.*s' appears twice", (int)n->name_len, TEXT(n));
+    uint32_t sid = comp_str(c, TEXT(n), n->name_len);
+    VEC_PUSH(c->u32s, sid);
+    L.count++;
+  }
+  y->index = c->levels.n;
+  VEC_PUSH(c->levels, L);
+}
+
+static void do_input(Comp *c, const AstFile *f, Node *d) {
+  c->meta.scope_field = c->meta.ancestors_field = NONE32;
+  for (Node *fl = d->a; fl; fl = fl->next) {
+    const char *s = c->d->files[fl->file]->text + fl->name_off;
+    for (uint32_t i = 0; i < c->field_decl.n; i++) {
+      Node *o = c->field_decl.v[i];
+      if (o->name_len == fl->name_len && !memcmp(c->d->files[o->file]->text + o->name_off, s, fl->name_len))
+        comp_error(c, fl, "field '%.*s' is declared twice", (int)fl->name_len, s);
+    }
+    Ty t = type_of(c, f, fl->a);
+    BField bf = {comp_str(c, s, fl->name_len), t.t, t.elem, t.levels, FIELD_ROLE_NONE};
+    uint32_t idx = c->fields.n;
+    if (t.t == T_SCOPE) {
+      if (c->meta.scope_field != NONE32) comp_error(c, fl, "only one field may have type scope (the request's scope)");
+      else { c->meta.scope_field = idx; bf.role = FIELD_ROLE_SCOPE; }
+    } else if (t.t == T_LIST && t.elem == T_SCOPE) {
+      if (c->meta.ancestors_field != NONE32) comp_error(c, fl, "only one field may have type list<scope> (the scope's ancestors)");
+      else { c->meta.ancestors_field = idx; bf.role = FIELD_ROLE_ANCESTORS; }
+    } else if (t.t == T_STR) {
+      static const char *roles[] = {"provider", "model", "region"};
+      for (int r = 0; r < 3; r++)
+        if (strlen(roles[r]) == fl->name_len && !memcmp(roles[r], s, fl->name_len)) bf.role = FIELD_ROLE_PROVIDER + (uint32_t)r;
+    }
+    if (c->fields.n >= LIMIT_FIELDS) { comp_error(c, fl, "too many input fields (limit is %d)", LIMIT_FIELDS); return; }
+    VEC_PUSH(c->fields, bf);
+    VEC_PUSH(c->field_decl, fl);
+  }
+}
+
+/* Props: which items a declaration takes, which are required, which may repeat. */
+typedef struct PropRule { int tk; const char *name; int required; } PropRule;
+
+static Node *prop(Comp *c, Node *d, int tk, int *seen_dup) {
+  Node *found = NULL;
+  for (Node *p = d->a; p; p = p->next)
+    if (p->kind == N_PROP && p->op == tk) {
+      if (found && seen_dup) { comp_error(c, p, "'%s' is given twice", lex_token_name(tk)); *seen_dup = 1; }
+      if (!found) found = p;
+    }
+  return found;
+}
+
+static void check_props(Comp *c, Node *d, const char *what, const PropRule *rules, int nrules) {
+  for (Node *p = d->a; p; p = p->next) {
+    int ok = 0;
+    for (int i = 0; i < nrules; i++) if (rules[i].tk == p->op) ok = 1;
+    if (!ok) {
+      comp_error(c, p, "'%s' is not allowed in %s", lex_token_name(p->op), what);
+      Buf b = {0};
+      for (int i = 0; i < nrules; i++) buf_printf(&b, "%s%s", i ? ", " : "", rules[i].name);
+      diag_help(c->d, "%s takes: %s", what, b.p);
+      buf_free(&b);
+    }
+  }
+  for (int i = 0; i < nrules; i++) {
+    int dup = 0;
+    if (rules[i].required && !prop(c, d, rules[i].tk, &dup))
+      comp_error(c, d, "%s '%.*s' has no '%s'", what, (int)d->name_len, TEXT(d), rules[i].name);
+    else if (rules[i].tk != TK_EXPECT) prop(c, d, rules[i].tk, &dup);
+  }
+}
+
+static int name_is(Comp *c, Node *n, const char *s) {
+  return n && n->name_len == strlen(s) && !memcmp(TEXT(n), s, n->name_len);
+}
+
+static uint32_t scope_ref(Comp *c, const AstFile *f, Node *r) {
+  if (r->kind == N_STR) {
+    uint32_t len; const char *s = comp_strlit(c, r, &len);
+    return scope_node(c, r, s, len);
+  }
+  Sym *y = sema_lookup(c, f, TEXT(r), r->name_len, 1 << SYM_SCOPE);
+  if (!y) {
+    comp_error(c, r, "unknown scope '%.*s'", (int)r->name_len, TEXT(r));
+    sema_suggest(c, TEXT(r), r->name_len, 1 << SYM_SCOPE);
+    return NONE32;
+  }
+  return y->index;
+}
+
+static const char *severities[] = {"low", "medium", "high", "critical"};
+
+/* Split "model {request.model} is …" into a template with {} holes and one program per
+ * hole. Braces escaped as \{ \} in the source are literal and become {{ }}. */
+static void do_message(Comp *c, Node *str, BGuardrail *g) {
+  const char *raw = c->d->files[str->file]->text + str->name_off + 1;
+  uint32_t n = str->name_len - 2;
+  Buf t = {0};
+  uint32_t args[LIMIT_MSG_ARGS]; uint32_t nargs = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    if (raw[i] == '\\' && i + 1 < n) {
+      uint32_t el = raw[i + 1] == 'u' ? 6 : 2;
+      if (i + el > n) el = n - i;
+      char tmp[8];
+      size_t k = lex_unescape(raw + i, el, tmp);
+      for (size_t j = 0; j < k; j++) {
+        if (tmp[j] == '{' || tmp[j] == '}') buf_putc(&t, tmp[j]);
+        buf_putc(&t, tmp[j]);
+      }
+      i += el - 1;
+      continue;
+    }
+    if (raw[i] == '}') { buf_puts(&t, "}}"); continue; }
+    if (raw[i] != '{') { buf_putc(&t, raw[i]); continue; }
+    uint32_t j = i + 1;
+    while (j < n && raw[j] != '}') j++;
+    uint32_t hoff = str->name_off + 1 + i + 1;
+    if (j >= n) {
+      diag_report(c->d, DIAG_ERR, str->file, hoff - 1, 1, "unclosed '{' in message");
+      diag_help(c->d, "write \\{ for a literal brace");
+      break;
+    }
+    /* the hole is a dotted field path: build MEMBER/NAME nodes over its text */
+    Node *e = NULL;
+    uint32_t k = i + 1, ok = 1;
+    while (k <= j) {
+      uint32_t s0 = k;
+      while (k < j && raw[k] != '.') k++;
+      if (k == s0) { ok = 0; break; }
+      Node *nm = ast_node(&c->arena, e ? N_MEMBER : N_NAME, str->file, str->name_off + 1 + s0, k - s0);
+      if (e) { nm->a = e; nm->off = e->off; nm->len = str->name_off + 1 + k - e->off; nm->name_off = str->name_off + 1 + s0; nm->name_len = k - s0; }
+      e = nm;
+      k++;
+    }
+    if (!ok || !e) diag_report(c->d, DIAG_ERR, str->file, hoff, j - i - 1 ? j - i - 1 : 1, "a message hole holds a field, like {request.model}");
+    else if (nargs == LIMIT_MSG_ARGS) diag_report(c->d, DIAG_ERR, str->file, hoff, j - i - 1, "too many holes in one message (limit is %d)", LIMIT_MSG_ARGS);
+    else {
+      Ty got;
+      uint32_t p = cg_program(c, e, (Ty){T_NONE, 0, 0}, &got);
+      if (p != NONE32 && (got.t == T_LIST || got.t == T_MAP)) {
+        diag_report(c->d, DIAG_ERR, str->file, hoff, j - i - 1, "a list or map cannot be shown in a message");
+        p = NONE32;
+      }
+      if (p != NONE32) args[nargs++] = p;
+      buf_puts(&t, "{}");
+    }
+    i = j;
+  }
+  g->message = comp_str(c, t.p ? t.p : "", t.n);
+  g->args_first = comp_u32s(c, args, nargs);
+  g->args_count = nargs;
+  buf_free(&t);
+}
+
+static void do_guardrail(Comp *c, const AstFile *f, Node *d) {
+  static const PropRule rules[] = {
+    {TK_SEVERITY, "severity", 0}, {TK_DENY, "deny when", 0}, {TK_WARN, "warn when", 0},
+    {TK_AUDIT, "audit when", 0}, {TK_MESSAGE, "message", 0}, {TK_SCOPE, "scope", 0},
+    {TK_MODE, "mode", 0}, {TK_ONERROR, "on-error", 0},
+  };
+  check_props(c, d, "guardrail", rules, 8);
+  BGuardrail g = {0};
+  g.name = comp_str(c, TEXT(d), d->name_len);
+  g.cond = NONE32; g.message = NOSTR;
+  Node *sev = prop(c, d, TK_SEVERITY, NULL);
+  g.severity = comp_strz(c, "medium");
+  if (sev) {
+    int ok = 0;
+    for (int i = 0; i < 4; i++) if (name_is(c, sev->a, severities[i])) { ok = 1; g.severity = comp_strz(c, severities[i]); }
+    if (!ok) { comp_error(c, sev->a, "unknown severity '%.*s'", (int)sev->a->name_len, TEXT(sev->a)); diag_help(c->d, "severity is low, medium, high or critical"); }
+  }
+  Node *cond = NULL; int neff = 0;
+  static const int effects[][2] = {{TK_DENY, EFFECT_DENY}, {TK_WARN, EFFECT_WARN}, {TK_AUDIT, EFFECT_AUDIT}};
+  for (int i = 0; i < 3; i++) {
+    Node *p = prop(c, d, effects[i][0], NULL);
+    if (p) { if (!cond) { cond = p; g.effect = (uint32_t)effects[i][1]; } neff++; }
+  }
+  if (!cond) { comp_error(c, d, "guardrail '%.*s' has no 'deny when', 'warn when' or 'audit when'", (int)d->name_len, TEXT(d)); return; }
+  if (neff > 1) comp_error(c, d, "guardrail '%.*s' has more than one effect; give one of deny, warn, audit", (int)d->name_len, TEXT(d));
+  Node *mode = prop(c, d, TK_MODE, NULL);
+  if (mode) {
+    if (name_is(c, mode->a, "dry-run")) g.flags |= GR_DRY_RUN;
+    else if (!name_is(c, mode->a, "enforce")) { comp_error(c, mode->a, "unknown mode '%.*s'", (int)mode->a->name_len, TEXT(mode->a)); diag_help(c->d, "mode is enforce or dry-run"); }
+  }
+  Node *oe = prop(c, d, TK_ONERROR, NULL);
+  if (oe) {
+    if (name_is(c, oe->a, "allow")) g.flags |= GR_ON_ERROR_ALLOW;
+    else if (!name_is(c, oe->a, "deny")) comp_error(c, oe->a, "on-error is deny or allow");
+  }
+  Node *sc = prop(c, d, TK_SCOPE, NULL);
+  uint32_t gi = c->guardrails.n;
+  if (sc) {
+    uint32_t nodes[64], nn = 0;
+    for (Node *r = sc->a; r; r = r->next) {
+      uint32_t node = scope_ref(c, f, r);
+      if (node != NONE32 && nn < 64) nodes[nn++] = node;
+    }
+    g.flags |= GR_SCOPED;
+    g.scope_first = comp_u32s(c, nodes, nn);
+    g.scope_count = nn;
+    for (uint32_t i = 0; i < nn; i++) VEC_PUSH(c->node_gr[nodes[i]], gi);
+  }
+  g.cond = cg_program(c, cond->a, (Ty){T_BOOL, 0, 0}, NULL);
+  if (c->cg_reads_target) g.flags |= GR_TARGET_SENSITIVE;
+  Node *msg = prop(c, d, TK_MESSAGE, NULL);
+  if (msg) do_message(c, msg->a, &g);
+  VEC_PUSH(c->guardrails, g);
+}
+
+static int64_t moment(const Node *n, int end_of_day) {
+  if (n->kind == N_NEVER) return INT64_MAX;
+  return n->kind == N_DATE && end_of_day ? n->ival + 86400 : n->ival;
+}
+
+static void do_exemption(Comp *c, const AstFile *f, Node *d) {
+  static const PropRule rules[] = {
+    {TK_WAIVES, "waives", 1}, {TK_SCOPE, "scope", 1}, {TK_WHEN, "when", 0}, {TK_OWNER, "owner", 1},
+    {TK_CREATED, "created", 0}, {TK_EXPIRES, "expires", 1}, {TK_CATEGORY, "category", 0},
+    {TK_REASON, "reason", 1}, {TK_CONTROLS, "controls", 0}, {TK_TICKET, "ticket", 0},
+  };
+  check_props(c, d, "exemption", rules, 10);
+  BExemption x;
+  memset(&x, 0, sizeof x);
+  x.id = comp_str(c, TEXT(d), d->name_len);
+  x.owner = x.reason = x.ticket = x.expires_text = x.scope_text = NOSTR;
+  x.node = NONE32; x.when = NONE32;
+  x.created = INT64_MIN; x.expires = INT64_MAX;
+  uint32_t line, col;
+  diag_linecol(c->d, d->file, d->off, &line, &col);
+  x.file = comp_strz(c, c->d->files[d->file]->name); x.line = line;
+  Node *p;
+  uint32_t len;
+  if ((p = prop(c, d, TK_OWNER, NULL))) {
+    const char *s = comp_strlit(c, p->a, &len);
+    if (!len) comp_error(c, p->a, "owner is empty");
+    x.owner = comp_str(c, s, len);
+  }
+  if ((p = prop(c, d, TK_REASON, NULL))) {
+    const char *s = comp_strlit(c, p->a, &len);
+    if (!len) comp_error(c, p->a, "reason is empty");
+    x.reason = comp_str(c, s, len);
+  }
+  if ((p = prop(c, d, TK_TICKET, NULL))) { const char *s = comp_strlit(c, p->a, &len); x.ticket = comp_str(c, s, len); }
+  if ((p = prop(c, d, TK_EXPIRES, NULL))) {
+    x.expires = moment(p->a, 1);
+    x.expires_text = p->a->kind == N_NEVER ? comp_strz(c, "never") : comp_str(c, TEXT(p->a), p->a->name_len);
+  }
+  if ((p = prop(c, d, TK_CREATED, NULL))) {
+    x.created = moment(p->a, 0);
+    if (x.created >= x.expires) comp_error(c, p->a, "exemption is created after it expires");
+  }
+  x.category = CAT_WAIVER;
+  if ((p = prop(c, d, TK_CATEGORY, NULL))) {
+    if (name_is(c, p->a, "mitigated")) x.category = CAT_MITIGATED;
+    else if (!name_is(c, p->a, "waiver")) { comp_error(c, p->a, "unknown category '%.*s'", (int)p->a->name_len, TEXT(p->a)); diag_help(c->d, "category is waiver or mitigated"); }
+  }
+  uint32_t ctl[256], nctl = 0;
+  if ((p = prop(c, d, TK_CONTROLS, NULL)))
+    for (Node *s = p->a; s; s = s->next) {
+      const char *t = comp_strlit(c, s, &len);
+      if (nctl < 256) ctl[nctl++] = comp_str(c, t, len);
+    }
+  if (x.category == CAT_MITIGATED && !nctl)
+    comp_error(c, p ? p : d, "a mitigated exemption must list its compensating controls");
+  x.controls_first = comp_u32s(c, ctl, nctl); x.controls_count = nctl;
+  if ((p = prop(c, d, TK_SCOPE, NULL))) {
+    if (p->a->next) comp_error(c, p->a->next, "an exemption has one scope");
+    x.node = scope_ref(c, f, p->a);
+    if (p->a->kind == N_STR) { const char *s = comp_strlit(c, p->a, &len); x.scope_text = comp_str(c, s, len); }
+    else if (x.node != NONE32) x.scope_text = c->nodes.v[x.node].scope_text;
+  }
+  uint32_t waives[256], nw = 0;
+  if ((p = prop(c, d, TK_WAIVES, NULL)))
+    for (Node *g = p->a; g; g = g->next) {
+      Sym *y = sema_lookup_global(c, SYM_GUARDRAIL, TEXT(g), g->name_len);
+      if (!y) {
+        comp_error(c, g, "exemption waives unknown guardrail '%.*s'", (int)g->name_len, TEXT(g));
+        sema_suggest(c, TEXT(g), g->name_len, 1 << SYM_GUARDRAIL);
+        continue;
+      }
+      if (nw < 256) waives[nw++] = y->index;
+    }
+  x.waives_first = comp_u32s(c, waives, nw); x.waives_count = nw;
+  if ((p = prop(c, d, TK_WHEN, NULL))) x.when = cg_program(c, p->a, (Ty){T_BOOL, 0, 0}, NULL);
+  uint32_t xi = c->exemptions.n;
+  if (x.node != NONE32)
+    for (uint32_t i = 0; i < nw; i++) {
+      BExRef r = {x.node, waives[i], xi, 0};
+      VEC_PUSH(c->exindex, r);
+    }
+  VEC_PUSH(c->exemptions, x);
+}
+
+static uint32_t do_target(Comp *c, Node *t) {
+  uint32_t len;
+  const char *s = t->flags ? comp_strlit(c, t, &len) : TEXT(t);
+  if (!t->flags) len = t->name_len;
+  /* provider:model@region; the model may hold ':' when written as a string */
+  const char *colon = memchr(s, ':', len);
+  const char *at = NULL;
+  for (uint32_t i = len; i-- > 0;) if (s[i] == '@') { at = s + i; break; }
+  if (!colon || colon == s || (at && at < colon) || colon + 1 == (at ? at : s + len) || (at && at + 1 == s + len)) {
+    comp_error(c, t, "a target is provider:model or provider:model@region");
+    return NONE32;
+  }
+  const char *mend = at ? at : s + len;
+  BTarget bt = {comp_str(c, s, (size_t)(colon - s)), comp_str(c, colon + 1, (size_t)(mend - colon - 1)),
+                at ? comp_str(c, at + 1, (size_t)(s + len - at - 1)) : NOSTR, comp_str(c, s, len)};
+  VEC_PUSH(c->targets, bt);
+  return c->targets.n - 1;
+}
+
+static void do_route(Comp *c, Node *d) {
+  BRoute r = {comp_str(c, TEXT(d), d->name_len), c->rules.n, 0, 0};
+  int terminal = 0;
+  for (Node *n = d->a; n; n = n->next) {
+    uint32_t line, col;
+    diag_linecol(c->d, n->file, n->off, &line, &col);
+    BRule rule = {0, NONE32, c->targets.n, 0, 0, line, {0, 0}};
+    if (terminal) comp_warn(c, n, "unreachable route rule: an earlier rule always matches");
+    if (n->kind == N_RULE) {
+      rule.kind = RULE_WHEN;
+      uint32_t before = c->code.n;
+      rule.prog = cg_program(c, n->a, (Ty){T_BOOL, 0, 0}, NULL);
+      /* a condition folded to `true` makes every later rule unreachable */
+      if (rule.prog != NONE32 && c->code.n - before == 2 && INSN_OP(c->code.v[before]) == OP_LDB) {
+        if (INSN_ARG(c->code.v[before])) terminal = 1;
+        else comp_warn(c, n, "this route rule never matches");
+      }
+      for (Node *t = n->b; t; t = t->next) if (do_target(c, t) != NONE32) rule.ntargets++;
+    } else if (n->kind == N_DEFAULT) {
+      rule.kind = RULE_DEFAULT;
+      for (Node *t = n->b; t; t = t->next) if (do_target(c, t) != NONE32) rule.ntargets++;
+      terminal = 1;
+    } else {
+      rule.kind = RULE_SPLIT;
+      Ty got;
+      rule.prog = cg_program(c, n->a, (Ty){T_NONE, 0, 0}, &got);
+      if (rule.prog != NONE32 && got.t != T_STR && got.t != T_INT && got.t != T_SCOPE) {
+        comp_error(c, n->a, "split key must be a string or an int");
+        rule.prog = NONE32;
+      }
+      uint32_t cum[LIMIT_TARGETS], na = 0, total = 0;
+      for (Node *a = n->b; a; a = a->next) {
+        if (a->ival <= 0) comp_error(c, a, "split weight must be above 0%%");
+        total += (uint32_t)a->ival;
+        if (do_target(c, a->a) != NONE32 && na < LIMIT_TARGETS) { cum[na++] = total; rule.ntargets++; }
+      }
+      if (total != 10000) comp_error(c, n, "split weights add up to %u.%02u%%, not 100%%", total / 100, total % 100);
+      rule.weights_first = comp_u32s(c, cum, na);
+      terminal = 1;
+    }
+    if (rule.ntargets > LIMIT_TARGETS) comp_error(c, n, "too many targets (limit is %d)", LIMIT_TARGETS);
+    VEC_PUSH(c->rules, rule);
+    r.nrules++;
+  }
+  if (!r.nrules) comp_error(c, d, "route '%.*s' has no rules", (int)d->name_len, TEXT(d));
+  VEC_PUSH(c->routes, r);
+}
+
+static void do_budget(Comp *c, Node *d) {
+  static const PropRule rules[] = {{TK_KEY, "key", 1}, {TK_LIMIT, "limit", 1}, {TK_WARN, "warn at", 0}, {TK_WHEN, "when", 0}};
+  check_props(c, d, "budget", rules, 4);
+  BBudget b = {comp_str(c, TEXT(d), d->name_len), NOSTR, NOSTR, NONE32, NONE32, -1, 0};
+  Node *p;
+  if ((p = prop(c, d, TK_KEY, NULL))) {
+    Ty got;
+    b.key = cg_program(c, p->a, (Ty){T_NONE, 0, 0}, &got);
+    if (b.key != NONE32 && got.t != T_STR && got.t != T_INT && got.t != T_SCOPE) { comp_error(c, p->a, "budget key must be a string or an int"); b.key = NONE32; }
+  }
+  if ((p = prop(c, d, TK_LIMIT, NULL))) {
+    b.limit = p->a->ival;
+    b.unit = comp_str(c, TEXT(p->b), p->b->name_len);
+    Node *per = p->a->next;
+    static const char *periods[] = {"minute", "hour", "day", "week", "month"};
+    int ok = 0;
+    for (int i = 0; i < 5; i++) if (name_is(c, per, periods[i])) ok = 1;
+    if (!ok) { comp_error(c, per, "unknown period '%.*s'", (int)per->name_len, TEXT(per)); diag_help(c->d, "period is minute, hour, day, week or month"); }
+    b.period = comp_str(c, TEXT(per), per->name_len);
+  }
+  if ((p = prop(c, d, TK_WARN, NULL))) {
+    if (p->a->kind != N_PCT) comp_error(c, p, "a budget warns 'at P%%'");
+    else if (p->a->ival > 10000) comp_error(c, p->a, "warn threshold above 100%%");
+    else b.warn_bp = (int32_t)p->a->ival;
+  }
+  if ((p = prop(c, d, TK_WHEN, NULL))) b.when = cg_program(c, p->a, (Ty){T_BOOL, 0, 0}, NULL);
+  VEC_PUSH(c->budgets, b);
+}
+
+static void do_set(Comp *c, Sym *y, Node *d) {
+  int ok;
+  y->index = cg_make_set(c, d->a, (Ty){T_NONE, 0, 0}, &ok);
+}
+
+int sema_run(Comp *c) {
+  /* 1. packages and symbols */
+  for (int i = 0; i < c->nfiles; i++) {
+    const AstFile *f = c->files[i];
+    const char *pkg; uint32_t pl;
+    file_pkg(f, &pkg, &pl);
+    int npol = 0;
+    for (Node *d = f->decls; d; d = d->next) {
+      if (d->kind == N_POLICY && npol++) comp_error(c, d, "a file has one 'policy' declaration");
+      if (d->kind == N_POLICY && d != f->decls) comp_error(c, d, "'policy' must come first in a file");
+    }
+    if (!npol && f->decls) {
+      diag_report(c->d, DIAG_ERR, f->file, f->decls->off, 1, "file does not start with 'policy NAME'");
+      continue;
+    }
+    for (Node *d = f->decls; d; d = d->next) {
+      static const struct { int kind; SymKind sk; } map[] = {
+        {N_INPUT, SYM_INPUT}, {N_LEVELS, SYM_LEVELS}, {N_SCOPE, SYM_SCOPE}, {N_SET, SYM_SET},
+        {N_GUARDRAIL, SYM_GUARDRAIL}, {N_EXEMPTION, SYM_EXEMPTION}, {N_ROUTE, SYM_ROUTE}, {N_BUDGET, SYM_BUDGET},
+      };
+      for (int k = 0; k < 8; k++)
+        if (map[k].kind == d->kind) {
+          Sym *y = sym_add(c, map[k].sk, f, pkg, pl, d);
+          if (y) d->sema = y;
+          if (y && y->kind == SYM_GUARDRAIL) y->index = 0;
+        }
+      if (d->kind == N_INPUT) {
+        if (c->input) comp_error(c, d, "more than one input schema; the policies of a bundle share one");
+        else if (d->sema) c->input = d->sema;
+      }
+      if (d->kind == N_TEST) VEC_PUSH(c->tests, d);
+      if (d->kind == N_IMPORT) {
+        int found = 0;
+        for (int j = 0; j < c->nfiles && !found; j++) {
+          const char *p2; uint32_t l2;
+          file_pkg(c->files[j], &p2, &l2);
+          found = l2 == d->a->len && !memcmp(p2, f->text + d->a->off, l2);
+        }
+        if (!found) comp_error(c, d->a, "no package '%.*s' among the compiled files", (int)d->a->len, f->text + d->a->off);
+      }
+    }
+  }
+  /* guardrail indices follow declaration order, so exemptions may waive later ones */
+  uint32_t gi = 0;
+  for (int i = 0; i < c->nfiles; i++)
+    for (Node *d = c->files[i]->decls; d; d = d->next)
+      if (d->kind == N_GUARDRAIL && d->sema) ((Sym *)d->sema)->index = gi++;
+
+  /* 2. types, then the schema, scopes and sets */
+  scope_node(c, NULL, "/", 1);   /* node 0: the root */
+  for (int pass = 0; pass < 4; pass++)
+    for (int i = 0; i < c->nfiles; i++) {
+      const AstFile *f = c->files[i];
+      c->cur = f;
+      for (Node *d = f->decls; d; d = d->next) {
+        Sym *y = d->sema;
+        if (pass == 0 && d->kind == N_LEVELS && y) do_levels(c, d, y);
+        if (pass == 1 && d->kind == N_INPUT && y && y == c->input) do_input(c, f, d);
+        if (pass == 2 && d->kind == N_SCOPE && y) {
+          uint32_t len; const char *s = comp_strlit(c, d->a, &len);
+          y->index = scope_node(c, d->a, s, len);
+        }
+        if (pass == 3 && d->kind == N_SET && y) do_set(c, y, d);
+        if (pass == 3 && d->kind == N_HIERARCHY)
+          for (Node *e = d->a; e; e = e->next) {
+            uint32_t child = scope_ref(c, f, e->a), parent = scope_ref(c, f, e->b);
+            if (child != NONE32 && parent != NONE32) VEC_PUSH(c->node_anc[child], parent);
+          }
+      }
+    }
+  if (!c->input) c->meta.scope_field = c->meta.ancestors_field = NONE32;
+  if (c->d->errors) return -1;
+  /* 3. guardrails, exemptions, routes, budgets */
+  for (int kind = 0; kind < 4; kind++)
+    for (int i = 0; i < c->nfiles; i++) {
+      const AstFile *f = c->files[i];
+      c->cur = f;
+      for (Node *d = f->decls; d; d = d->next) {
+        if (kind == 0 && d->kind == N_GUARDRAIL) do_guardrail(c, f, d);
+        if (kind == 1 && d->kind == N_EXEMPTION) do_exemption(c, f, d);
+        if (kind == 2 && d->kind == N_ROUTE && d->sema) do_route(c, d);
+        if (kind == 3 && d->kind == N_BUDGET && d->sema) do_budget(c, d);
+      }
+    }
+  if (scope_close_hierarchy(c) != 0) return -1;
+  return c->d->errors ? -1 : 0;
+}

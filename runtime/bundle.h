@@ -1,0 +1,199 @@
+/* The bundle: format on disk and its verified view in memory (docs/bundle.md).
+ *
+ * All integers are little-endian; every section starts 8-byte aligned; every record is
+ * a fixed-size struct of 32- and 64-bit fields, so after verification the VM reads the
+ * loaded bytes in place through the pointers in Bundle. Nothing in a section is trusted
+ * until bundle_verify() has checked it; after that the VM only asserts. */
+#ifndef AIGW_BUNDLE_H
+#define AIGW_BUNDLE_H
+#include <stddef.h>
+#include <stdint.h>
+#include "opcodes.h"
+
+/* "AIGWB" then NUL, CR, LF: a text-mode transfer or a C-string copy mangles one of them. */
+#define BUNDLE_MAGIC "AIGWB\0\r\n"
+enum { BUNDLE_VERSION = 1, BUNDLE_ENDIAN = 0x01020304u, BUNDLE_HEADER = 64 };
+enum { NOSTR = 0xffffffffu, NONE32 = 0xffffffffu };
+
+/* Named limits, checked by the compiler (with their number in the message) and again by
+ * the verifier. */
+enum {
+  LIMIT_STRINGS = 1 << 22, LIMIT_FIELDS = 4096, LIMIT_PROGRAMS = 1 << 20,
+  LIMIT_CODE = INSN_ARG_MAX, LIMIT_STACK = 64, LIMIT_NODES = 1 << 22,
+  LIMIT_SCOPE_DEPTH = 64, LIMIT_MATCHED = 256, LIMIT_TARGETS = 64, LIMIT_MSG_ARGS = 16,
+  LIMIT_GUARDRAILS = 1 << 20, LIMIT_EXEMPTIONS = 1 << 22
+};
+
+typedef struct BHeader {
+  char magic[8];
+  uint32_t version;
+  uint32_t endian;          /* BUNDLE_ENDIAN as written by a little-endian writer */
+  uint32_t file_size;
+  uint32_t nsections;
+  uint8_t checksum[32];     /* SHA-256 of every byte after the header */
+  uint32_t reserved[2];
+} BHeader;                  /* 64 bytes */
+
+#define SECTIONS(X) \
+  X(STRINGS, 1)   /* u32 n; u32 off[n+1]; bytes: string i is off[i]..off[i+1]-1, NUL at off[i+1]-1 */ \
+  X(STRHASH, 2)   /* u32 nbuckets (power of two); u32 bucket[nbuckets]: string id + 1, or 0 */ \
+  X(INTS, 3)      /* i64[] */ \
+  X(SETS, 4)      /* BSet[] */ \
+  X(MEMBERS, 5)   /* i64[]: each set's members, sorted: string ids or integers */ \
+  X(FIELDS, 6)    /* BField[] */ \
+  X(LEVELS, 7)    /* BLevels[] */ \
+  X(U32S, 8)      /* u32[]: lists referenced by first/count pairs elsewhere */ \
+  X(NODES, 9)     /* BNode[]: the scope trie; node 0 is the root "/" */ \
+  X(EDGES, 10)    /* BEdge[]: hash table of literal child segments, power-of-two size */ \
+  X(CODE, 11)     /* u32[] instructions */ \
+  X(PROGRAMS, 12) /* BProgram[] */ \
+  X(GUARDRAILS, 13) /* BGuardrail[] */ \
+  X(EXEMPTIONS, 14) /* BExemption[] */ \
+  X(EXINDEX, 15)  /* BExRef[] sorted by (node, guardrail, exemption) */ \
+  X(ROUTES, 16)   /* BRoute[] */ \
+  X(RULES, 17)    /* BRule[] */ \
+  X(TARGETS, 18)  /* BTarget[] */ \
+  X(BUDGETS, 19)  /* BBudget[] */ \
+  X(SRCMAP, 20)   /* BSrcLoc[] sorted by pc */ \
+  X(META, 21)     /* BMeta (one) */
+
+typedef enum {
+#define X(n, v) SEC_##n = v,
+  SECTIONS(X)
+#undef X
+  SEC__MAX = 22
+} SectionId;
+
+typedef struct BSection { uint32_t id, offset, size, reserved; } BSection;
+
+typedef struct BSet { uint32_t type; /* T_STR or T_INT */ uint32_t first, count, reserved; } BSet;
+
+typedef struct BField {
+  uint32_t name;            /* string id */
+  uint8_t type, elem;       /* VmType; elem for LIST and MAP */
+  uint16_t levels;          /* BLevels index when type or elem is T_LEVEL */
+  uint32_t role;            /* FIELD_ROLE_* */
+} BField;
+enum { FIELD_ROLE_NONE, FIELD_ROLE_SCOPE, FIELD_ROLE_ANCESTORS, FIELD_ROLE_PROVIDER,
+       FIELD_ROLE_MODEL, FIELD_ROLE_REGION };
+
+typedef struct BLevels { uint32_t name, first, count, reserved; } BLevels;  /* U32S: names, ascending */
+
+typedef struct BNode {
+  uint32_t segment;         /* string id, lower-cased; may contain '*' when wild */
+  uint32_t parent;          /* NONE32 for the root */
+  uint32_t wild;            /* 1 if the segment is a glob */
+  uint32_t wild_first, wild_count;   /* U32S: this node's glob children */
+  uint32_t ex_first, ex_count;       /* EXINDEX range of exemptions at this node */
+  uint32_t gr_first, gr_count;       /* U32S: guardrails restricted to this scope */
+  uint32_t anc_first, anc_count;     /* U32S: declared hierarchy ancestors (closed) */
+  uint32_t scope_text;      /* string id of the scope as written, or NOSTR */
+} BNode;
+
+/* Literal child lookup: hash = aigw_hash_seg(parent, segment bytes) (runtime/hash.h);
+ * linear probing; an empty slot has child == NONE32. */
+typedef struct BEdge { uint32_t parent, child, hash, reserved; } BEdge;
+
+typedef struct BProgram {
+  uint32_t start, len;      /* CODE range */
+  uint8_t result;           /* VmType of the value RET returns */
+  uint8_t max_stack;        /* computed and checked by the verifier */
+  uint16_t reserved;
+  uint32_t line;            /* source line of the expression */
+  uint32_t file;            /* string id of the source file */
+} BProgram;
+
+enum { EFFECT_DENY, EFFECT_WARN, EFFECT_AUDIT };
+enum { GR_DRY_RUN = 1, GR_ON_ERROR_ALLOW = 2, GR_TARGET_SENSITIVE = 4, GR_SCOPED = 8 };
+
+typedef struct BGuardrail {
+  uint32_t name, severity;  /* string ids */
+  uint32_t effect, flags;
+  uint32_t cond;            /* program: bool */
+  uint32_t message;         /* string id of the template with {} holes, or NOSTR */
+  uint32_t args_first, args_count;   /* U32S: one program per {} hole, in order */
+  uint32_t scope_first, scope_count; /* U32S: trie nodes (GR_SCOPED) */
+} BGuardrail;
+
+enum { CAT_WAIVER, CAT_MITIGATED };
+typedef struct BExemption {
+  uint32_t id, owner, reason, ticket;   /* string ids (ticket may be NOSTR) */
+  uint32_t expires_text;    /* as written: "2026-12-31", a timestamp, or "never" */
+  uint32_t scope_text;      /* as written */
+  uint32_t node;            /* trie node of the scope */
+  uint32_t when;            /* program: bool, or NONE32 */
+  uint32_t waives_first, waives_count;     /* U32S: guardrail indices */
+  uint32_t controls_first, controls_count; /* U32S: string ids */
+  uint32_t category, file, line, reserved;
+  int64_t created;          /* seconds, or INT64_MIN if absent */
+  int64_t expires;          /* exclusive bound in seconds; INT64_MAX for never */
+} BExemption;
+
+typedef struct BExRef { uint32_t node, guardrail, exemption, reserved; } BExRef;
+
+typedef struct BRoute { uint32_t name, first_rule, nrules, reserved; } BRoute;
+enum { RULE_WHEN, RULE_SPLIT, RULE_DEFAULT };
+typedef struct BRule {
+  uint32_t kind;
+  uint32_t prog;            /* WHEN: bool condition; SPLIT: string key; DEFAULT: NONE32 */
+  uint32_t first_target, ntargets;    /* TARGETS range (SPLIT: one per arm) */
+  uint32_t weights_first;   /* SPLIT: U32S cumulative basis points per arm, last = 10000 */
+  uint32_t line, reserved[2];
+} BRule;
+typedef struct BTarget { uint32_t provider, model, region, text; } BTarget;  /* region may be NOSTR */
+
+typedef struct BBudget {
+  uint32_t name, unit, period;        /* string ids */
+  uint32_t key;             /* program: string or int */
+  uint32_t when;            /* program: bool, or NONE32 */
+  int32_t warn_bp;          /* -1 if none */
+  int64_t limit;
+} BBudget;
+
+typedef struct BSrcLoc { uint32_t pc, file, line, reserved; } BSrcLoc;
+
+typedef struct BMeta {
+  uint32_t policy;          /* string id of the package name */
+  uint32_t compiler;        /* string id: "aigwc 0.1.0" */
+  uint32_t files_first, files_count;  /* U32S: string ids of the source files */
+  uint32_t scope_field, ancestors_field;  /* field index or NONE32 */
+  uint32_t max_stack, nslots;         /* largest program stack; number of input fields */
+  uint32_t cost;            /* worst-case instructions per decision */
+  uint32_t reserved[7];
+} BMeta;
+
+/* The verified view. Counts are record counts, not bytes. */
+typedef struct Bundle {
+  const uint8_t *data; size_t size;
+  const uint32_t *str_off; uint32_t nstrings; const char *str_bytes;
+  const uint32_t *strhash; uint32_t nbuckets;
+  const int64_t *ints; uint32_t nints;
+  const BSet *sets; uint32_t nsets;
+  const int64_t *members; uint32_t nmembers;
+  const BField *fields; uint32_t nfields;
+  const BLevels *levels; uint32_t nlevels;
+  const uint32_t *u32s; uint32_t nu32s;
+  const BNode *nodes; uint32_t nnodes;
+  const BEdge *edges; uint32_t nedges;
+  const uint32_t *code; uint32_t ncode;
+  const BProgram *programs; uint32_t nprograms;
+  const BGuardrail *guardrails; uint32_t nguardrails;
+  const BExemption *exemptions; uint32_t nexemptions;
+  const BExRef *exindex; uint32_t nexindex;
+  const BRoute *routes; uint32_t nroutes;
+  const BRule *rules; uint32_t nrules;
+  const BTarget *targets; uint32_t ntargets;
+  const BBudget *budgets; uint32_t nbudgets;
+  const BSrcLoc *srcmap; uint32_t nsrcmap;
+  const BMeta *meta;
+  char id[72];              /* "sha256:" + 64 hex digits */
+} Bundle;
+
+static inline const char *bundle_str(const Bundle *b, uint32_t id) { return b->str_bytes + b->str_off[id]; }
+static inline uint32_t bundle_strlen(const Bundle *b, uint32_t id) { return b->str_off[id + 1] - b->str_off[id] - 1; }
+
+/* Verifies data (len bytes, 8-byte aligned, owned by the caller and kept alive) and
+ * fills b. Returns 0, or -1 with a message naming what is wrong in err. */
+int bundle_verify(const uint8_t *data, size_t len, Bundle *b, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,91 @@
+/* The instruction set, in one list. It generates the enum, the names, the operand
+ * kinds, the verifier's type table and the disassembler; the VM's dispatch cases are
+ * checked against it by a static assert on the count.
+ *
+ * An instruction is one 32-bit word:   | arg : 24 | op : 8 |
+ * The VM is a stack machine over 16-byte values; types are static, so values carry no
+ * tags: the verifier proves every operand's type before the first instruction runs.
+ * Jumps are forward only, so every program terminates in at most its length in steps.
+ *
+ * OP(name, arg kind, pops, pushes, in types, out type, synopsis)
+ *   arg kinds: NONE, SLOT (input field), INT (index into ints), STR (string id),
+ *              SET (set index), NODE (scope trie node), JUMP (forward offset), IMM (small int)
+ *   in types: up to two, top of stack last; T_ANY matches any; T_SAME means equal types. */
+#ifndef AIGW_OPCODES_H
+#define AIGW_OPCODES_H
+#include <stdint.h>
+
+/* Value types, shared by the schema, the verifier and the compiler's type checker. */
+#define VM_TYPES(X) \
+  X(NONE, "none") X(BOOL, "bool") X(INT, "int") X(STR, "string") X(TIME, "time") \
+  X(DUR, "duration") X(LEVEL, "level") X(SCOPE, "scope") X(LIST, "list") X(MAP, "map")
+typedef enum {
+#define X(n, s) T_##n,
+  VM_TYPES(X)
+#undef X
+  T__COUNT,
+  T_ANY = 0x40, T_NUM = 0x41 /* int, time, duration or level */, T_SAMENUM = 0x42,
+  T_STRLIKE = 0x43 /* string or scope */
+} VmType;
+
+#define OPCODES(OP) \
+  OP(LDF,     SLOT, 0, 1, 0, 0,               T_ANY,  "push input[slot]; error if unset") \
+  OP(HAS,     SLOT, 0, 1, 0, 0,               T_BOOL, "push input[slot] is set") \
+  OP(LDI,     INT,  0, 1, 0, 0,               T_INT,  "push ints[arg]") \
+  OP(LDS,     STR,  0, 1, 0, 0,               T_STR,  "push strings[arg]") \
+  OP(LDB,     IMM,  0, 1, 0, 0,               T_BOOL, "push arg != 0") \
+  OP(LDNOW,   NONE, 0, 1, 0, 0,               T_TIME, "push now") \
+  OP(CAST,    IMM,  1, 1, T_NUM, 0,           T_ANY,  "retype a number as type arg (int, time, duration, level)") \
+  OP(EQ,      NONE, 2, 1, T_NUM, T_SAMENUM,   T_BOOL, "push a == b (numbers)") \
+  OP(NE,      NONE, 2, 1, T_NUM, T_SAMENUM,   T_BOOL, "push a != b") \
+  OP(LT,      NONE, 2, 1, T_NUM, T_SAMENUM,   T_BOOL, "push a < b") \
+  OP(LE,      NONE, 2, 1, T_NUM, T_SAMENUM,   T_BOOL, "push a <= b") \
+  OP(GT,      NONE, 2, 1, T_NUM, T_SAMENUM,   T_BOOL, "push a > b") \
+  OP(GE,      NONE, 2, 1, T_NUM, T_SAMENUM,   T_BOOL, "push a >= b") \
+  OP(SEQ,     NONE, 2, 1, T_STRLIKE, T_STRLIKE, T_BOOL, "push a == b (strings: by id when both interned)") \
+  OP(SNE,     NONE, 2, 1, T_STRLIKE, T_STRLIKE, T_BOOL, "push a != b (strings)") \
+  OP(ADD,     NONE, 2, 1, T_NUM, T_NUM,       T_INT,  "push a + b; error on overflow (result retyped by CAST)") \
+  OP(SUB,     NONE, 2, 1, T_NUM, T_NUM,       T_INT,  "push a - b; error on overflow") \
+  OP(MUL,     NONE, 2, 1, T_INT, T_INT,       T_INT,  "push a * b; error on overflow") \
+  OP(DIV,     NONE, 2, 1, T_INT, T_INT,       T_INT,  "push a / b; error on b == 0 or overflow") \
+  OP(NEG,     NONE, 1, 1, T_NUM, 0,           T_INT,  "push -a; error on overflow") \
+  OP(NOT,     NONE, 1, 1, T_BOOL, 0,          T_BOOL, "push !a") \
+  OP(INSET,   SET,  1, 1, T_ANY, 0,           T_BOOL, "push a in sets[arg] (string or int set, by hash)") \
+  OP(INLIST,  NONE, 2, 1, T_ANY, T_LIST,      T_BOOL, "push a in list b (input list)") \
+  OP(HASKEY,  NONE, 2, 1, T_STR, T_MAP,       T_BOOL, "push map b has key a") \
+  OP(INDEX,   NONE, 2, 1, T_MAP, T_STR,       T_ANY,  "push map a[b]; error if missing (type from the map)") \
+  OP(UNDER,   NODE, 1, 1, T_SCOPE, 0,         T_BOOL, "push scope a is at or below trie node arg") \
+  OP(STARTS,  NONE, 2, 1, T_STRLIKE, T_STRLIKE, T_BOOL, "push a starts with b") \
+  OP(ENDS,    NONE, 2, 1, T_STRLIKE, T_STRLIKE, T_BOOL, "push a ends with b") \
+  OP(CONTAINS,NONE, 2, 1, T_STRLIKE, T_STRLIKE, T_BOOL, "push b occurs in a") \
+  OP(GLOB,    NONE, 2, 1, T_STRLIKE, T_STRLIKE, T_BOOL, "push a matches glob b (* and ?)") \
+  OP(LEN,     NONE, 1, 1, T_ANY, 0,           T_INT,  "push length of string, list or map") \
+  OP(JFK,     JUMP, 1, 1, T_BOOL, 0,          T_BOOL, "if !a jump +arg keeping a (and)") \
+  OP(JTK,     JUMP, 1, 1, T_BOOL, 0,          T_BOOL, "if a jump +arg keeping a (or)") \
+  OP(POP,     NONE, 1, 0, T_ANY, 0,           T_NONE, "drop a") \
+  OP(RET,     NONE, 1, 0, T_ANY, 0,           T_NONE, "return a")
+
+typedef enum {
+#define OP(name, ...) OP_##name,
+  OPCODES(OP)
+#undef OP
+  OP__COUNT
+} Opcode;
+
+typedef enum { ARG_NONE, ARG_SLOT, ARG_INT, ARG_STR, ARG_SET, ARG_NODE, ARG_JUMP, ARG_IMM } ArgKind;
+
+#define INSN(op, arg) ((uint32_t)(op) | ((uint32_t)(arg) << 8))
+#define INSN_OP(w) ((w) & 0xffu)
+#define INSN_ARG(w) ((w) >> 8)
+enum { INSN_ARG_MAX = 0xffffff };
+
+
+/* The operand table generated from OPCODES: the verifier, the disassembler and the
+ * compiler's stack accounting all read it. */
+typedef struct OpInfo {
+  const char *name;
+  uint8_t arg, pops, pushes, in1, in2, out;
+  const char *synopsis;
+} OpInfo;
+extern const OpInfo vm_opinfo[OP__COUNT];
+#endif

@@ -1,0 +1,370 @@
+/* The bundle verifier. Every bundle is hostile until this returns 0: it checks the
+ * header and checksum, then every section's bounds, every index and range, every
+ * hash table's termination, and every program by abstract interpretation (operand
+ * types, stack depth, forward-only jump targets, the type of what RET returns). After
+ * that the VM's loop trusts the bundle and only asserts. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "bundle.h"
+#include "sha256.h"
+
+typedef struct V { const uint8_t *d; size_t n; Bundle *b; char *err; size_t errlen; } V;
+
+static int fail(V *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(V *v, const char *fmt, ...) {
+  if (v->err && v->errlen) {
+    va_list ap; va_start(ap, fmt);
+    vsnprintf(v->err, v->errlen, fmt, ap);
+    va_end(ap);
+  }
+  return -1;
+}
+
+#define CHECK(cond, ...) do { if (!(cond)) return fail(v, __VA_ARGS__); } while (0)
+#define STR_OK(id) ((id) < b->nstrings)
+#define OPT_STR_OK(id) ((id) == NOSTR || (id) < b->nstrings)
+#define RANGE_OK(first, count, total) ((uint64_t)(first) + (count) <= (total))
+
+static int sections(V *v) {
+  const BHeader *h = (const BHeader *)v->d;
+  Bundle *b = v->b;
+  CHECK(h->nsections <= SEC__MAX, "too many sections (%u)", h->nsections);
+  CHECK(sizeof *h + (size_t)h->nsections * sizeof(BSection) <= v->n, "truncated section table");
+  const BSection *tab = (const BSection *)(v->d + sizeof *h);
+  const void *ptr[SEC__MAX] = {0};
+  uint32_t size[SEC__MAX] = {0};
+  for (uint32_t i = 0; i < h->nsections; i++) {
+    const BSection *s = &tab[i];
+    CHECK(s->id >= 1 && s->id < SEC__MAX, "unknown section id %u", s->id);
+    CHECK(!ptr[s->id], "section %u appears twice", s->id);
+    CHECK(s->offset % 8 == 0, "section %u is misaligned", s->id);
+    CHECK(s->offset >= sizeof *h + (size_t)h->nsections * sizeof(BSection) && (uint64_t)s->offset + s->size <= v->n,
+          "section %u lies outside the file", s->id);
+    ptr[s->id] = v->d + s->offset;
+    size[s->id] = s->size;
+  }
+  for (uint32_t id = 1; id < SEC__MAX; id++) CHECK(ptr[id], "section %u is missing", id);
+#define ARRAY(id, field, count, T) do { \
+    CHECK(size[id] % sizeof(T) == 0, "section %u: size %u is not a whole number of records", id, size[id]); \
+    b->field = (const T *)ptr[id]; b->count = (uint32_t)(size[id] / sizeof(T)); } while (0)
+  /* strings: u32 n, u32 off[n+1], bytes */
+  CHECK(size[SEC_STRINGS] >= 8, "string table truncated");
+  const uint32_t *st = ptr[SEC_STRINGS];
+  b->nstrings = st[0];
+  CHECK(b->nstrings < LIMIT_STRINGS, "too many strings (%u)", b->nstrings);
+  CHECK(((uint64_t)b->nstrings + 2) * 4 <= size[SEC_STRINGS], "string table truncated");
+  b->str_off = st + 1;
+  b->str_bytes = (const char *)(st + 2 + b->nstrings);
+  uint64_t nbytes = size[SEC_STRINGS] - ((uint64_t)b->nstrings + 2) * 4;
+  CHECK(b->str_off[0] == 0, "string table does not start at 0");
+  for (uint32_t i = 0; i < b->nstrings; i++) {
+    CHECK(b->str_off[i + 1] > b->str_off[i] && b->str_off[i + 1] <= nbytes, "string %u out of bounds", i);
+    CHECK(b->str_bytes[b->str_off[i + 1] - 1] == 0, "string %u is not terminated", i);
+  }
+  CHECK(size[SEC_STRHASH] >= 4, "string hash truncated");
+  const uint32_t *sh = ptr[SEC_STRHASH];
+  b->nbuckets = sh[0]; b->strhash = sh + 1;
+  CHECK(b->nbuckets && !(b->nbuckets & (b->nbuckets - 1)) && ((uint64_t)b->nbuckets + 1) * 4 == size[SEC_STRHASH],
+        "string hash has a bad size");
+  CHECK(b->nbuckets > b->nstrings, "string hash is full");  /* an empty bucket ends every probe */
+  for (uint32_t i = 0; i < b->nbuckets; i++) CHECK(b->strhash[i] <= b->nstrings, "string hash bucket %u out of range", i);
+  ARRAY(SEC_INTS, ints, nints, int64_t);
+  ARRAY(SEC_SETS, sets, nsets, BSet);
+  ARRAY(SEC_MEMBERS, members, nmembers, int64_t);
+  ARRAY(SEC_FIELDS, fields, nfields, BField);
+  ARRAY(SEC_LEVELS, levels, nlevels, BLevels);
+  ARRAY(SEC_U32S, u32s, nu32s, uint32_t);
+  ARRAY(SEC_NODES, nodes, nnodes, BNode);
+  ARRAY(SEC_EDGES, edges, nedges, BEdge);
+  ARRAY(SEC_CODE, code, ncode, uint32_t);
+  ARRAY(SEC_PROGRAMS, programs, nprograms, BProgram);
+  ARRAY(SEC_GUARDRAILS, guardrails, nguardrails, BGuardrail);
+  ARRAY(SEC_EXEMPTIONS, exemptions, nexemptions, BExemption);
+  ARRAY(SEC_EXINDEX, exindex, nexindex, BExRef);
+  ARRAY(SEC_ROUTES, routes, nroutes, BRoute);
+  ARRAY(SEC_RULES, rules, nrules, BRule);
+  ARRAY(SEC_TARGETS, targets, ntargets, BTarget);
+  ARRAY(SEC_BUDGETS, budgets, nbudgets, BBudget);
+  ARRAY(SEC_SRCMAP, srcmap, nsrcmap, BSrcLoc);
+  CHECK(size[SEC_META] == sizeof(BMeta), "metadata has the wrong size");
+  b->meta = ptr[SEC_META];
+#undef ARRAY
+  return 0;
+}
+
+static int valid_type(uint32_t t) { return t > T_NONE && t < T__COUNT; }
+static int is_num(uint8_t t) { return t == T_INT || t == T_TIME || t == T_DUR || t == T_LEVEL || t == T_BOOL; }
+static int is_strlike(uint8_t t) { return t == T_STR || t == T_SCOPE; }
+
+static int tables(V *v) {
+  Bundle *b = v->b;
+  for (uint32_t i = 0; i < b->nsets; i++) {
+    const BSet *s = &b->sets[i];
+    CHECK(s->type == T_STR || s->type == T_INT, "set %u has a bad type", i);
+    CHECK(RANGE_OK(s->first, s->count, b->nmembers), "set %u out of bounds", i);
+    for (uint32_t j = 0; j < s->count; j++) {
+      int64_t m = b->members[s->first + j];
+      CHECK(j == 0 || b->members[s->first + j - 1] < m, "set %u is not sorted", i);
+      CHECK(s->type != T_STR || (m >= 0 && m < b->nstrings), "set %u holds a bad string id", i);
+    }
+  }
+  CHECK(b->nfields <= LIMIT_FIELDS, "too many fields");
+  for (uint32_t i = 0; i < b->nfields; i++) {
+    const BField *f = &b->fields[i];
+    CHECK(STR_OK(f->name), "field %u has a bad name", i);
+    CHECK(valid_type(f->type), "field %u has a bad type", i);
+    if (f->type == T_LIST || f->type == T_MAP)
+      CHECK(valid_type(f->elem) && f->elem != T_LIST && f->elem != T_MAP && f->elem != T_BOOL, "field %u has a bad element type", i);
+    if (f->type == T_LEVEL || ((f->type == T_LIST || f->type == T_MAP) && f->elem == T_LEVEL))
+      CHECK(f->levels < b->nlevels, "field %u names a bad levels table", i);
+    CHECK(f->role <= FIELD_ROLE_REGION, "field %u has a bad role", i);
+    CHECK(f->role != FIELD_ROLE_SCOPE || f->type == T_SCOPE, "scope field %u is not a scope", i);
+    CHECK(f->role != FIELD_ROLE_ANCESTORS || (f->type == T_LIST && f->elem == T_SCOPE), "ancestors field %u is not list<scope>", i);
+    CHECK(f->role < FIELD_ROLE_PROVIDER || f->type == T_STR, "target field %u is not a string", i);
+  }
+  for (uint32_t i = 0; i < b->nlevels; i++) {
+    const BLevels *l = &b->levels[i];
+    CHECK(STR_OK(l->name) && RANGE_OK(l->first, l->count, b->nu32s), "levels %u out of bounds", i);
+    for (uint32_t j = 0; j < l->count; j++) CHECK(STR_OK(b->u32s[l->first + j]), "levels %u has a bad name", i);
+  }
+  CHECK(b->nnodes >= 1 && b->nnodes <= LIMIT_NODES, "scope trie has a bad size");
+  CHECK(b->nodes[0].parent == NONE32, "scope trie root has a parent");
+  for (uint32_t i = 0; i < b->nnodes; i++) {
+    const BNode *n = &b->nodes[i];
+    CHECK(STR_OK(n->segment) && OPT_STR_OK(n->scope_text), "scope node %u has a bad string", i);
+    CHECK(i == 0 || n->parent < i, "scope node %u has a bad parent", i);
+    CHECK(n->wild <= 1, "scope node %u has a bad flag", i);
+    CHECK(RANGE_OK(n->wild_first, n->wild_count, b->nu32s) && RANGE_OK(n->gr_first, n->gr_count, b->nu32s) &&
+          RANGE_OK(n->anc_first, n->anc_count, b->nu32s) && RANGE_OK(n->ex_first, n->ex_count, b->nexindex),
+          "scope node %u has a list out of bounds", i);
+    for (uint32_t j = 0; j < n->wild_count; j++) {
+      uint32_t w = b->u32s[n->wild_first + j];
+      CHECK(w < b->nnodes && b->nodes[w].parent == i && b->nodes[w].wild, "scope node %u has a bad glob child", i);
+    }
+    for (uint32_t j = 0; j < n->gr_count; j++) CHECK(b->u32s[n->gr_first + j] < b->nguardrails, "scope node %u names a bad guardrail", i);
+    for (uint32_t j = 0; j < n->anc_count; j++) CHECK(b->u32s[n->anc_first + j] < b->nnodes, "scope node %u has a bad ancestor", i);
+    for (uint32_t j = 0; j < n->ex_count; j++) CHECK(b->exindex[n->ex_first + j].node == i, "scope node %u has a bad exemption range", i);
+  }
+  CHECK(b->nedges >= 1 && !(b->nedges & (b->nedges - 1)), "edge table size is not a power of two");
+  uint32_t empty = 0;
+  for (uint32_t i = 0; i < b->nedges; i++) {
+    const BEdge *e = &b->edges[i];
+    if (e->child == NONE32) { empty++; continue; }
+    CHECK(e->child > 0 && e->child < b->nnodes && b->nodes[e->child].parent == e->parent && !b->nodes[e->child].wild,
+          "edge %u is inconsistent", i);
+  }
+  CHECK(empty > 0, "edge table is full");
+  for (uint32_t i = 0; i < b->nexindex; i++) {
+    const BExRef *r = &b->exindex[i];
+    CHECK(r->node < b->nnodes && r->guardrail < b->nguardrails && r->exemption < b->nexemptions, "exemption index entry %u out of range", i);
+    if (i) {
+      const BExRef *p = &b->exindex[i - 1];
+      CHECK(p->node < r->node || (p->node == r->node && (p->guardrail < r->guardrail ||
+            (p->guardrail == r->guardrail && p->exemption < r->exemption))), "exemption index is not sorted at %u", i);
+    }
+  }
+  return 0;
+}
+
+typedef struct Slot { uint8_t t, elem; } Slot;
+
+/* Forward jumps not yet reached, with the stack they expect at their target. Nesting
+ * of and/or bounds how many are open at once. */
+enum { MAX_PENDING = 64 };
+typedef struct Pending { uint32_t target; int sp; Slot st[LIMIT_STACK]; } Pending;
+
+/* One program: a linear pass is enough because jumps only go forward. The state at a
+ * jump target must equal the fall-through state (or, after RET, becomes it). */
+static int program(V *v, uint32_t pi) {
+  Bundle *b = v->b;
+  const BProgram *p = &b->programs[pi];
+  Slot st[LIMIT_STACK];
+  Pending pend[MAX_PENDING];
+  int npend = 0;
+  CHECK(p->len >= 1 && RANGE_OK(p->start, p->len, b->ncode), "program %u is out of bounds", pi);
+  CHECK(STR_OK(p->file), "program %u has a bad source file", pi);
+  CHECK(valid_type(p->result) && (p->result != T_LEVEL || p->reserved < b->nlevels), "program %u has a bad result type", pi);
+  int sp = 0, maxsp = 0, live = 1;
+  for (uint32_t k = 0; k < p->len; k++) {
+    uint32_t pc = p->start + k, w = b->code[pc], op = INSN_OP(w), arg = INSN_ARG(w);
+    for (int j = 0; j < npend; j++) {
+      if (pend[j].target != k) continue;
+      if (live) CHECK(pend[j].sp == sp && !memcmp(pend[j].st, st, sizeof *st * (size_t)sp),
+                      "stack differs at jump target pc %u in program %u", pc, pi);
+      else { sp = pend[j].sp; memcpy(st, pend[j].st, sizeof *st * (size_t)sp); live = 1; }
+      pend[j--] = pend[--npend];
+    }
+    CHECK(live, "unreachable instruction at pc %u in program %u", pc, pi);
+    CHECK(op < OP__COUNT, "bad opcode %u at pc %u in program %u", op, pc, pi);
+    const OpInfo *oi = &vm_opinfo[op];
+    switch (oi->arg) {
+    case ARG_NONE: CHECK(arg == 0, "stray operand at pc %u in program %u", pc, pi); break;
+    case ARG_SLOT: CHECK(arg < b->nfields, "bad field %u at pc %u in program %u", arg, pc, pi); break;
+    case ARG_INT: CHECK(arg < b->nints, "bad constant %u at pc %u in program %u", arg, pc, pi); break;
+    case ARG_STR: CHECK(arg < b->nstrings, "bad string %u at pc %u in program %u", arg, pc, pi); break;
+    case ARG_SET: CHECK(arg < b->nsets, "bad set %u at pc %u in program %u", arg, pc, pi); break;
+    case ARG_NODE: CHECK(arg < b->nnodes, "bad scope node %u at pc %u in program %u", arg, pc, pi); break;
+    case ARG_JUMP: CHECK(k + 1 + arg < p->len, "bad jump target at pc %u in program %u", pc, pi); break;
+    case ARG_IMM:
+      if (op == OP_CAST) CHECK(arg == T_INT || arg == T_TIME || arg == T_DUR || arg == T_LEVEL || arg == T_BOOL, "bad cast at pc %u in program %u", pc, pi);
+      else CHECK(arg <= 1, "bad immediate at pc %u in program %u", pc, pi);
+      break;
+    }
+    CHECK(sp >= oi->pops, "stack underflow at pc %u in program %u", pc, pi);
+    Slot a = oi->pops >= 2 ? st[sp - 2] : oi->pops == 1 ? st[sp - 1] : (Slot){0, 0};
+    Slot c = oi->pops >= 2 ? st[sp - 1] : (Slot){0, 0};
+    int ok = 1;
+    Slot out = {oi->out, 0};
+    switch (op) {
+    case OP_LDF: out.t = b->fields[arg].type; out.elem = b->fields[arg].elem; break;
+    case OP_CAST: ok = is_num(a.t); out.t = (uint8_t)arg; break;
+    case OP_EQ: case OP_NE: case OP_LT: case OP_LE: case OP_GT: case OP_GE: ok = is_num(a.t) && a.t == c.t; break;
+    case OP_SEQ: case OP_SNE: case OP_STARTS: case OP_ENDS: case OP_CONTAINS: case OP_GLOB: ok = is_strlike(a.t) && is_strlike(c.t); break;
+    case OP_ADD: case OP_SUB: ok = is_num(a.t) && is_num(c.t); break;
+    case OP_MUL: case OP_DIV: ok = a.t == T_INT && c.t == T_INT; break;
+    case OP_NEG: ok = is_num(a.t); break;
+    case OP_NOT: case OP_JFK: case OP_JTK: ok = a.t == T_BOOL; break;
+    case OP_INSET: ok = b->sets[arg].type == T_STR ? is_strlike(a.t) : is_num(a.t); break;
+    case OP_INLIST: ok = c.t == T_LIST && (a.t == c.elem || (is_strlike(a.t) && is_strlike(c.elem))); break;
+    case OP_HASKEY: ok = is_strlike(a.t) && c.t == T_MAP; break;
+    case OP_INDEX: ok = a.t == T_MAP && is_strlike(c.t); out.t = a.elem; break;
+    case OP_UNDER: ok = a.t == T_SCOPE && b->meta->scope_field < b->nfields; break;
+    case OP_LEN: ok = is_strlike(a.t) || a.t == T_LIST || a.t == T_MAP; break;
+    case OP_RET: ok = sp == 1 && a.t == p->result; break;
+    default: break;
+    }
+    CHECK(ok, "operand types do not fit %s at pc %u in program %u", oi->name, pc, pi);
+    sp -= oi->pops;
+    if (oi->pushes) {
+      CHECK(sp < LIMIT_STACK, "stack overflow at pc %u in program %u", pc, pi);
+      st[sp++] = out;
+    }
+    if (sp > maxsp) maxsp = sp;
+    if (oi->arg == ARG_JUMP) {
+      CHECK(npend < MAX_PENDING, "too many open jumps at pc %u in program %u (limit is %d)", pc, pi, MAX_PENDING);
+      pend[npend].target = k + 1 + arg; pend[npend].sp = sp;
+      memcpy(pend[npend].st, st, sizeof *st * (size_t)sp);
+      npend++;
+    }
+    if (op == OP_RET) live = 0;
+  }
+  CHECK(!live && !npend, "program %u does not end in RET", pi);
+  CHECK(maxsp <= p->max_stack && p->max_stack <= b->meta->max_stack, "program %u needs more stack than it declares", pi);
+  return 0;
+}
+
+static int prog_ok(const Bundle *b, uint32_t p, int type) {
+  return p < b->nprograms && (type < 0 || b->programs[p].result == type);
+}
+
+static int count_holes(const char *s) {
+  int n = 0;
+  for (; *s; s++) {
+    if ((s[0] == '{' && s[1] == '{') || (s[0] == '}' && s[1] == '}')) { s++; continue; }
+    if (s[0] == '{' && s[1] == '}') { n++; s++; }
+  }
+  return n;
+}
+
+static int records(V *v) {
+  Bundle *b = v->b;
+  const BMeta *m = b->meta;
+  CHECK(STR_OK(m->policy) && STR_OK(m->compiler) && RANGE_OK(m->files_first, m->files_count, b->nu32s), "metadata out of range");
+  for (uint32_t i = 0; i < m->files_count; i++) CHECK(STR_OK(b->u32s[m->files_first + i]), "metadata names a bad file");
+  CHECK(m->nslots == b->nfields, "metadata disagrees with the field table");
+  CHECK(m->scope_field == NONE32 || (m->scope_field < b->nfields && b->fields[m->scope_field].role == FIELD_ROLE_SCOPE), "bad scope field");
+  CHECK(m->ancestors_field == NONE32 || (m->ancestors_field < b->nfields && b->fields[m->ancestors_field].role == FIELD_ROLE_ANCESTORS), "bad ancestors field");
+  CHECK(m->max_stack <= LIMIT_STACK, "declared stack too deep");
+  for (uint32_t i = 0; i < b->nguardrails; i++) {
+    const BGuardrail *g = &b->guardrails[i];
+    CHECK(STR_OK(g->name) && STR_OK(g->severity) && OPT_STR_OK(g->message), "guardrail %u has a bad string", i);
+    CHECK(g->effect <= EFFECT_AUDIT && !(g->flags & ~0xfu), "guardrail %u has a bad effect or flag", i);
+    CHECK(prog_ok(b, g->cond, T_BOOL), "guardrail %u has a bad condition", i);
+    CHECK(RANGE_OK(g->args_first, g->args_count, b->nu32s) && g->args_count <= LIMIT_MSG_ARGS, "guardrail %u has bad message arguments", i);
+    CHECK(g->message == NOSTR ? g->args_count == 0 : count_holes(bundle_str(b, g->message)) == (int)g->args_count,
+          "guardrail %u: message holes and arguments differ", i);
+    for (uint32_t j = 0; j < g->args_count; j++) {
+      uint32_t p = b->u32s[g->args_first + j];
+      CHECK(prog_ok(b, p, -1) && b->programs[p].result != T_LIST && b->programs[p].result != T_MAP, "guardrail %u has a bad message argument", i);
+    }
+    CHECK(RANGE_OK(g->scope_first, g->scope_count, b->nu32s), "guardrail %u has a bad scope list", i);
+    for (uint32_t j = 0; j < g->scope_count; j++) CHECK(b->u32s[g->scope_first + j] < b->nnodes, "guardrail %u has a bad scope", i);
+  }
+  for (uint32_t i = 0; i < b->nexemptions; i++) {
+    const BExemption *x = &b->exemptions[i];
+    CHECK(STR_OK(x->id) && STR_OK(x->owner) && STR_OK(x->reason) && STR_OK(x->expires_text) && OPT_STR_OK(x->ticket) &&
+          OPT_STR_OK(x->scope_text) && STR_OK(x->file), "exemption %u has a bad string", i);
+    CHECK(x->node < b->nnodes && (x->when == NONE32 || prog_ok(b, x->when, T_BOOL)), "exemption %u has a bad scope or condition", i);
+    CHECK(x->category <= CAT_MITIGATED, "exemption %u has a bad category", i);
+    CHECK(RANGE_OK(x->waives_first, x->waives_count, b->nu32s) && RANGE_OK(x->controls_first, x->controls_count, b->nu32s),
+          "exemption %u has a list out of bounds", i);
+    for (uint32_t j = 0; j < x->waives_count; j++) CHECK(b->u32s[x->waives_first + j] < b->nguardrails, "exemption %u waives a bad guardrail", i);
+    for (uint32_t j = 0; j < x->controls_count; j++) CHECK(STR_OK(b->u32s[x->controls_first + j]), "exemption %u has a bad control", i);
+  }
+  for (uint32_t i = 0; i < b->nroutes; i++) {
+    const BRoute *r = &b->routes[i];
+    CHECK(STR_OK(r->name) && RANGE_OK(r->first_rule, r->nrules, b->nrules), "route %u out of range", i);
+  }
+  for (uint32_t i = 0; i < b->nrules; i++) {
+    const BRule *r = &b->rules[i];
+    CHECK(r->kind <= RULE_DEFAULT, "rule %u has a bad kind", i);
+    CHECK(r->ntargets >= 1 && r->ntargets <= LIMIT_TARGETS && RANGE_OK(r->first_target, r->ntargets, b->ntargets), "rule %u has bad targets", i);
+    if (r->kind == RULE_WHEN) CHECK(prog_ok(b, r->prog, T_BOOL), "rule %u has a bad condition", i);
+    if (r->kind == RULE_DEFAULT) CHECK(r->prog == NONE32, "rule %u has a stray program", i);
+    if (r->kind == RULE_SPLIT) {
+      CHECK(prog_ok(b, r->prog, -1), "rule %u has a bad key", i);
+      uint8_t t = b->programs[r->prog].result;
+      CHECK(t == T_STR || t == T_SCOPE || t == T_INT, "rule %u has a bad key type", i);
+      CHECK(RANGE_OK(r->weights_first, r->ntargets, b->nu32s), "rule %u has bad weights", i);
+      for (uint32_t j = 0; j < r->ntargets; j++) {
+        uint32_t w = b->u32s[r->weights_first + j];
+        CHECK(w <= 10000 && (j == 0 ? w > 0 : w > b->u32s[r->weights_first + j - 1]), "rule %u has bad weights", i);
+      }
+      CHECK(b->u32s[r->weights_first + r->ntargets - 1] == 10000, "rule %u weights do not reach 100%%", i);
+    }
+  }
+  for (uint32_t i = 0; i < b->ntargets; i++) {
+    const BTarget *t = &b->targets[i];
+    CHECK(STR_OK(t->provider) && STR_OK(t->model) && OPT_STR_OK(t->region) && STR_OK(t->text), "target %u has a bad string", i);
+  }
+  for (uint32_t i = 0; i < b->nbudgets; i++) {
+    const BBudget *g = &b->budgets[i];
+    CHECK(STR_OK(g->name) && STR_OK(g->unit) && STR_OK(g->period), "budget %u has a bad string", i);
+    CHECK(prog_ok(b, g->key, -1) && (b->programs[g->key].result == T_STR || b->programs[g->key].result == T_SCOPE ||
+          b->programs[g->key].result == T_INT), "budget %u has a bad key", i);
+    CHECK(g->when == NONE32 || prog_ok(b, g->when, T_BOOL), "budget %u has a bad condition", i);
+    CHECK(g->warn_bp >= -1 && g->warn_bp <= 10000, "budget %u has a bad threshold", i);
+  }
+  for (uint32_t i = 0; i < b->nsrcmap; i++) {
+    const BSrcLoc *s = &b->srcmap[i];
+    CHECK(s->pc < b->ncode && STR_OK(s->file) && (i == 0 || b->srcmap[i - 1].pc <= s->pc), "source map entry %u is bad", i);
+  }
+  return 0;
+}
+
+int bundle_verify(const uint8_t *data, size_t len, Bundle *b, char *err, size_t errlen) {
+  V vv = {data, len, b, err, errlen}, *v = &vv;
+  memset(b, 0, sizeof *b);
+  CHECK(len >= sizeof(BHeader), "not a bundle: %zu bytes is shorter than the header", len);
+  const BHeader *h = (const BHeader *)data;
+  CHECK(!memcmp(h->magic, BUNDLE_MAGIC, 5), "not a bundle: bad magic");
+  CHECK(!memcmp(h->magic, BUNDLE_MAGIC, 8), "bundle mangled in transfer (line endings or NUL bytes changed)");
+  CHECK(h->endian == BUNDLE_ENDIAN, "bundle has the wrong byte order for this machine");
+  CHECK(h->version == BUNDLE_VERSION, "unsupported bundle format version %u (this build reads %u)", h->version, BUNDLE_VERSION);
+  CHECK(h->file_size == len, "bundle is truncated or padded: header says %u bytes, file has %zu", h->file_size, len);
+  CHECK(len <= UINT32_MAX, "bundle too large");
+  uint8_t sum[32];
+  rt_sha256(data + sizeof *h, len - sizeof *h, sum);
+  CHECK(!memcmp(sum, h->checksum, 32), "bundle checksum mismatch: the file is corrupt");
+  b->data = data; b->size = len;
+  if (sections(v) || tables(v)) return -1;
+  for (uint32_t i = 0; i < b->nprograms; i++)
+    if (program(v, i)) return -1;
+  if (records(v)) return -1;
+  char hex[65];
+  rt_sha256(data, len, sum);
+  rt_sha256_hex(sum, hex);
+  snprintf(b->id, sizeof b->id, "sha256:%s", hex);
+  return 0;
+}
