@@ -27,4 +27,8 @@ int  cli_wants_help(int argc, char **argv, const char *usage);
 int  cli_collect_sources(int n, char **paths, char ***out, int *nout);
 void cli_free_sources(char **files, int n);
 
+struct aigw_bundle;
+/* -b BUNDLE, or compile PATHs; prints why it failed. Returns an exit code. */
+int  cli_open_bundle(const char *bpath, int npaths, char **paths, struct aigw_bundle **out);
+
 #endif
