@@ -74,11 +74,14 @@ $(BUILD)/obj/%.o: %.c $(GEN)
 
 # ---- libraries and the CLI ----
 $(LIBA): $(RT_OBJ)
-	rm -f $@ && ar rcs $@ $^
+	@echo "  AR $@"
+	@rm -f $@ && ar rcs $@ $^
 $(LIBSO): $(RT_OBJ)
-	$(CC) -shared -Wl,-soname,libaigw.so.0 $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	@echo "  LD $@"
+	@$(CC) -shared -Wl,-soname,libaigw.so.0 $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 $(AIGWC): $(CLI_OBJ) $(COMP_OBJ) $(LANG_OBJ) $(LIBA)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(COMP_OBJ) $(LANG_OBJ) $(LIBA) $(CLILIBS)
+	@echo "  LD $@"
+	@$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(COMP_OBJ) $(LANG_OBJ) $(LIBA) $(CLILIBS)
 $(BUILD)/aigw.pc: runtime/aigw.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
 
@@ -88,7 +91,8 @@ demo: deps all
 
 # ---- tests ----
 $(BUILD)/unit: $(UNIT_OBJ) $(COMP_OBJ) $(LANG_OBJ) $(LIBA)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lcunit
+	@echo "  LD $@"
+	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lcunit
 
 unit: $(BUILD)/unit
 	cd tests && ../$(BUILD)/unit
