@@ -60,6 +60,8 @@ $(BUILD)/gen/grammar.c $(BUILD)/gen/grammar.h &: lang/grammar.y
 	cp lang/grammar.y $(BUILD)/gen/grammar.y
 	@# lemon exits non-zero on any conflict, which fails the build
 	cd $(BUILD)/gen && lemon grammar.y
+	@# lemon keeps an unchanged header's old time stamp; refresh both outputs
+	@touch $(BUILD)/gen/grammar.c $(BUILD)/gen/grammar.h
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(@D)
