@@ -70,7 +70,40 @@ void diag_help(DiagSink *d, const char *fmt, ...) {
   va_end(ap);
 }
 
-int diag_capped(const DiagSink *d) { return d->errors >= DIAG_ERROR_CAP; }
+/* True once an error past the cap was counted: callers may stop, and the report ends
+ * with a note saying that errors were left out. */
+int diag_capped(const DiagSink *d) { return d->suppressed > 0; }
+
+/* Length of the valid UTF-8 sequence at p (before end), or 0 when the byte at p does
+ * not start one. Columns count one per character and one per invalid byte, and the
+ * printed line shows each invalid byte as '?', so the caret stays under its target. */
+static unsigned u8len(const unsigned char *p, const unsigned char *end) {
+  unsigned c = p[0], n, min;
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) { n = 2; min = 0x80; }
+  else if (c >= 0xE0 && c <= 0xEF) { n = 3; min = 0x800; }
+  else if (c >= 0xF0 && c <= 0xF4) { n = 4; min = 0x10000; }
+  else return 0;
+  if (end - p < (long)n) return 0;
+  unsigned cp = c & (0x7F >> n);
+  for (unsigned i = 1; i < n; i++) {
+    if ((p[i] & 0xC0) != 0x80) return 0;
+    cp = cp << 6 | (p[i] & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return n;
+}
+
+/* Columns between byte offsets from and to, stepping by characters. */
+static uint32_t columns(const Source *s, uint32_t from, uint32_t to) {
+  const unsigned char *t = (const unsigned char *)s->text, *end = t + s->len;
+  uint32_t c = 0;
+  for (uint32_t i = from; i < to; c++) {
+    unsigned n = u8len(t + i, end);
+    i += n ? n : 1;
+  }
+  return c;
+}
 
 static void build_lines(Source *s) {
   uint32_t n = 1;
@@ -93,11 +126,11 @@ void diag_linecol(DiagSink *d, int file, uint32_t off, uint32_t *line, uint32_t 
     if (s->lines[mid] <= off) lo = mid; else hi = mid;
   }
   *line = lo + 1;
-  /* columns count characters, not bytes, so carets line up under UTF-8 text */
-  uint32_t c = 1;
-  for (uint32_t i = s->lines[lo]; i < off; i++)
-    if (((unsigned char)s->text[i] & 0xC0) != 0x80) c++;
-  *col = c;
+  /* columns count characters, not bytes, so carets line up under UTF-8 text; a byte
+   * order mark (which the lexer skips) takes no column */
+  uint32_t start = s->lines[lo];
+  if (start == 0 && s->len >= 3 && !memcmp(s->text, "\xEF\xBB\xBF", 3) && off >= 3) start = 3;
+  *col = columns(s, start, off) + 1;
 }
 
 static const char *level_name[] = {"error", "warning", "note"};
@@ -120,21 +153,25 @@ void diag_print_one(DiagSink *d, const Diag *g, Buf *out) {
     from = g->off > start + 60 ? g->off - 60 : start;
     to = from + 160 < end ? from + 160 : end;
   }
+  /* a cut may land inside a character: move to the start of the next one */
+  while (from > start && from < g->off && ((unsigned char)s->text[from] & 0xC0) == 0x80) from++;
   buf_puts(out, "  ");
-  uint32_t pad = 0;
-  for (uint32_t i = from; i < to; i++) {
-    unsigned char c = (unsigned char)s->text[i];
-    buf_putc(out, c == '\t' ? ' ' : (c < 0x20 || c == 0x7f) ? '?' : (char)c);
+  const unsigned char *t = (const unsigned char *)s->text, *tend = t + to;
+  for (uint32_t i = from; i < to;) {
+    unsigned n = u8len(t + i, tend);
+    unsigned char c = t[i];
+    if (n > 1) buf_put(out, t + i, n);
+    else buf_putc(out, c == '\t' ? ' ' : (n == 0 || c < 0x20 || c == 0x7f) ? '?' : (char)c);
+    i += n ? n : 1;
   }
   buf_puts(out, "\n  ");
-  for (uint32_t i = from; i < g->off && i < to; i++)
-    if (((unsigned char)s->text[i] & 0xC0) != 0x80) pad++;
+  uint32_t caret = g->off < to ? g->off : to;
+  uint32_t pad = columns(s, from, caret);
   for (uint32_t i = 0; i < pad; i++) buf_putc(out, ' ');
   buf_putc(out, '^');
-  uint32_t ul = 0;
-  for (uint32_t i = g->off + 1; i < g->off + g->len && i < to; i++)
-    if (((unsigned char)s->text[i] & 0xC0) != 0x80) ul++;
-  for (uint32_t i = 0; i < ul; i++) buf_putc(out, '~');
+  uint32_t uend = g->off + g->len < to ? g->off + g->len : to;
+  uint32_t ul = uend > caret ? columns(s, caret, uend) : 0;
+  for (uint32_t i = 1; i < ul; i++) buf_putc(out, '~');
   buf_putc(out, '\n');
   if (g->help) buf_printf(out, "  help: %s\n", g->help);
 }
@@ -142,8 +179,8 @@ void diag_print_one(DiagSink *d, const Diag *g, Buf *out) {
 void diag_print(DiagSink *d, FILE *out) {
   Buf b = {0};
   for (int i = 0; i < d->n; i++) diag_print_one(d, &d->items[i], &b);
-  if (d->suppressed)
-    buf_printf(&b, "aigwc: note: %d more errors not shown (limit is %d)\n", d->suppressed,
+  if (d->suppressed)   /* callers stop at the cap, so how many more is not known */
+    buf_printf(&b, "aigwc: note: too many errors; the rest are not shown (limit is %d)\n",
                DIAG_ERROR_CAP);
   if (b.n) fwrite(b.p, 1, b.n, out);
   buf_free(&b);

@@ -18,7 +18,7 @@
 %extra_context {Parser *P}
 %default_destructor { (void)P; (void)yypminor; }
 %stack_size 4000
-%stack_overflow { P->overflow = 1; }
+%stack_overflow { P->overflow = YYSTACKDEPTH; }   /* the driver reports the limit */
 %syntax_error { parse_syntax_error(P, yymajor, yyminor); }
 
 /* Token order fixes the codes; keep IDENT first so fallback works. */
@@ -28,6 +28,10 @@
 %token SEVERITY DENY WARN AUDIT WHEN MESSAGE MODE ONERROR WAIVES OWNER CREATED EXPIRES.
 %token CATEGORY REASON CONTROLS TICKET SPLIT BY DEFAULT KEY LIMIT PER AT NOW NEVER EXPECT.
 %token TRUE FALSE NOTIN.
+/* "allow" is a keyword only right after "expect" (the driver retypes it there): were it a
+ * name, lemon's fallback would read the next item's keyword as a guardrail name after
+ * "expect allow", because that state reduces by default. */
+%token ALLOW.
 
 /* Keywords double as names (a field may be called "scope" or "key"). */
 %fallback IDENT POLICY IMPORT LEVELS INPUT SCOPE SET HIERARCHY GUARDRAIL EXEMPTION ROUTE
@@ -86,6 +90,8 @@ fields(A) ::= fields(B) field(F).         { A = nl_add(B, F); }
 fields(A) ::= fields(B) COMMA.            { A = B; }
 field(A) ::= IDENT(X) COLON type(T).      { A = N(FIELD, X); A->a = T; SPAN(A, X.off, node_end(T)); }
 field(A) ::= TARGET(X).                   { A = parse_pair_from_target(P, N_FIELD, X); }
+field(A) ::= TARGET(X) LT type(T) GT(E).  {
+  A = parse_pair_from_target(P, N_FIELD, X); A->a->a = T; SPAN(A->a, A->a->off, tok_end(E)); A->len = tok_end(E) - A->off; }
 type(A) ::= IDENT(X).                     { A = N(TYPE, X); }
 type(A) ::= IDENT(X) LT type(T) GT(E).    { A = N(TYPE, X); A->a = T; SPAN(A, X.off, tok_end(E)); }
 
@@ -164,7 +170,7 @@ item(A) ::= WARN(K) AT PCT(X).            { A = prop(P, K, parse_literal(P, X), 
 item(A) ::= NOW(K) moment(M).             { A = prop(P, K, M, NULL, node_end(M)); }
 item(A) ::= INPUT(K) record(R).           { A = prop(P, K, R, NULL, node_end(R)); }
 item(A) ::= EXPECT(K) DENY(X).            { A = prop(P, K, N(NAME, X), NULL, tok_end(X)); }
-item(A) ::= EXPECT(K) IDENT(X).           { A = prop(P, K, N(NAME, X), NULL, tok_end(X)); }
+item(A) ::= EXPECT(K) ALLOW(X).           { A = prop(P, K, N(NAME, X), NULL, tok_end(X)); }
 item(A) ::= EXPECT(K) IDENT(X) names(L).  { A = prop(P, K, N(NAME, X), L.head, node_end(L.tail)); }
 item(A) ::= EXPECT(K) IDENT(X) IDENT(G) BY IDENT(E). {
   A = prop(P, K, N(NAME, X), N(NAME, G), tok_end(E)); A->b->next = N(NAME, E); }
@@ -267,7 +273,8 @@ primary(A) ::= primary(B) DOT IDENT(X).   {
   A = parse_expr2(P, N_MEMBER, 0, B, NULL, B->off, tok_end(X)); A->name_off = X.off; A->name_len = X.len; }
 primary(A) ::= primary(B) LBRACKET expr(C) RBRACKET(R). { A = parse_expr2(P, N_INDEX, 0, B, C, B->off, tok_end(R)); }
 primary(A) ::= IDENT(X) LPAREN args(L) RPAREN(R). { A = parse_call(P, X, L.head, tok_end(R)); }
-primary(A) ::= LPAREN expr(B) RPAREN.     { A = B; }
+/* the parentheses join the span, so that an enclosing node's span covers them */
+primary(A) ::= LPAREN(L) expr(B) RPAREN(R). { A = B; SPAN(A, L.off, tok_end(R)); }
 primary(A) ::= LBRACKET(L) RBRACKET(R).   { A = N(LIST, L); SPAN(A, L.off, tok_end(R)); }
 primary(A) ::= LBRACKET(L) exprs(V) RBRACKET(R). { A = N(LIST, L); A->a = V.head; SPAN(A, L.off, tok_end(R)); }
 primary(A) ::= LBRACKET(L) exprs(V) COMMA RBRACKET(R). { A = N(LIST, L); A->a = V.head; SPAN(A, L.off, tok_end(R)); }

@@ -40,13 +40,21 @@ static const struct { const char *s; int tk; } keywords[] = {
 };
 enum { NKEYWORDS = sizeof keywords / sizeof keywords[0] };
 
+/* strcmp of a keyword with s[0..n), inline: every identifier goes through here */
+static int kwcmp(const char *k, const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    int d = (unsigned char)k[i] - (unsigned char)s[i];   /* k's NUL sorts first */
+    if (d) return d;
+  }
+  return k[n] ? 1 : 0;
+}
+
 int lex_keyword(const char *s, size_t n) {
   int lo = 0, hi = NKEYWORDS - 1;     /* the list is kept sorted */
   while (lo <= hi) {
     int mid = (lo + hi) / 2;
     const char *k = keywords[mid].s;
-    int c = strncmp(k, s, n);
-    if (c == 0) c = k[n] ? 1 : 0;
+    int c = kwcmp(k, s, n);
     if (c == 0) return keywords[mid].tk;
     if (c < 0) lo = mid + 1; else hi = mid - 1;
   }
@@ -72,6 +80,7 @@ const char *lex_token_name(int kind) {
   case TK_IDENT: return "name"; case TK_STRING: return "string";
   case TK_INT: return "integer"; case TK_DATE: return "date"; case TK_TIME: return "timestamp";
   case TK_DUR: return "duration"; case TK_PCT: return "percentage"; case TK_TARGET: return "target";
+  case TK_ALLOW: return "allow";
   case TK_LBRACE: return "'{'"; case TK_RBRACE: return "'}'"; case TK_LPAREN: return "'('";
   case TK_RPAREN: return "')'"; case TK_LBRACKET: return "'['"; case TK_RBRACKET: return "']'";
   case TK_COMMA: return "','"; case TK_COLON: return "':'"; case TK_DOT: return "'.'";
@@ -83,11 +92,17 @@ const char *lex_token_name(int kind) {
   return "token";
 }
 
+/* A UTF-8 byte order mark, which some editors write, is skipped. */
+static const unsigned char *skip_bom(const unsigned char *p, const unsigned char *lim) {
+  return lim - p >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF ? p + 3 : p;
+}
+
 void lex_init(Lexer *lx, DiagSink *d, int file, Arena *arena) {
   memset(lx, 0, sizeof *lx);
   Source *s = d->files[file];
   lx->start = lx->cur = (const unsigned char *)s->text;
   lx->lim = lx->start + s->len;
+  lx->cur = skip_bom(lx->cur, lx->lim);
   lx->file = file; lx->diag = d; lx->arena = arena;
 }
 
@@ -108,6 +123,16 @@ static void keep_comment(Lexer *lx, const unsigned char *p) {
   lx->comments[lx->ncomments++] = (Comment){off(lx, p), (uint32_t)(lx->cur - p)};
 }
 
+static void unterminated(Lexer *lx, const unsigned char *open, int at_newline) {
+  err(lx, open, 1, "unterminated string");
+  if (at_newline) diag_help(lx->diag, "a string ends on the line where it starts; write a line break as \\n");
+}
+
+static void bad_escape(Lexer *lx, const unsigned char *p) {
+  err(lx, p, 2, "invalid escape sequence in string");
+  diag_help(lx->diag, "the escapes are \\\" \\\\ \\/ \\n \\r \\t \\0 \\{ \\} and \\uXXXX");
+}
+
 /* The body of a string after its opening quote. Errors are reported and the string is
  * still returned as a token, so one bad escape costs one diagnostic. */
 static void lex_string(Lexer *lx, const unsigned char *open) {
@@ -120,9 +145,10 @@ static void lex_string(Lexer *lx, const unsigned char *open) {
       ["]                          { break; }
       "\\" ["\\/nrt{}0]            { continue; }
       "\\u" [0-9a-fA-F]{4}         { continue; }
-      "\\" [^]                     { if (!reported++) err(lx, p, 2, "invalid escape sequence in string"); continue; }
-      [\n\r]                       { lx->cur = p; err(lx, open, 1, "unterminated string"); return; }
-      $                            { err(lx, open, 1, "unterminated string"); return; }
+      "\\" [^]                     { if (!reported++) bad_escape(lx, p); continue; }
+      "\\"                         { continue; }   /* a backslash right before the end of input */
+      [\n\r]                       { lx->cur = p; unterminated(lx, open, 1); return; }
+      $                            { unterminated(lx, open, 0); return; }
       "\x00"                       { if (!reported++) err(lx, p, 1, "NUL byte in string"); continue; }
       [\x01-\x09\x0b\x0c\x0e-\x1f\x7f] { if (!reported++) err(lx, p, 1, "control character in string (use an escape)"); continue; }
       [\x20-\x7e] \ ["\\] | utf8   { continue; }
@@ -144,6 +170,27 @@ static void lex_block_comment(Lexer *lx, const unsigned char *open) {
   }
 }
 
+static void bad_number(Lexer *lx, const unsigned char *p) {
+  uint32_t n = (uint32_t)(lx->cur - p);
+  diag_report(lx->diag, DIAG_ERR, lx->file, off(lx, p), n, "invalid number '%.*s'",
+              (int)(n > 40 ? 40 : n), (const char *)p);
+  diag_help(lx->diag, "a duration is digits and one unit: 30d, 12h, 15m, 45s or 2w");
+}
+
+/* A printable character that starts no token; the usual slips get a hint. */
+static void bad_char(Lexer *lx, const unsigned char *p, uint32_t n) {
+  if (*p == '\'') diag_report(lx->diag, DIAG_ERR, lx->file, off(lx, p), n, "unexpected \"'\"");
+  else diag_report(lx->diag, DIAG_ERR, lx->file, off(lx, p), n, "unexpected '%.*s'", (int)n, (const char *)p);
+  const char *help = NULL;
+  switch (*p) {
+  case '&': help = n == 2 ? "write 'and'" : NULL; break;
+  case '|': help = n == 2 ? "write 'or'" : NULL; break;
+  case '!': help = "write 'not', or '!=' for inequality"; break;
+  case ';': help = "declarations and items need no ';'"; break;
+  }
+  if (help) diag_help(lx->diag, "%s", help);
+}
+
 void lex_next(Lexer *lx, Token *t) {
   const unsigned char *mar;
   for (;;) {
@@ -162,6 +209,11 @@ void lex_next(Lexer *lx, Token *t) {
       int [wdhms]          { TOK(TK_DUR); }
       int ("." digit{1,2})? "%"  { TOK(TK_PCT); }
       int                  { TOK(TK_INT); }
+      /* Near misses are still one token of the intended kind, so that the parser's
+       * literal check reports them once ("invalid date '2026-2-30'") and nothing cascades. */
+      date [tT] [0-9A-Za-z:.+-]* { TOK(TK_TIME); }
+      digit{4} "-" digit{1,2} "-" digit{1,2} { TOK(TK_DATE); }
+      int [A-Za-z_] [A-Za-z0-9_]* { bad_number(lx, p); TOK(TK_INT); }
       target               { TOK(TK_TARGET); }
       ident                { k = lex_keyword((const char *)p, (size_t)(lx->cur - p)); TOK(k ? k : TK_IDENT); }
       "{"  { TOK(TK_LBRACE); }   "}"  { TOK(TK_RBRACE); }
@@ -176,9 +228,17 @@ void lex_next(Lexer *lx, Token *t) {
       "*"  { TOK(TK_STAR); }     "/"  { TOK(TK_SLASH); }
       "="  { TOK(TK_ASSIGN); }
       "\x00"               { err(lx, p, 1, "NUL byte in source"); continue; }
-      [\x21-\x7e]          { err(lx, p, 1, "unexpected character"); continue; }
+      /* C's spellings are reported and then read as meant, so one slip is one error */
+      "&&"                 { bad_char(lx, p, 2); TOK(TK_AND); }
+      "||"                 { bad_char(lx, p, 2); TOK(TK_OR); }
+      "!"                  { bad_char(lx, p, 1); TOK(TK_NOT); }
+      ['] [^'\n\r\x00]* [']  { err(lx, p, (uint32_t)(lx->cur - p), "unexpected single-quoted string");
+                             diag_help(lx->diag, "strings are written in double quotes");
+                             TOK(TK_STRING); }
+      [\x21-\x7e]          { bad_char(lx, p, 1); continue; }
       [\x80-\xff]+         { err(lx, p, 1, "unexpected non-ASCII text outside a string"); continue; }
-      [^]                  { err(lx, p, 1, "unexpected control character"); continue; }
+      [^]                  { diag_report(lx->diag, DIAG_ERR, lx->file, off(lx, p), 1,
+                                         "unexpected control character (byte 0x%02x)", *p); continue; }
     */
   out:
 #undef TOK

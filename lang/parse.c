@@ -36,11 +36,13 @@ static int64_t digits(const char *s, size_t n, int *overflow) {
   for (size_t i = 0; i < n; i++) {
     if (s[i] == '_') continue;
     if (s[i] < '0' || s[i] > '9') break;
-    if (v > (INT64_MAX - 9) / 10) { *overflow = 1; return 0; }
+    if (v > (INT64_MAX - (s[i] - '0')) / 10) { *overflow = 1; return 0; }
     v = v * 10 + (s[i] - '0');
   }
   return v;
 }
+
+enum { PCT_MAX = 1000000 };   /* named limit: largest percentage, so basis points fit easily */
 
 Node *parse_literal(Parser *P, Token t) {
   const char *s = P->text + t.off;
@@ -67,26 +69,34 @@ Node *parse_literal(Parser *P, Token t) {
     int64_t whole = digits(s, t.len, &overflow), frac = 0;
     const char *dot = memchr(s, '.', t.len);
     if (dot) { frac = (dot[1] - '0') * 10; if (dot[2] >= '0' && dot[2] <= '9') frac += dot[2] - '0'; }
-    if (whole > 1000000) overflow = 1;
+    if (whole > PCT_MAX) overflow = 1;
     n->ival = whole * 100 + frac;   /* basis points: 12.5% is 1250 */
     break;
   }
   case TK_DATE:
     n = parse_tok(P, N_DATE, t);
-    if (lex_date(s, t.len, &n->ival) != 0)
+    if (lex_date(s, t.len, &n->ival) != 0) {
       diag_report(P->diag, DIAG_ERR, P->file, t.off, t.len, "invalid date '%.*s'", (int)t.len, s);
+      if (t.len != 10) diag_help(P->diag, "a date is YYYY-MM-DD, e.g. 2026-12-31");
+    }
     break;
   case TK_TIME:
     n = parse_tok(P, N_TIME, t);
-    if (lex_timestamp(s, t.len, &n->ival) != 0)
-      diag_report(P->diag, DIAG_ERR, P->file, t.off, t.len, "invalid timestamp '%.*s'", (int)t.len, s);
+    if (lex_timestamp(s, t.len, &n->ival) != 0) {
+      diag_report(P->diag, DIAG_ERR, P->file, t.off, t.len, "invalid timestamp '%.*s'",
+                  (int)(t.len > 40 ? 40 : t.len), s);
+      diag_help(P->diag, "a timestamp is RFC 3339 with a zone: 2026-12-31T23:59:59Z or 2026-12-31T23:59:59+01:00");
+    }
     break;
   default:
     n = parse_tok(P, N_STR, t);
   }
-  if (overflow)
-    diag_report(P->diag, DIAG_ERR, P->file, t.off, t.len, "number too large (limit is %lld)",
-                (long long)INT64_MAX);
+  if (overflow && t.kind == TK_PCT)
+    diag_report(P->diag, DIAG_ERR, P->file, t.off, t.len, "percentage too large (limit is %d%%)", PCT_MAX);
+  else if (overflow)
+    diag_report(P->diag, DIAG_ERR, P->file, t.off, t.len, "%s too large (limit is %lld%s)",
+                t.kind == TK_DUR ? "duration" : "number", (long long)INT64_MAX,
+                t.kind == TK_DUR ? " seconds" : "");
   return n;
 }
 
@@ -97,19 +107,23 @@ Node *parse_pair_from_target(Parser *P, int kind, Token t) {
   const char *colon = memchr(s, ':', t.len);
   uint32_t klen = (uint32_t)(colon - s);
   Token v = {TK_IDENT, t.off + klen + 1, t.len - klen - 1};
+  const char *vs = P->text + v.off;
+  int kw = lex_keyword(vs, v.len);
   Node *n = ast_node(P->arena, kind, P->file, t.off, t.len);
   n->name_len = klen;
-  if (memchr(s, '@', t.len) || memchr(s + klen, '.', t.len - klen)) {
-    diag_report(P->diag, DIAG_ERR, P->file, v.off, v.len, "expected a %s after ':'",
-                kind == N_FIELD ? "type" : "value");
-    diag_help(P->diag, "put a space after ':'");
+  if (kind == N_FIELD) {
+    if (memchr(vs, '@', v.len) || memchr(vs, '.', v.len))
+      diag_report(P->diag, DIAG_ERR, P->file, v.off, v.len, "expected a type after ':'");
+    n->a = parse_tok(P, N_TYPE, v);
+    return n;
   }
-  if (kind == N_FIELD) n->a = parse_tok(P, N_TYPE, v);
-  else {
-    int kw = lex_keyword(P->text + v.off, v.len);
-    n->a = parse_tok(P, kw == TK_TRUE || kw == TK_FALSE ? N_BOOL : N_NAME, v);
-    n->a->ival = kw == TK_TRUE;
+  /* as with a space after ':', a test input value is a literal, never a bare name */
+  if (kw != TK_TRUE && kw != TK_FALSE) {
+    diag_report(P->diag, DIAG_ERR, P->file, v.off, v.len, "expected a value after ':'");
+    diag_help(P->diag, "strings are quoted: \"%.*s\"", (int)(v.len > 40 ? 40 : v.len), vs);
   }
+  n->a = parse_tok(P, kw == TK_TRUE || kw == TK_FALSE ? N_BOOL : N_NAME, v);
+  n->a->ival = kw == TK_TRUE;
   return n;
 }
 
@@ -131,6 +145,10 @@ static int at_line_start(const char *text, uint32_t off) {
   return off == 0 || text[off - 1] == '\n';
 }
 
+/* Long tokens are quoted in messages only up to this many bytes, then "...". */
+enum { QUOTE_MAX = 40 };
+#define QUOTED(t, s) (int)((t).len > QUOTE_MAX ? QUOTE_MAX : (t).len), (s), (t).len > QUOTE_MAX ? "..." : ""
+
 void parse_syntax_error(Parser *P, int major, Token t) {
   if (P->syntax_error) return;
   P->syntax_error = 1;
@@ -146,17 +164,19 @@ void parse_syntax_error(Parser *P, int major, Token t) {
     return;
   }
   if (major == TK_IDENT) {
-    diag_report(P->diag, DIAG_ERR, P->file, t.off, t.len, "unexpected name '%.*s'", (int)t.len, s);
+    diag_report(P->diag, DIAG_ERR, P->file, t.off, t.len, "unexpected name '%.*s%s'", QUOTED(t, s));
     const char *sug = lex_suggest(s, t.len);
     if (sug) diag_help(P->diag, "did you mean '%s'?", sug);
     return;
   }
-  if (major == TK_TARGET)
-    diag_report(P->diag, DIAG_ERR, P->file, t.off, t.len, "unexpected target '%.*s'", (int)t.len, s);
+  if (lex_keyword(s, t.len) == major)
+    diag_report(P->diag, DIAG_ERR, P->file, t.off, t.len, "unexpected keyword '%.*s'", (int)t.len, s);
+  else if (major == TK_TARGET)
+    diag_report(P->diag, DIAG_ERR, P->file, t.off, t.len, "unexpected target '%.*s%s'", QUOTED(t, s));
   else if (major == TK_STRING || major == TK_INT || major == TK_DATE || major == TK_TIME ||
            major == TK_DUR || major == TK_PCT)
-    diag_report(P->diag, DIAG_ERR, P->file, t.off, t.len, "unexpected %s %.*s",
-                lex_token_name(major), (int)(t.len > 40 ? 40 : t.len), s);
+    diag_report(P->diag, DIAG_ERR, P->file, t.off, t.len, "unexpected %s %.*s%s",
+                lex_token_name(major), QUOTED(t, s));
   else
     diag_report(P->diag, DIAG_ERR, P->file, t.off, t.len, "unexpected %s", lex_token_name(major));
 }
@@ -171,9 +191,16 @@ AstFile *parse_file(DiagSink *d, int file, Arena *arena, int keep_comments) {
   Token t;
   int depth = 0;          /* bracket depth, for resynchronizing after an error */
   int skipping = 0;
+  uint32_t last_end = 0;  /* end of the previous token: "unexpected end of file" points there */
+  int prev = 0;
   do {
     lex_next(&lx, &t);
     if (diag_capped(d)) break;
+    if (t.kind == 0) t.off = last_end;
+    else last_end = tok_end(t);
+    if (t.kind == TK_IDENT && prev == TK_EXPECT && t.len == 5 && !memcmp(P.text + t.off, "allow", 5))
+      t.kind = TK_ALLOW;   /* see grammar.y */
+    prev = t.kind;
     if (skipping) {
       /* skip to a declaration keyword at depth 0, or one that starts a line */
       if (t.kind == 0 || (is_decl_keyword(t.kind) && (depth <= 0 || at_line_start(P.text, t.off)))) {
@@ -193,7 +220,7 @@ AstFile *parse_file(DiagSink *d, int file, Arena *arena, int keep_comments) {
     if (t.kind == TK_RBRACE || t.kind == TK_RPAREN || t.kind == TK_RBRACKET) depth--;
     aigwParse(pp, t.kind, t);
     if (P.overflow && !P.syntax_error) {
-      diag_report(d, DIAG_ERR, file, t.off, t.len, "nesting too deep (limit is %d levels of parser stack)", 4000);
+      diag_report(d, DIAG_ERR, file, t.off, t.len, "nesting too deep (limit is %d levels of parser stack)", P.overflow);
       P.syntax_error = 1;
     }
     if (P.syntax_error) {

@@ -1,0 +1,278 @@
+/* Reading a decision: the accessors of aigw.h and the decision as JSON (DESIGN §3).
+ *
+ * The JSON is written by hand into the context's own buffer, in the contract's fixed
+ * field order, with no spaces: a library would allocate per node, and this buffer
+ * only grows to its high-water mark. It is rendered on first request after an eval. */
+#include <stdio.h>
+#include <string.h>
+#include "vm.h"
+
+void rt_decision_reset(aigw_ctx *c) {
+  for (int k = 0; k < 4; k++) c->nlist[k] = 0;
+  c->nbudgets = 0;
+  c->nmsg = 0;
+  c->json_ok = 0;
+  c->route = NONE32;
+  c->ntargets = 0;
+  c->evaluated = 0;
+  c->decision = AIGW_DENY;
+}
+
+static const char *const effect_names[] = {"deny", "warn", "audit"};
+static const char *effect_name(uint32_t e) { return e < 3 ? effect_names[e] : "deny"; }
+
+static const Finding *finding(const aigw_ctx *c, aigw_list which, size_t i) {
+  if (!c || !c->evaluated || (unsigned)which > AIGW_ERRORS || i >= c->nlist[which]) return NULL;
+  return &c->lists[which][i];
+}
+
+/* Whole days left before an exemption expires: floor((expires - now) / 86400). */
+static int64_t days_left(const aigw_ctx *c, const BExemption *E) {
+  int64_t d;
+  if (E->expires == INT64_MAX || __builtin_sub_overflow(E->expires, c->now, &d)) return INT64_MAX;
+  return d >= 0 ? d / 86400 : -((-d + 86399) / 86400);
+}
+
+aigw_decision aigw_result(const aigw_ctx *c) { return c && c->evaluated ? (aigw_decision)c->decision : AIGW_DENY; }
+
+size_t aigw_count(const aigw_ctx *c, aigw_list which) {
+  if (!c || !c->evaluated || (unsigned)which > AIGW_ERRORS) return 0;
+  return c->nlist[which];
+}
+
+aigw_status aigw_get(const aigw_ctx *c, aigw_list which, size_t i, aigw_finding *out) {
+  const Finding *f = finding(c, which, i);
+  if (!f || !out) return AIGW_ERR_ARG;
+  const Bundle *b = c->b;
+  memset(out, 0, sizeof *out);
+  out->source = c->msg + f->src_off;
+  if (f->flags & FIND_BUDGET) {
+    out->guardrail = c->msg + f->name_off;
+    out->severity = "";
+    out->effect = "deny";
+    return AIGW_OK;
+  }
+  const BGuardrail *G = &b->guardrails[f->index];
+  out->guardrail = bundle_str(b, G->name);
+  out->severity = bundle_str(b, G->severity);
+  out->effect = effect_name(G->effect);
+  out->dry_run = (G->flags & GR_DRY_RUN) != 0;
+  if (which == AIGW_WAIVED) {
+    const BExemption *E = &b->exemptions[f->exemption];
+    out->exemption = bundle_str(b, E->id);
+    out->owner = bundle_str(b, E->owner);
+    out->expires = bundle_str(b, E->expires_text);
+    out->days_left = days_left(c, E);
+  }
+  return AIGW_OK;
+}
+
+const char *aigw_message(aigw_ctx *c, aigw_list which, size_t i) {
+  const Finding *f = finding(c, which, i);
+  return f ? c->msg + f->msg_off : NULL;
+}
+
+const char *aigw_route(const aigw_ctx *c) {
+  if (!c || !c->evaluated || c->route == NONE32) return NULL;
+  return bundle_str(c->b, c->b->routes[c->route].name);
+}
+
+size_t aigw_route_count(const aigw_ctx *c) { return c && c->evaluated ? c->ntargets : 0; }
+
+aigw_status aigw_route_target(const aigw_ctx *c, size_t i, aigw_target *out) {
+  if (!c || !out || !c->evaluated || i >= c->ntargets) return AIGW_ERR_ARG;
+  const BTarget *t = &c->b->targets[c->targets[i]];
+  out->provider = bundle_str(c->b, t->provider);
+  out->model = bundle_str(c->b, t->model);
+  out->region = t->region == NOSTR ? NULL : bundle_str(c->b, t->region);
+  return AIGW_OK;
+}
+
+size_t aigw_budget_count(const aigw_ctx *c) { return c && c->evaluated ? c->nbudgets : 0; }
+
+aigw_status aigw_budget_get(const aigw_ctx *c, size_t i, aigw_budget *out) {
+  if (!c || !out || !c->evaluated || i >= c->nbudgets) return AIGW_ERR_ARG;
+  const BudgetOut *o = &c->budgets[i];
+  const BBudget *B = &c->b->budgets[o->budget];
+  out->budget = bundle_str(c->b, B->name);
+  out->unit = bundle_str(c->b, B->unit);
+  out->period = bundle_str(c->b, B->period);
+  out->key = c->msg + o->key_off;
+  out->key_len = o->key_len;
+  out->limit = B->limit;
+  out->warn_bp = B->warn_bp;
+  return AIGW_OK;
+}
+
+/* ---- JSON ---- */
+
+static int jput(aigw_ctx *c, const char *s, size_t n) {
+  if (c->njson + n + 1 > c->capjson && rt_growbytes(c, &c->json, &c->capjson, c->njson + n + 1)) return -1;
+  memcpy(c->json + c->njson, s, n);
+  c->njson += n;
+  return 0;
+}
+#define JS(lit) jput(c, lit, sizeof lit - 1)
+
+/* Length of the valid UTF-8 sequence at s, or 0 if it is not one. */
+static size_t utf8_seq(const unsigned char *s, size_t n) {
+  unsigned char a = s[0];
+  size_t len;
+  unsigned char lo = 0x80, hi = 0xbf;
+  if (a < 0x80) return 1;
+  if (a >= 0xc2 && a <= 0xdf) len = 2;
+  else if (a >= 0xe0 && a <= 0xef) { len = 3; if (a == 0xe0) lo = 0xa0; if (a == 0xed) hi = 0x9f; }
+  else if (a >= 0xf0 && a <= 0xf4) { len = 4; if (a == 0xf0) lo = 0x90; if (a == 0xf4) hi = 0x8f; }
+  else return 0;
+  if (n < len || s[1] < lo || s[1] > hi) return 0;
+  for (size_t i = 2; i < len; i++)
+    if ((s[i] & 0xc0) != 0x80) return 0;
+  return len;
+}
+
+/* A JSON string: quotes, backslashes and control characters escaped (\u00XX where
+ * JSON has no short form); bytes that are not UTF-8 become U+FFFD, so the output is
+ * always valid JSON whatever the host put in a field. */
+static int jstr(aigw_ctx *c, const char *s, size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  const unsigned char *u = (const unsigned char *)s;
+  int err = JS("\"");
+  size_t run = 0, i = 0;
+  while (i < n) {
+    unsigned char ch = u[i];
+    if (ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\') { i++; continue; }
+    size_t k = ch >= 0x80 ? utf8_seq(u + i, n - i) : 0;
+    if (k) { i += k; continue; }
+    err |= jput(c, s + run, i - run);
+    char esc[8] = {'\\', 0};
+    size_t en = 2;
+    switch (ch) {
+    case '"': esc[1] = '"'; break;
+    case '\\': esc[1] = '\\'; break;
+    case '\n': esc[1] = 'n'; break;
+    case '\r': esc[1] = 'r'; break;
+    case '\t': esc[1] = 't'; break;
+    case '\b': esc[1] = 'b'; break;
+    case '\f': esc[1] = 'f'; break;
+    default:
+      if (ch >= 0x80) { memcpy(esc, "\\ufffd", 6); en = 6; }
+      else { memcpy(esc, "\\u00", 4); esc[4] = hex[ch >> 4]; esc[5] = hex[ch & 15]; en = 6; }
+    }
+    err |= jput(c, esc, en);
+    run = ++i;
+  }
+  return err | jput(c, s + run, n - run) | JS("\"");
+}
+static int jsid(aigw_ctx *c, uint32_t sid) { return jstr(c, bundle_str(c->b, sid), bundle_strlen(c->b, sid)); }
+static int jmsg(aigw_ctx *c, uint32_t off, uint32_t len) { return jstr(c, c->msg + off, len); }
+static int jint(aigw_ctx *c, int64_t v) {
+  char buf[24];
+  return jput(c, buf, rt_fmt_i64(buf, v));
+}
+
+static int jfindings(aigw_ctx *c, aigw_list which) {
+  int err = 0;
+  for (uint32_t i = 0; i < c->nlist[which]; i++) {
+    const Finding *f = &c->lists[which][i];
+    const BGuardrail *G = &c->b->guardrails[f->index];
+    err |= (i ? JS(",{\"guardrail\":") : JS("{\"guardrail\":")) | jsid(c, G->name);
+    err |= JS(",\"severity\":") | jsid(c, G->severity);
+    err |= JS(",\"effect\":\"") | jput(c, effect_name(G->effect), strlen(effect_name(G->effect)));
+    err |= JS("\",\"message\":") | jmsg(c, f->msg_off, f->msg_len);
+    err |= JS(",\"source\":") | jmsg(c, f->src_off, f->src_len);
+    err |= (G->flags & GR_DRY_RUN) ? JS(",\"dry_run\":true}") : JS("}");
+  }
+  return err;
+}
+
+static int jwaived(aigw_ctx *c) {
+  int err = 0;
+  for (uint32_t i = 0; i < c->nlist[AIGW_WAIVED]; i++) {
+    const Finding *f = &c->lists[AIGW_WAIVED][i];
+    const BExemption *E = &c->b->exemptions[f->exemption];
+    err |= (i ? JS(",{\"guardrail\":") : JS("{\"guardrail\":")) | jsid(c, c->b->guardrails[f->index].name);
+    err |= JS(",\"exemption\":") | jsid(c, E->id) | JS(",\"owner\":") | jsid(c, E->owner);
+    err |= JS(",\"expires\":") | jsid(c, E->expires_text) | JS(",\"days_left\":");
+    int64_t d = days_left(c, E);
+    err |= (E->expires == INT64_MAX ? JS("null") : jint(c, d)) | JS("}");
+  }
+  return err;
+}
+
+static int jerrors(aigw_ctx *c) {
+  int err = 0;
+  for (uint32_t i = 0; i < c->nlist[AIGW_ERRORS]; i++) {
+    const Finding *f = &c->lists[AIGW_ERRORS][i];
+    int allow = 0;
+    err |= i ? JS(",{\"guardrail\":") : JS("{\"guardrail\":");
+    if (f->flags & FIND_BUDGET) err |= jmsg(c, f->name_off, f->name_len);
+    else {
+      const BGuardrail *G = &c->b->guardrails[f->index];
+      err |= jsid(c, G->name);
+      allow = (G->flags & GR_ON_ERROR_ALLOW) != 0;
+    }
+    err |= JS(",\"message\":") | jmsg(c, f->msg_off, f->msg_len);
+    err |= allow ? JS(",\"on_error\":\"allow\"") : JS(",\"on_error\":\"deny\"");
+    err |= JS(",\"source\":") | jmsg(c, f->src_off, f->src_len) | JS("}");
+  }
+  return err;
+}
+
+static int jroute(aigw_ctx *c) {
+  if (c->route == NONE32) return JS("null");
+  int err = JS("{\"rule\":") | jsid(c, c->b->routes[c->route].name) | JS(",\"targets\":[");
+  for (uint32_t i = 0; i < c->ntargets; i++) {
+    const BTarget *t = &c->b->targets[c->targets[i]];
+    err |= (i ? JS(",{\"provider\":") : JS("{\"provider\":")) | jsid(c, t->provider);
+    err |= JS(",\"model\":") | jsid(c, t->model);
+    if (t->region != NOSTR) err |= JS(",\"region\":") | jsid(c, t->region);
+    err |= JS("}");
+  }
+  return err | JS("]}");
+}
+
+static int jbudgets(aigw_ctx *c) {
+  int err = 0;
+  for (uint32_t i = 0; i < c->nbudgets; i++) {
+    const BudgetOut *o = &c->budgets[i];
+    const BBudget *B = &c->b->budgets[o->budget];
+    err |= (i ? JS(",{\"budget\":") : JS("{\"budget\":")) | jsid(c, B->name);
+    err |= JS(",\"key\":") | jmsg(c, o->key_off, o->key_len);
+    err |= JS(",\"limit\":") | jint(c, B->limit);
+    err |= JS(",\"unit\":") | jsid(c, B->unit) | JS(",\"period\":") | jsid(c, B->period);
+    if (B->warn_bp >= 0) {
+      char buf[40];
+      int n = snprintf(buf, sizeof buf, ",\"warn_at\":%g", B->warn_bp / 10000.0);
+      err |= jput(c, buf, n > 0 ? (size_t)n : 0);
+    }
+    err |= JS("}");
+  }
+  return err;
+}
+
+const char *aigw_decision_json(aigw_ctx *c, size_t *len) {
+  if (len) *len = 0;
+  if (!c) return NULL;
+  if (!c->evaluated) {
+    rt_error(c, AIGW_ERR_ARG, "no decision: call aigw_eval first");
+    return NULL;
+  }
+  if (!c->json_ok) {
+    c->njson = 0;
+    int err = c->decision == AIGW_DENY ? JS("{\"decision\":\"deny\",\"violations\":[")
+                                       : JS("{\"decision\":\"allow\",\"violations\":[");
+    err |= jfindings(c, AIGW_VIOLATIONS) | JS("],\"waived\":[") | jwaived(c);
+    err |= JS("],\"warnings\":[") | jfindings(c, AIGW_WARNINGS);
+    err |= JS("],\"errors\":[") | jerrors(c) | JS("],\"route\":") | jroute(c);
+    err |= JS(",\"budgets\":[") | jbudgets(c) | JS("],\"bundle\":");
+    err |= jstr(c, c->b->id, strlen(c->b->id)) | JS("}");
+    if (err) {
+      rt_error(c, AIGW_ERR_NOMEM, "out of memory");
+      return NULL;
+    }
+    c->json[c->njson] = 0;
+    c->json_ok = 1;
+  }
+  if (len) *len = c->njson;
+  return c->json;
+}

@@ -1,0 +1,378 @@
+/* The decision procedure (DESIGN §2, §3): guardrails, exemptions, routes, budgets.
+ *
+ * Everything a decision produces goes into the context: findings into per-list arrays,
+ * their text (messages, sources, budget keys) into one byte buffer addressed by
+ * offsets, since it may move while the decision is built and not afterwards. Each
+ * piece of text is NUL-terminated so the accessors can hand out C strings. */
+#include <stdio.h>
+#include <string.h>
+#include "hash.h"
+#include "vm.h"
+
+size_t rt_fmt_i64(char *out, int64_t v) {
+  char tmp[24];
+  size_t n = 0, o = 0;
+  uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+  do { tmp[n++] = (char)('0' + u % 10); u /= 10; } while (u);
+  if (v < 0) out[o++] = '-';
+  while (n) out[o++] = tmp[--n];
+  out[o] = 0;
+  return o;
+}
+
+size_t rt_fmt_time(char *out, int64_t t) {
+  int64_t z = t / 86400, s = t % 86400;
+  if (s < 0) { s += 86400; z--; }
+  /* civil_from_days (H. Hinnant): exact for the whole proleptic Gregorian calendar */
+  z += 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1;
+  int64_t m = mp < 10 ? mp + 3 : mp - 9;
+  y += m <= 2;
+  int n = snprintf(out, 40, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)y, (int)m, (int)d,
+                   (int)(s / 3600), (int)(s / 60 % 60), (int)(s % 60));
+  return n < 0 ? 0 : (size_t)n;
+}
+
+/* ---- text into c->msg ---- */
+
+static int mput(aigw_ctx *c, const void *s, size_t n) {
+  if (c->nmsg + n + 1 > c->capmsg && rt_growbytes(c, &c->msg, &c->capmsg, c->nmsg + n + 1)) return -1;
+  if (n) memcpy(c->msg + c->nmsg, s, n);
+  c->nmsg += n;
+  return 0;
+}
+static int mputs(aigw_ctx *c, const char *s) { return mput(c, s, strlen(s)); }
+static int mstr(aigw_ctx *c, uint32_t sid) { return mput(c, bundle_str(c->b, sid), bundle_strlen(c->b, sid)); }
+/* Ends a piece of text: its length from off, then a NUL. */
+static int mend(aigw_ctx *c, uint32_t off, uint32_t *len) {
+  *len = (uint32_t)(c->nmsg - off);
+  return mput(c, "", 1);
+}
+
+static aigw_status nomem(aigw_ctx *c) { return rt_error(c, AIGW_ERR_NOMEM, "out of memory"); }
+static aigw_status over_limit(aigw_ctx *c) {
+  return rt_error(c, AIGW_ERR_LIMIT, "step limit of %u instructions exceeded", c->bh->cfg.step_limit);
+}
+
+static int put_scalar(aigw_ctx *c, uint32_t type, uint32_t levels, Value v) {
+  char buf[48];
+  size_t n;
+  switch (type) {
+  case T_STR: case T_SCOPE: return mput(c, v.u.p, v.len);
+  case T_BOOL: return v.u.i ? mput(c, "true", 4) : mput(c, "false", 5);
+  case T_LEVEL:
+    if (levels < c->b->nlevels && v.u.i >= 0 && v.u.i < c->b->levels[levels].count)
+      return mstr(c, c->b->u32s[c->b->levels[levels].first + (uint32_t)v.u.i]);
+    break;
+  case T_TIME: n = rt_fmt_time(buf, v.u.i); return mput(c, buf, n);
+  case T_DUR: n = rt_fmt_i64(buf, v.u.i); buf[n++] = 's'; return mput(c, buf, n);
+  default: break;
+  }
+  n = rt_fmt_i64(buf, v.u.i);
+  return mput(c, buf, n);
+}
+
+/* A program's value as text: lists as [a, b], maps as {k: v}. */
+static int put_value(aigw_ctx *c, const BProgram *P, Value v) {
+  if (P->result != T_LIST && P->result != T_MAP) return put_scalar(c, P->result, P->reserved, v);
+  const BField *F = &c->b->fields[v.u.i];
+  int map = P->result == T_MAP, err = mput(c, map ? "{" : "[", 1);
+  for (uint32_t i = c->slots[v.u.i].head; i != NONE32 && !err; i = c->items[i].next) {
+    if (i != c->slots[v.u.i].head) err |= mput(c, ", ", 2);
+    if (map) err |= mput(c, c->items[i].key.u.p, c->items[i].key.len) | mput(c, ": ", 2);
+    err |= put_scalar(c, F->elem, F->levels, c->items[i].val);
+  }
+  return err | mput(c, map ? "}" : "]", 1);
+}
+
+static int put_vm_error(aigw_ctx *c, const VmError *e) {
+  switch (e->code) {
+  case VM_ERR_UNSET:
+    return mputs(c, "field '") | mstr(c, c->b->fields[e->slot].name) | mputs(c, "' is not set");
+  case VM_ERR_NOKEY:
+    return mputs(c, "key '") | mput(c, e->key.u.p, e->key.len) | mputs(c, "' not in '") |
+           mstr(c, c->b->fields[e->slot].name) | mputs(c, "'");
+  case VM_ERR_DIVZERO: return mputs(c, "division by zero");
+  case VM_ERR_OVERFLOW: return mputs(c, "integer overflow");
+  default: return mputs(c, "evaluation failed");
+  }
+}
+
+static int put_source(aigw_ctx *c, uint32_t prog, Finding *f) {
+  const BProgram *P = &c->b->programs[prog];
+  char buf[24];
+  f->src_off = (uint32_t)c->nmsg;
+  int err = P->file < c->b->nstrings ? mstr(c, P->file) : mputs(c, "?");
+  err |= mput(c, ":", 1) | mput(c, buf, rt_fmt_i64(buf, P->line));
+  return err | mend(c, f->src_off, &f->src_len);
+}
+
+/* The guardrail's message template: `{}` is a hole filled from its next argument
+ * program, `{{` and `}}` are literal braces. A hole that cannot be evaluated shows
+ * as <?>: the finding still stands and its message should say what it can. */
+static int render_message(aigw_ctx *c, const BGuardrail *G, Finding *f, int *limit) {
+  const Bundle *b = c->b;
+  int err = 0;
+  f->msg_off = (uint32_t)c->nmsg;
+  if (G->message == NOSTR) {
+    err = mputs(c, "guardrail ") | mstr(c, G->name) | mputs(c, " fired");
+    return err | mend(c, f->msg_off, &f->msg_len);
+  }
+  const char *t = bundle_str(b, G->message);
+  size_t n = bundle_strlen(b, G->message), run = 0;
+  uint32_t hole = 0;
+  for (size_t i = 0; i < n && !err;) {
+    char ch = t[i], nx = i + 1 < n ? t[i + 1] : 0;
+    int esc = (ch == '{' && nx == '{') || (ch == '}' && nx == '}');
+    if (!esc && !(ch == '{' && nx == '}')) { i++; continue; }
+    err |= mput(c, t + run, i - run);
+    if (esc) err |= mput(c, &ch, 1);
+    else if (hole < G->args_count) {
+      uint32_t prog = b->u32s[G->args_first + hole];
+      Value v;
+      int r = vm_run(c, prog, &v);
+      if (r == VM_ERR_LIMIT) { *limit = 1; return -1; }
+      err |= r ? mputs(c, "<?>") : put_value(c, &b->programs[prog], v);
+    } else err |= mputs(c, "<?>");
+    hole += !esc;
+    i += 2;
+    run = i;
+  }
+  err |= mput(c, t + run, n - run);
+  return err | mend(c, f->msg_off, &f->msg_len);
+}
+
+static aigw_status add_finding(aigw_ctx *c, int list, const Finding *f) {
+  if (rt_grow(c, (void **)&c->lists[list], &c->caplist[list], c->nlist[list] + 1, sizeof(Finding)))
+    return nomem(c);
+  c->lists[list][c->nlist[list]++] = *f;
+  return AIGW_OK;
+}
+
+/* The first exemption that waives guardrail g here, or NONE32. Matched nodes are
+ * visited in ascending order and each node's index entries are sorted by (guardrail,
+ * exemption), so the choice is deterministic; the lookup is a binary search per node,
+ * never a scan of the exemptions. Returns -1 past the step limit. */
+static int find_waiver(aigw_ctx *c, uint32_t g, uint32_t *ex) {
+  const Bundle *b = c->b;
+  *ex = NONE32;
+  for (uint32_t m = 0; m < c->nmatched; m++) {
+    const BNode *N = &b->nodes[c->matched[m]];
+    if (!N->ex_count) continue;
+    const BExRef *r = b->exindex + N->ex_first;
+    uint32_t lo = 0, hi = N->ex_count;
+    while (lo < hi) {
+      uint32_t mid = lo + (hi - lo) / 2;
+      if (r[mid].guardrail < g) lo = mid + 1;
+      else hi = mid;
+    }
+    for (; lo < N->ex_count && r[lo].guardrail == g; lo++) {
+      const BExemption *E = &b->exemptions[r[lo].exemption];
+      if (!(c->now < E->expires)) continue;
+      if (E->when != NONE32) {
+        Value v;
+        int rr = vm_run(c, E->when, &v);
+        if (rr == VM_ERR_LIMIT) return -1;
+        if (rr || !v.u.i) continue;    /* a `when` that cannot be evaluated does not apply */
+      }
+      *ex = r[lo].exemption;
+      return 0;
+    }
+  }
+  return 0;
+}
+
+static int marked(const aigw_ctx *c, uint32_t g) { return (c->grmark[g >> 6] >> (g & 63)) & 1; }
+
+static aigw_status check_guardrail(aigw_ctx *c, uint32_t g, int *deny) {
+  const BGuardrail *G = &c->b->guardrails[g];
+  Value v;
+  int r = vm_run(c, G->cond, &v), limit = 0;
+  if (r == VM_ERR_LIMIT) return over_limit(c);
+  if (r == VM_OK && !v.u.i) return AIGW_OK;
+  VmError e = c->err;                 /* the waiver's `when` may overwrite c->err */
+  uint32_t ex;
+  if (find_waiver(c, g, &ex)) return over_limit(c);
+  Finding f = {.index = g, .exemption = ex, .flags = 0, .prog = G->cond};
+  int list;
+  if (ex != NONE32) list = AIGW_WAIVED;
+  else if (r != VM_OK) {
+    list = AIGW_ERRORS;
+    if (!(G->flags & GR_ON_ERROR_ALLOW)) *deny = 1;
+  } else if (G->effect == EFFECT_DENY && !(G->flags & GR_DRY_RUN)) {
+    list = AIGW_VIOLATIONS;
+    *deny = 1;
+  } else list = AIGW_WARNINGS;
+  int err;
+  if (r != VM_OK) {
+    f.msg_off = (uint32_t)c->nmsg;
+    err = put_vm_error(c, &e) | mend(c, f.msg_off, &f.msg_len);
+  } else err = render_message(c, G, &f, &limit);
+  if (limit) return over_limit(c);
+  if (err || put_source(c, G->cond, &f)) return nomem(c);
+  return add_finding(c, list, &f);
+}
+
+/* ---- routes ---- */
+
+/* Would a deny guardrail refuse this target? The provider, model and region fields are
+ * set to the target's for the check (the ids are the bundle's own, so they compare as
+ * interned) and restored after. Sets *fatal past the step limit. */
+static int target_refused(aigw_ctx *c, const BTarget *t, int *fatal) {
+  const struct aigw_bundle *bh = c->bh;
+  if (!bh->nts) return 0;
+  const uint32_t roles[3] = {FIELD_ROLE_PROVIDER, FIELD_ROLE_MODEL, FIELD_ROLE_REGION};
+  const uint32_t ids[3] = {t->provider, t->model, t->region};
+  Slot save[3];
+  for (int k = 0; k < 3; k++) {
+    uint32_t s = bh->role_slot[roles[k]];
+    if (s == NONE32 || ids[k] == NOSTR) continue;
+    save[k] = c->slots[s];
+    c->slots[s].v.u.p = bundle_str(c->b, ids[k]);
+    c->slots[s].v.len = bundle_strlen(c->b, ids[k]);
+    c->slots[s].v.sid = ids[k];
+    c->slots[s].set = 1;
+  }
+  int refused = 0;
+  for (uint32_t k = 0; k < bh->nts && !refused && !*fatal; k++) {
+    uint32_t g = bh->ts_gr[k], ex;
+    const BGuardrail *G = &c->b->guardrails[g];
+    if ((G->flags & GR_SCOPED) && !marked(c, g)) continue;
+    Value v;
+    int r = vm_run(c, G->cond, &v);
+    if (r == VM_ERR_LIMIT) { *fatal = 1; break; }
+    if ((r == VM_OK && !v.u.i) || (r != VM_OK && (G->flags & GR_ON_ERROR_ALLOW))) continue;
+    if (find_waiver(c, g, &ex)) { *fatal = 1; break; }
+    refused = ex == NONE32;
+  }
+  for (int k = 0; k < 3; k++) {
+    uint32_t s = bh->role_slot[roles[k]];
+    if (s != NONE32 && ids[k] != NOSTR) c->slots[s] = save[k];
+  }
+  return refused;
+}
+
+/* The key of a split or budget as text: strings as they are, numbers in decimal. */
+static const char *key_text(const BProgram *P, Value v, char *buf, size_t *n) {
+  if (P->result == T_STR || P->result == T_SCOPE) { *n = v.len; return v.u.p; }
+  *n = rt_fmt_i64(buf, v.u.i);
+  return buf;
+}
+
+static aigw_status route(aigw_ctx *c) {
+  const Bundle *b = c->b;
+  uint32_t cand[LIMIT_TARGETS];
+  for (uint32_t ri = 0; ri < b->nroutes; ri++) {
+    const BRoute *R = &b->routes[ri];
+    for (uint32_t k = 0; k < R->nrules; k++) {
+      const BRule *U = &b->rules[R->first_rule + k];
+      uint32_t n = U->ntargets < LIMIT_TARGETS ? U->ntargets : LIMIT_TARGETS, nc = 0;
+      Value v;
+      int r = U->kind == RULE_DEFAULT ? VM_OK : vm_run(c, U->prog, &v);
+      if (r == VM_ERR_LIMIT) return over_limit(c);
+      if (r != VM_OK) continue;       /* a rule that cannot be evaluated does not match */
+      if (U->kind == RULE_WHEN && !v.u.i) continue;
+      if (U->kind == RULE_SPLIT) {
+        /* Sticky and deterministic: the same key lands on the same arm everywhere; the
+         * other arms follow in declared order as fallbacks. */
+        char buf[24];
+        size_t kn;
+        const char *key = key_text(&b->programs[U->prog], v, buf, &kn);
+        uint32_t bucket = aigw_split_bucket(bundle_str(b, R->name), bundle_strlen(b, R->name), key, kn);
+        uint32_t arm = n ? n - 1 : 0;
+        for (uint32_t i = 0; i < n; i++)
+          if (bucket < b->u32s[U->weights_first + i]) { arm = i; break; }
+        if (n) cand[nc++] = U->first_target + arm;
+        for (uint32_t i = 0; i < n; i++)
+          if (i != arm) cand[nc++] = U->first_target + i;
+      } else
+        for (uint32_t i = 0; i < n; i++) cand[nc++] = U->first_target + i;
+      uint32_t np = 0;
+      int fatal = 0;
+      for (uint32_t i = 0; i < nc; i++) {
+        if (!target_refused(c, &b->targets[cand[i]], &fatal)) c->targets[np++] = cand[i];
+        if (fatal) return over_limit(c);
+      }
+      if (np) { c->route = ri; c->ntargets = np; return AIGW_OK; }
+    }
+  }
+  return AIGW_OK;
+}
+
+/* ---- budgets ---- */
+
+static aigw_status budget_error(aigw_ctx *c, uint32_t i, uint32_t prog, int *deny) {
+  Finding f = {.index = i, .exemption = NONE32, .flags = FIND_BUDGET, .prog = prog};
+  VmError e = c->err;
+  f.name_off = (uint32_t)c->nmsg;
+  int err = mputs(c, "budget:") | mstr(c, c->b->budgets[i].name) | mend(c, f.name_off, &f.name_len);
+  f.msg_off = (uint32_t)c->nmsg;
+  err |= put_vm_error(c, &e) | mend(c, f.msg_off, &f.msg_len);
+  if (err || put_source(c, prog, &f)) return nomem(c);
+  *deny = 1;
+  return add_finding(c, AIGW_ERRORS, &f);
+}
+
+static aigw_status budgets(aigw_ctx *c, int *deny) {
+  const Bundle *b = c->b;
+  aigw_status st;
+  for (uint32_t i = 0; i < b->nbudgets; i++) {
+    const BBudget *B = &b->budgets[i];
+    Value v;
+    int r;
+    if (B->when != NONE32) {
+      if ((r = vm_run(c, B->when, &v)) == VM_ERR_LIMIT) return over_limit(c);
+      if (r) { if ((st = budget_error(c, i, B->when, deny))) return st; continue; }
+      if (!v.u.i) continue;
+    }
+    if ((r = vm_run(c, B->key, &v)) == VM_ERR_LIMIT) return over_limit(c);
+    if (r) { if ((st = budget_error(c, i, B->key, deny))) return st; continue; }
+    if (rt_grow(c, (void **)&c->budgets, &c->capbudgets, c->nbudgets + 1, sizeof(BudgetOut))) return nomem(c);
+    BudgetOut *o = &c->budgets[c->nbudgets++];
+    o->budget = i;
+    o->key_off = (uint32_t)c->nmsg;
+    char buf[24];
+    size_t kn;
+    const char *key = key_text(&b->programs[B->key], v, buf, &kn);
+    if (mput(c, key, kn) || mend(c, o->key_off, &o->key_len)) return nomem(c);
+  }
+  return AIGW_OK;
+}
+
+/* ---- the decision ---- */
+
+aigw_status aigw_eval(aigw_ctx *c, int64_t now) {
+  if (!c) return AIGW_ERR_ARG;
+  const Bundle *b = c->b;
+  rt_decision_reset(c);
+  c->now = now;
+  c->steps = 0;
+  if (rt_match_scopes(c))
+    return rt_error(c, AIGW_ERR_LIMIT, "the input's scopes match more than %d scope nodes", LIMIT_MATCHED);
+  memset(c->grmark, 0, ((b->nguardrails + 63) / 64) * sizeof *c->grmark);
+  for (uint32_t m = 0; m < c->nmatched; m++) {
+    const BNode *N = &b->nodes[c->matched[m]];
+    for (uint32_t k = 0; k < N->gr_count; k++) {
+      uint32_t g = b->u32s[N->gr_first + k];
+      c->grmark[g >> 6] |= 1ull << (g & 63);
+    }
+  }
+  int deny = 0;
+  aigw_status st;
+  for (uint32_t g = 0; g < b->nguardrails; g++) {
+    if ((b->guardrails[g].flags & GR_SCOPED) && !marked(c, g)) continue;
+    if ((st = check_guardrail(c, g, &deny))) return st;
+  }
+  /* Budgets and the route belong to an allowed request only; a budget that cannot be
+   * evaluated fails closed like a guardrail, so budgets come first. */
+  if (!deny && (st = budgets(c, &deny))) return st;
+  if (deny) c->nbudgets = 0;
+  else if ((st = route(c))) return st;
+  c->decision = deny ? AIGW_DENY : AIGW_ALLOW;
+  c->evaluated = 1;
+  return AIGW_OK;
+}

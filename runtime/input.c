@@ -1,0 +1,587 @@
+/* Input: JSON or field-by-field setters into the context's slots, type-checked against
+ * the schema; scope normalization; and the scope trie walk that gives a decision its
+ * matched set.
+ *
+ * Strings are interned on the way in: when the text is in the bundle's string table the
+ * value points at the bundle's copy and carries its id, so comparing it with a constant
+ * is an integer compare and nothing is copied. Other text is copied into the context's
+ * arena, whose chunks never move until the input is reset. */
+#include <jansson.h>
+#include <string.h>
+#include "hash.h"
+#include "vm.h"
+
+uint32_t rt_intern(const Bundle *b, const char *s, size_t n) {
+  if (!b->nbuckets) return NOSTR;
+  uint32_t mask = b->nbuckets - 1, h = aigw_hash_str(s, n);
+  for (uint32_t i = 0; i < b->nbuckets; i++) {
+    uint32_t e = b->strhash[(h + i) & mask];
+    if (!e) return NOSTR;
+    if (bundle_strlen(b, e - 1) == n && !memcmp(bundle_str(b, e - 1), s, n)) return e - 1;
+  }
+  return NOSTR;
+}
+
+/* ---- the text arena ---- */
+
+static char *text_alloc(aigw_ctx *c, size_t n) {
+  TextChunk *k = c->text_cur;       /* always the last chunk */
+  if (!k || k->cap - k->used < n) {
+    if (c->text_total + n > RT_MAX_TEXT) return NULL;
+    size_t cap = k ? k->cap * 2 : 4096;
+    if (cap < n) cap = n;
+    TextChunk *nk = rt_alloc(c->bh, NULL, 0, sizeof *nk + cap);
+    if (!nk) return NULL;
+    nk->next = NULL; nk->cap = cap; nk->used = 0; nk->data = (char *)(nk + 1);
+    if (k) k->next = nk;
+    else c->text = nk;
+    c->text_cur = k = nk;
+    c->text_total += cap;
+  }
+  char *p = k->data + k->used;
+  k->used += n;
+  return p;
+}
+
+/* Gives back the tail of the most recent allocation. */
+static void text_unalloc(aigw_ctx *c, size_t n) { c->text_cur->used -= n; }
+
+void aigw_input_reset(aigw_ctx *c) {
+  if (!c) return;
+  for (uint32_t i = 0; i < c->b->nfields; i++) {
+    Slot *s = &c->slots[i];
+    s->set = 0; s->head = s->tail = NONE32; s->v.len = 0;
+  }
+  c->nitems = 0;
+  if (c->text && c->text->next) {
+    /* Fold the chunks into one of the total size: the next input of this size then
+     * needs no allocation at all (the high-water mark). */
+    size_t total = c->text_total;
+    for (TextChunk *k = c->text, *nx; k; k = nx) {
+      nx = k->next;
+      rt_alloc(c->bh, k, sizeof *k + k->cap, 0);
+    }
+    c->text = c->text_cur = NULL; c->text_total = 0;
+    TextChunk *k = rt_alloc(c->bh, NULL, 0, sizeof *k + total);
+    if (k) {
+      k->next = NULL; k->cap = total; k->used = 0; k->data = (char *)(k + 1);
+      c->text = c->text_cur = k; c->text_total = total;
+    }
+  }
+  if (c->text) { c->text->used = 0; c->text_cur = c->text; }
+}
+
+/* ---- values ---- */
+
+static const char *json_type_name(const json_t *j) {
+  switch (json_typeof(j)) {
+  case JSON_OBJECT: return "object";
+  case JSON_ARRAY: return "array";
+  case JSON_STRING: return "string";
+  case JSON_INTEGER: return "int";
+  case JSON_REAL: return "float";
+  case JSON_TRUE: case JSON_FALSE: return "bool";
+  default: return "null";
+  }
+}
+
+const char *rt_type_name(const Bundle *b, uint32_t type, uint32_t elem, uint32_t levels,
+                         char *buf, size_t n) {
+  static const char *const names[] = {
+#define X(id, s) s,
+    VM_TYPES(X)
+#undef X
+  };
+  if (type == T_LEVEL && levels < b->nlevels) snprintf(buf, n, "%s", bundle_str(b, b->levels[levels].name));
+  else if (type == T_LIST || type == T_MAP) {
+    char e[64];
+    rt_type_name(b, elem, 0, levels, e, sizeof e);
+    snprintf(buf, n, "%s<%s>", names[type], e);
+  } else snprintf(buf, n, "%s", type < T__COUNT ? names[type] : "?");
+  return buf;
+}
+
+static const char *field_name(const aigw_ctx *c, uint32_t f) { return bundle_str(c->b, c->b->fields[f].name); }
+
+/* "field 'x': expected T, got U". path names a list item or map key (or is NULL). */
+static aigw_status type_error(aigw_ctx *c, uint32_t f, const char *path, uint32_t type,
+                              const char *got) {
+  char t[80];
+  const BField *F = &c->b->fields[f];
+  rt_type_name(c->b, type, F->elem, F->levels, t, sizeof t);
+  return rt_error(c, AIGW_ERR_INPUT, "field '%s%s': expected %s, got %s", field_name(c, f),
+                  path ? path : "", t, got);
+}
+
+static aigw_status text_value(aigw_ctx *c, const char *s, size_t n, Value *v) {
+  if (n > RT_MAX_TEXT) return rt_error(c, AIGW_ERR_LIMIT, "string of %zu bytes is too long (limit is %d)", n, RT_MAX_TEXT);
+  uint32_t sid = rt_intern(c->b, s, n);
+  v->len = (uint32_t)n; v->sid = sid;
+  if (sid != NOSTR) { v->u.p = bundle_str(c->b, sid); return AIGW_OK; }
+  char *p = text_alloc(c, n + 1);
+  if (!p) return rt_error(c, c->text_total + n > RT_MAX_TEXT ? AIGW_ERR_LIMIT : AIGW_ERR_NOMEM,
+                          "no room for %zu more bytes of input text", n);
+  if (n) memcpy(p, s, n);
+  p[n] = 0;
+  v->u.p = p;
+  return AIGW_OK;
+}
+
+/* A scope as "/seg/seg": segments split on '/', empty ones dropped (so doubled and
+ * trailing slashes vanish), ASCII lower-cased. The root is "/". */
+static aigw_status scope_value(aigw_ctx *c, uint32_t f, const char *s, size_t n, Value *v) {
+  if (n > RT_MAX_TEXT) return rt_error(c, AIGW_ERR_LIMIT, "field '%s': scope too long", field_name(c, f));
+  char *p = text_alloc(c, n + 2);
+  if (!p) return rt_error(c, AIGW_ERR_NOMEM, "no room for %zu more bytes of input text", n);
+  size_t o = 0, depth = 0;
+  for (size_t i = 0; i < n;) {
+    while (i < n && s[i] == '/') i++;
+    if (i == n) break;
+    if (++depth > LIMIT_SCOPE_DEPTH) {
+      text_unalloc(c, n + 2);
+      return rt_error(c, AIGW_ERR_LIMIT, "field '%s': scope has more than %d segments",
+                      field_name(c, f), LIMIT_SCOPE_DEPTH);
+    }
+    p[o++] = '/';
+    for (; i < n && s[i] != '/'; i++) {
+      char ch = s[i];
+      p[o++] = ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
+    }
+  }
+  if (!o) p[o++] = '/';
+  p[o] = 0;
+  uint32_t sid = rt_intern(c->b, p, o);
+  v->len = (uint32_t)o; v->sid = sid;
+  if (sid != NOSTR) { text_unalloc(c, n + 2); v->u.p = bundle_str(c->b, sid); }
+  else { text_unalloc(c, n + 2 - (o + 1)); v->u.p = p; }
+  return AIGW_OK;
+}
+
+static int level_of(const Bundle *b, uint32_t lv, const char *s, size_t n) {
+  const BLevels *L = &b->levels[lv];
+  for (uint32_t i = 0; i < L->count; i++) {
+    uint32_t id = b->u32s[L->first + i];
+    if (bundle_strlen(b, id) == n && !memcmp(bundle_str(b, id), s, n)) return (int)i;
+  }
+  return -1;
+}
+
+static int64_t days_from_civil(int64_t y, int m, int d) {
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  int64_t yoe = y - era * 400;
+  int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+static int digits(const char *s, size_t n, size_t at, int count, int *out) {
+  if (at + (size_t)count > n) return -1;
+  int v = 0;
+  for (int i = 0; i < count; i++) {
+    char ch = s[at + (size_t)i];
+    if (ch < '0' || ch > '9') return -1;
+    v = v * 10 + (ch - '0');
+  }
+  *out = v;
+  return 0;
+}
+
+/* RFC 3339: 2026-12-31T00:00:00Z, with optional fraction (dropped) and offset. */
+static int parse_time(const char *s, size_t n, int64_t *out) {
+  int y, mo, d, h, mi, se;
+  if (digits(s, n, 0, 4, &y) || n < 19 || s[4] != '-' || digits(s, n, 5, 2, &mo) || s[7] != '-' ||
+      digits(s, n, 8, 2, &d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+      digits(s, n, 11, 2, &h) || s[13] != ':' || digits(s, n, 14, 2, &mi) || s[16] != ':' ||
+      digits(s, n, 17, 2, &se))
+    return -1;
+  static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) ||
+      h > 23 || mi > 59 || se > 60)
+    return -1;
+  size_t i = 19;
+  if (i < n && s[i] == '.') {
+    if (++i == n || s[i] < '0' || s[i] > '9') return -1;
+    while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+  }
+  int64_t off = 0;
+  if (i < n && (s[i] == 'Z' || s[i] == 'z')) i++;
+  else if (i < n && (s[i] == '+' || s[i] == '-')) {
+    int oh, om;
+    if (digits(s, n, i + 1, 2, &oh) || i + 3 >= n || s[i + 3] != ':' || digits(s, n, i + 4, 2, &om) ||
+        oh > 23 || om > 59)
+      return -1;
+    off = (s[i] == '-' ? -1 : 1) * (int64_t)(oh * 3600 + om * 60);
+    i += 6;
+  } else return -1;
+  if (i != n) return -1;
+  *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off;
+  return 0;
+}
+
+/* Strictly a decimal integer that fits in 64 bits. */
+static int parse_int(const char *s, size_t n, int64_t *out) {
+  size_t i = 0;
+  int neg = 0;
+  if (i < n && (s[i] == '-' || s[i] == '+')) neg = s[i++] == '-';
+  if (i == n) return -1;
+  int64_t v = 0;
+  for (; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9') return -1;
+    if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, neg ? -(s[i] - '0') : s[i] - '0', &v))
+      return -1;
+  }
+  *out = v;
+  return 0;
+}
+
+/* A value of scalar type `type` (a field's type or a list/map element type) from text. */
+static aigw_status from_text(aigw_ctx *c, uint32_t f, const char *path, uint32_t type,
+                             const char *s, size_t n, Value *v) {
+  const BField *F = &c->b->fields[f];
+  int k;
+  v->sid = NOSTR; v->len = 0;
+  switch (type) {
+  case T_STR: return text_value(c, s, n, v);
+  case T_SCOPE: return scope_value(c, f, s, n, v);
+  case T_LEVEL:
+    if ((k = level_of(c->b, F->levels, s, n)) < 0)
+      return rt_error(c, AIGW_ERR_INPUT, "field '%s%s': '%.*s' is not a level of %s", field_name(c, f),
+                      path ? path : "", (int)(n > 64 ? 64 : n), s, bundle_str(c->b, c->b->levels[F->levels].name));
+    v->u.i = k;
+    return AIGW_OK;
+  case T_TIME:
+    if (parse_time(s, n, &v->u.i))
+      return rt_error(c, AIGW_ERR_INPUT, "field '%s%s': expected an RFC 3339 time, got '%.*s'",
+                      field_name(c, f), path ? path : "", (int)(n > 64 ? 64 : n), s);
+    return AIGW_OK;
+  case T_INT: case T_DUR:
+    if (parse_int(s, n, &v->u.i)) return type_error(c, f, path, type, "string");
+    return AIGW_OK;
+  case T_BOOL:
+    if (n == 4 && !memcmp(s, "true", 4)) { v->u.i = 1; return AIGW_OK; }
+    if (n == 5 && !memcmp(s, "false", 5)) { v->u.i = 0; return AIGW_OK; }
+    return type_error(c, f, path, type, "string");
+  default: return type_error(c, f, path, type, "string");
+  }
+}
+
+static aigw_status from_int(aigw_ctx *c, uint32_t f, const char *path, uint32_t type, int64_t i,
+                            Value *v) {
+  v->sid = NOSTR; v->len = 0; v->u.i = i;
+  if (type == T_INT || type == T_DUR || type == T_TIME) return AIGW_OK;
+  if (type == T_LEVEL) {
+    const BField *F = &c->b->fields[f];
+    if (i >= 0 && i < c->b->levels[F->levels].count) return AIGW_OK;
+    return rt_error(c, AIGW_ERR_INPUT, "field '%s%s': level %lld is out of range", field_name(c, f),
+                    path ? path : "", (long long)i);
+  }
+  return type_error(c, f, path, type, "int");
+}
+
+static aigw_status from_json(aigw_ctx *c, uint32_t f, const char *path, uint32_t type,
+                             const json_t *j, Value *v) {
+  switch (json_typeof(j)) {
+  case JSON_STRING:
+    if (type == T_INT || type == T_DUR || type == T_BOOL) break;  /* no numbers in strings */
+    return from_text(c, f, path, type, json_string_value(j), json_string_length(j), v);
+  case JSON_INTEGER:
+    if (type == T_LEVEL) break;     /* levels are named in JSON */
+    return from_int(c, f, path, type, (int64_t)json_integer_value(j), v);
+  case JSON_TRUE: case JSON_FALSE:
+    if (type != T_BOOL) break;
+    v->u.i = json_is_true(j); v->sid = NOSTR; v->len = 0;
+    return AIGW_OK;
+  default: break;
+  }
+  return type_error(c, f, path, type, json_type_name(j));
+}
+
+/* ---- slots, lists and maps ---- */
+
+static aigw_status check_field(aigw_ctx *c, int field) {
+  if (!c) return AIGW_ERR_ARG;
+  if (field < 0 || (uint32_t)field >= c->b->nfields)
+    return rt_error(c, AIGW_ERR_FIELD, "no input field with id %d", field);
+  return AIGW_OK;
+}
+
+static void set_slot(aigw_ctx *c, uint32_t f, Value v) {
+  Slot *s = &c->slots[f];
+  s->v = v; s->set = 1;
+}
+
+/* Marks a list or map slot set (possibly empty). */
+static void set_coll(aigw_ctx *c, uint32_t f) {
+  Slot *s = &c->slots[f];
+  if (!s->set) { s->set = 1; s->v.u.i = f; s->v.len = 0; s->v.sid = NOSTR; s->head = s->tail = NONE32; }
+}
+
+static aigw_status add_item(aigw_ctx *c, uint32_t f, Value key, Value val) {
+  Slot *s = &c->slots[f];
+  if (c->nitems >= RT_MAX_ITEMS)
+    return rt_error(c, AIGW_ERR_LIMIT, "too many list and map items (limit is %d)", RT_MAX_ITEMS);
+  if (rt_grow(c, (void **)&c->items, &c->items_cap, c->nitems + 1, sizeof(Item)))
+    return rt_error(c, AIGW_ERR_NOMEM, "out of memory");
+  uint32_t i = c->nitems++;
+  Item *it = &c->items[i];
+  it->key = key; it->val = val; it->next = NONE32;
+  if (s->head == NONE32) s->head = i;
+  else c->items[s->tail].next = i;
+  s->tail = i;
+  s->v.len++;
+  return AIGW_OK;
+}
+
+static aigw_status map_put(aigw_ctx *c, uint32_t f, Value key, Value val) {
+  for (uint32_t i = c->slots[f].head; i != NONE32; i = c->items[i].next) {
+    Value k = c->items[i].key;
+    if (k.len == key.len && (k.len == 0 || !memcmp(k.u.p, key.u.p, k.len))) {
+      c->items[i].val = val;
+      return AIGW_OK;
+    }
+  }
+  return add_item(c, f, key, val);
+}
+
+static aigw_status set_json(aigw_ctx *c, uint32_t f, const json_t *j) {
+  const BField *F = &c->b->fields[f];
+  char path[96];
+  Value v, k;
+  aigw_status st;
+  if (F->type == T_LIST) {
+    if (!json_is_array(j)) return type_error(c, f, NULL, T_LIST, json_type_name(j));
+    set_coll(c, f);
+    size_t i;
+    const json_t *x;
+    json_array_foreach(j, i, x) {
+      snprintf(path, sizeof path, "[%zu]", i);
+      if ((st = from_json(c, f, path, F->elem, x, &v))) return st;
+      k.u.p = ""; k.len = 0; k.sid = NOSTR;
+      if ((st = add_item(c, f, k, v))) return st;
+    }
+    return AIGW_OK;
+  }
+  if (F->type == T_MAP) {
+    if (!json_is_object(j)) return type_error(c, f, NULL, T_MAP, json_type_name(j));
+    set_coll(c, f);
+    const char *key;
+    const json_t *x;
+    json_object_foreach((json_t *)j, key, x) {
+      size_t kn = strlen(key);
+      snprintf(path, sizeof path, ".%.80s", key);
+      if ((st = from_json(c, f, path, F->elem, x, &v))) return st;
+      if ((st = text_value(c, key, kn, &k))) return st;
+      if ((st = map_put(c, f, k, v))) return st;
+    }
+    return AIGW_OK;
+  }
+  if ((st = from_json(c, f, NULL, F->type, j, &v))) return st;
+  set_slot(c, f, v);
+  return AIGW_OK;
+}
+
+int aigw_field(const aigw_bundle *bh, const char *name) {
+  if (!bh || !name) return -1;
+  uint32_t sid = rt_intern(&bh->b, name, strlen(name));
+  if (sid == NOSTR) return -1;
+  uint32_t lo = 0, hi = bh->b.nfields;
+  while (lo < hi) {                 /* field_by_name: (sid, field) pairs sorted by sid */
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (bh->field_by_name[2 * mid] < sid) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < bh->b.nfields && bh->field_by_name[2 * lo] == sid ? (int)bh->field_by_name[2 * lo + 1] : -1;
+}
+
+aigw_status aigw_input_json(aigw_ctx *c, const char *json, size_t len) {
+  if (!c || (!json && len)) return AIGW_ERR_ARG;
+  aigw_input_reset(c);
+  json_error_t je;
+  json_t *root = json_loadb(json ? json : "", len, JSON_DECODE_ANY, &je);
+  if (!root) return rt_error(c, AIGW_ERR_INPUT, "invalid JSON at line %d, column %d: %s", je.line, je.column, je.text);
+  if (!json_is_object(root)) {
+    json_decref(root);
+    return rt_error(c, AIGW_ERR_INPUT, "input is not a JSON object");
+  }
+  const char *key;
+  json_t *val;
+  aigw_status st = AIGW_OK;
+  json_object_foreach(root, key, val) {
+    int f = aigw_field(c->bh, key);
+    if (f < 0 || json_is_null(val)) continue;      /* unknown keys are ignored; null is unset */
+    if ((st = set_json(c, (uint32_t)f, val))) break;
+  }
+  json_decref(root);
+  if (st) {
+    char keep[sizeof c->errmsg];
+    memcpy(keep, c->errmsg, sizeof keep);
+    aigw_input_reset(c);             /* no half-set input */
+    memcpy(c->errmsg, keep, sizeof keep);
+  }
+  return st;
+}
+
+aigw_status aigw_input_string(aigw_ctx *c, int field, const char *s, size_t len) {
+  aigw_status st = check_field(c, field);
+  if (st) return st;
+  if (!s && len) return AIGW_ERR_ARG;
+  const BField *F = &c->b->fields[field];
+  /* Only lists and maps take numbers as text (their setters have nothing else). */
+  if (F->type == T_LIST || F->type == T_MAP || F->type == T_INT || F->type == T_DUR || F->type == T_BOOL)
+    return type_error(c, (uint32_t)field, NULL, F->type, "string");
+  Value v;
+  if ((st = from_text(c, (uint32_t)field, NULL, F->type, s ? s : "", len, &v))) return st;
+  set_slot(c, (uint32_t)field, v);
+  return AIGW_OK;
+}
+
+aigw_status aigw_input_int(aigw_ctx *c, int field, int64_t i) {
+  aigw_status st = check_field(c, field);
+  if (st) return st;
+  Value v;
+  if ((st = from_int(c, (uint32_t)field, NULL, c->b->fields[field].type, i, &v))) return st;
+  set_slot(c, (uint32_t)field, v);
+  return AIGW_OK;
+}
+
+aigw_status aigw_input_bool(aigw_ctx *c, int field, int b) {
+  aigw_status st = check_field(c, field);
+  if (st) return st;
+  if (c->b->fields[field].type != T_BOOL) return type_error(c, (uint32_t)field, NULL, c->b->fields[field].type, "bool");
+  Value v = {.u.i = b != 0, .len = 0, .sid = NOSTR};
+  set_slot(c, (uint32_t)field, v);
+  return AIGW_OK;
+}
+
+aigw_status aigw_input_time(aigw_ctx *c, int field, int64_t t) {
+  aigw_status st = check_field(c, field);
+  if (st) return st;
+  if (c->b->fields[field].type != T_TIME) return type_error(c, (uint32_t)field, NULL, c->b->fields[field].type, "time");
+  Value v = {.u.i = t, .len = 0, .sid = NOSTR};
+  set_slot(c, (uint32_t)field, v);
+  return AIGW_OK;
+}
+
+aigw_status aigw_input_list_add(aigw_ctx *c, int field, const char *s, size_t len) {
+  aigw_status st = check_field(c, field);
+  if (st) return st;
+  if (!s && len) return AIGW_ERR_ARG;
+  const BField *F = &c->b->fields[field];
+  if (F->type != T_LIST) return type_error(c, (uint32_t)field, NULL, F->type, "list");
+  char path[32];
+  snprintf(path, sizeof path, "[%u]", c->slots[field].set ? c->slots[field].v.len : 0);
+  Value v, k = {.u.p = "", .len = 0, .sid = NOSTR};
+  if ((st = from_text(c, (uint32_t)field, path, F->elem, s ? s : "", len, &v))) return st;
+  set_coll(c, (uint32_t)field);
+  return add_item(c, (uint32_t)field, k, v);
+}
+
+aigw_status aigw_input_map_set(aigw_ctx *c, int field, const char *key, size_t klen,
+                               const char *val, size_t vlen) {
+  aigw_status st = check_field(c, field);
+  if (st) return st;
+  if ((!key && klen) || (!val && vlen)) return AIGW_ERR_ARG;
+  const BField *F = &c->b->fields[field];
+  if (F->type != T_MAP) return type_error(c, (uint32_t)field, NULL, F->type, "map");
+  char path[96];
+  snprintf(path, sizeof path, ".%.*s", (int)(klen > 80 ? 80 : klen), key ? key : "");
+  Value k, v;
+  if ((st = from_text(c, (uint32_t)field, path, F->elem, val ? val : "", vlen, &v))) return st;
+  if ((st = text_value(c, key ? key : "", klen, &k))) return st;
+  set_coll(c, (uint32_t)field);
+  return map_put(c, (uint32_t)field, k, v);
+}
+
+/* ---- the scope trie walk ---- */
+
+static uint32_t edge_find(const Bundle *b, uint32_t parent, const char *s, size_t n) {
+  if (!b->nedges) return NONE32;
+  uint32_t h = aigw_hash_seg(parent, s, n), mask = b->nedges - 1;
+  for (uint32_t i = 0; i < b->nedges; i++) {
+    const BEdge *e = &b->edges[(h + i) & mask];
+    if (e->child == NONE32) return NONE32;
+    if (e->hash == h && e->parent == parent) {
+      uint32_t seg = b->nodes[e->child].segment;
+      if (bundle_strlen(b, seg) == n && !memcmp(bundle_str(b, seg), s, n)) return e->child;
+    }
+  }
+  return NONE32;
+}
+
+/* Inserts node into the sorted matched set; -1 when it is full. */
+static int match_add(aigw_ctx *c, uint32_t node) {
+  uint32_t lo = 0, hi = c->nmatched;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (c->matched[mid] < node) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo < c->nmatched && c->matched[lo] == node) return 0;
+  if (c->nmatched == LIMIT_MATCHED) return -1;
+  memmove(c->matched + lo + 1, c->matched + lo, (c->nmatched - lo) * sizeof *c->matched);
+  c->matched[lo] = node;
+  c->nmatched++;
+  return 0;
+}
+
+/* Walks one normalized scope down the trie. A segment follows its literal child and
+ * every glob child it matches, so the frontier can branch; every node reached is
+ * matched, since an exemption at S applies to S and everything below it. */
+static int walk(aigw_ctx *c, Value scope) {
+  const Bundle *b = c->b;
+  uint32_t *cur = c->front[0], *nxt = c->front[1], ncur = 1;
+  cur[0] = 0;
+  const char *s = scope.u.p;
+  size_t n = scope.len, i = 0;
+  while (ncur) {
+    while (i < n && s[i] == '/') i++;
+    if (i == n) break;
+    size_t st = i;
+    while (i < n && s[i] != '/') i++;
+    const char *seg = s + st;
+    size_t sn = i - st;
+    uint32_t nn = 0;
+    for (uint32_t k = 0; k < ncur; k++) {
+      const BNode *N = &b->nodes[cur[k]];
+      uint32_t lit = edge_find(b, cur[k], seg, sn);
+      if (lit != NONE32) {
+        if (nn == LIMIT_MATCHED || match_add(c, lit)) return -1;
+        nxt[nn++] = lit;
+      }
+      for (uint32_t w = 0; w < N->wild_count; w++) {
+        uint32_t ch = b->u32s[N->wild_first + w];
+        uint32_t pid = b->nodes[ch].segment;
+        if (ch == lit || !vm_glob(seg, sn, bundle_str(b, pid), bundle_strlen(b, pid))) continue;
+        if (nn == LIMIT_MATCHED || match_add(c, ch)) return -1;
+        nxt[nn++] = ch;
+      }
+    }
+    uint32_t *t = cur; cur = nxt; nxt = t; ncur = nn;
+  }
+  return 0;
+}
+
+int rt_match_scopes(aigw_ctx *c) {
+  const struct aigw_bundle *bh = c->bh;
+  const Bundle *b = c->b;
+  c->nmatched = 0;
+  if (!b->nnodes) return 0;
+  match_add(c, 0);
+  uint32_t sf = bh->role_slot[FIELD_ROLE_SCOPE], af = bh->role_slot[FIELD_ROLE_ANCESTORS];
+  if (sf != NONE32 && c->slots[sf].set && walk(c, c->slots[sf].v)) return -1;
+  if (af != NONE32 && c->slots[af].set)
+    for (uint32_t i = c->slots[af].head; i != NONE32; i = c->items[i].next)
+      if (walk(c, c->items[i].val)) return -1;
+  /* Declared hierarchy: each node's ancestors are already transitively closed, so one
+   * pass over the nodes matched by the walks is enough. */
+  uint32_t n = c->nmatched;
+  memcpy(c->front[0], c->matched, n * sizeof *c->matched);
+  for (uint32_t k = 0; k < n; k++) {
+    const BNode *N = &b->nodes[c->front[0][k]];
+    for (uint32_t a = 0; a < N->anc_count; a++)
+      if (match_add(c, b->u32s[N->anc_first + a])) return -1;
+  }
+  return 0;
+}

@@ -1,0 +1,253 @@
+/* The interpreter: runs one verified program over the context's input.
+ *
+ * The verifier has checked every operand index, jump target, stack depth and type, so
+ * the loop below checks nothing but what only the data can tell: an unset field, a
+ * missing map key, a zero divisor, an overflow. Programs only jump forward, so a
+ * program runs at most its length in steps: the step limit is charged once per run
+ * (its length), and the loop itself has no per-instruction accounting. */
+#include <string.h>
+#include "vm.h"
+
+/* Dispatch as in Lua's lvm.c: computed goto where the compiler has it, else a switch. */
+#if defined(__GNUC__) && !defined(VM_NO_COMPUTED_GOTO)
+#define VM_GOTO 1
+#define vmdispatch(o) goto *disptab[o];
+#define vmcase(l) L_##l:
+#define vmbreak do { w = code[pc++]; goto *disptab[INSN_OP(w)]; } while (0)
+#else
+#define vmdispatch(o) switch (o)
+#define vmcase(l) case OP_##l:
+#define vmbreak break
+#endif
+
+static inline int str_eq(Value a, Value b) {
+  /* Every string the bundle knows is interned on input, so if either side has an id
+   * the ids decide; only two unknown strings need their bytes compared. */
+  if (a.sid != NOSTR || b.sid != NOSTR) return a.sid == b.sid;
+  return a.len == b.len && (a.len == 0 || !memcmp(a.u.p, b.u.p, a.len));
+}
+
+static int contains(const char *h, size_t hn, const char *nd, size_t nn) {
+  if (nn == 0) return 1;
+  if (nn > hn) return 0;
+  for (size_t i = 0; i + nn <= hn; i++) {
+    const char *q = memchr(h + i, nd[0], hn - nn - i + 1);
+    if (!q) return 0;
+    i = (size_t)(q - h);
+    if (!memcmp(q, nd, nn)) return 1;
+  }
+  return 0;
+}
+
+/* Step over one UTF-8 character, so that `?` matches a character, not a byte. */
+static size_t next_char(const char *s, size_t n, size_t i) {
+  i++;
+  while (i < n && ((unsigned char)s[i] & 0xc0) == 0x80) i++;
+  return i;
+}
+
+/* `*` matches any run, `?` one character; everything else itself. Greedy with one
+ * backtrack point, so it runs in O(n·m) at worst and needs no recursion. */
+int vm_glob(const char *s, size_t n, const char *p, size_t pn) {
+  size_t si = 0, pi = 0, star = (size_t)-1, ss = 0;
+  while (si < n) {
+    if (pi < pn && p[pi] == '*') { star = pi++; ss = si; continue; }
+    if (pi < pn && p[pi] == '?') { si = next_char(s, n, si); pi++; continue; }
+    if (pi < pn && p[pi] == s[si]) { si++; pi++; continue; }
+    if (star == (size_t)-1) return 0;
+    pi = star + 1;
+    si = ss = next_char(s, n, ss);
+  }
+  while (pi < pn && p[pi] == '*') pi++;
+  return pi == pn;
+}
+
+int vm_matched(const aigw_ctx *c, uint32_t node) {
+  uint32_t lo = 0, hi = c->nmatched;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (c->matched[mid] < node) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < c->nmatched && c->matched[lo] == node;
+}
+
+static int in_members(const int64_t *m, uint32_t n, int64_t k) {
+  uint32_t lo = 0, hi = n;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (m[mid] < k) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < n && m[lo] == k;
+}
+
+/* The item of map slot s under key k, or NULL. */
+static const Item *map_find(const aigw_ctx *c, uint32_t s, Value k) {
+  for (uint32_t i = c->slots[s].head; i != NONE32; i = c->items[i].next)
+    if (str_eq(c->items[i].key, k)) return &c->items[i];
+  return NULL;
+}
+
+static int list_has(const aigw_ctx *c, uint32_t s, Value a) {
+  uint8_t elem = c->b->fields[s].elem;
+  int strs = elem == T_STR || elem == T_SCOPE;
+  for (uint32_t i = c->slots[s].head; i != NONE32; i = c->items[i].next) {
+    Value v = c->items[i].val;
+    if (strs ? str_eq(v, a) : v.u.i == a.u.i) return 1;
+  }
+  return 0;
+}
+
+#define FAIL(code_) do { c->err.code = (code_); return (code_); } while (0)
+
+int vm_run(aigw_ctx *c, uint32_t prog, Value *out) {
+  const Bundle *b = c->b;
+  const BProgram *P = &b->programs[prog];
+  c->steps += P->len;
+  if (c->steps > c->bh->cfg.step_limit) FAIL(VM_ERR_LIMIT);
+  const uint32_t *code = b->code + P->start;
+  Value *sp = c->stack;               /* next free slot; the top is sp[-1] */
+  uint32_t pc = 0, w;
+  Value x;
+#ifdef VM_GOTO
+  static const void *const disptab[] = {
+#define OP(name, ...) [OP_##name] = &&L_##name,
+    OPCODES(OP)
+#undef OP
+  };
+  _Static_assert(sizeof disptab / sizeof disptab[0] == OP__COUNT, "one dispatch entry per opcode");
+#endif
+  for (;;) {
+    w = code[pc++];
+    vmdispatch(INSN_OP(w)) {
+      vmcase(LDF) {                   /* push input[slot]; error if unset */
+        const Slot *s = &c->slots[INSN_ARG(w)];
+        if (!s->set) { c->err.slot = INSN_ARG(w); FAIL(VM_ERR_UNSET); }
+        *sp++ = s->v;
+        vmbreak;
+      }
+      vmcase(HAS) {                   /* push input[slot] is set */
+        sp->u.i = c->slots[INSN_ARG(w)].set != 0; sp->sid = NOSTR; sp++;
+        vmbreak;
+      }
+      vmcase(LDI) { sp->u.i = b->ints[INSN_ARG(w)]; sp->sid = NOSTR; sp++; vmbreak; }
+      vmcase(LDS) {
+        uint32_t id = INSN_ARG(w);
+        sp->u.p = bundle_str(b, id); sp->len = bundle_strlen(b, id); sp->sid = id; sp++;
+        vmbreak;
+      }
+      vmcase(LDB) { sp->u.i = INSN_ARG(w) != 0; sp->sid = NOSTR; sp++; vmbreak; }
+      vmcase(LDNOW) { sp->u.i = c->now; sp->sid = NOSTR; sp++; vmbreak; }
+      vmcase(CAST) { vmbreak; }       /* types are static: nothing to do at run time */
+      vmcase(EQ) { sp--; sp[-1].u.i = sp[-1].u.i == sp[0].u.i; vmbreak; }
+      vmcase(NE) { sp--; sp[-1].u.i = sp[-1].u.i != sp[0].u.i; vmbreak; }
+      vmcase(LT) { sp--; sp[-1].u.i = sp[-1].u.i < sp[0].u.i; vmbreak; }
+      vmcase(LE) { sp--; sp[-1].u.i = sp[-1].u.i <= sp[0].u.i; vmbreak; }
+      vmcase(GT) { sp--; sp[-1].u.i = sp[-1].u.i > sp[0].u.i; vmbreak; }
+      vmcase(GE) { sp--; sp[-1].u.i = sp[-1].u.i >= sp[0].u.i; vmbreak; }
+      vmcase(SEQ) { sp--; sp[-1].u.i = str_eq(sp[-1], sp[0]); sp[-1].sid = NOSTR; vmbreak; }
+      vmcase(SNE) { sp--; sp[-1].u.i = !str_eq(sp[-1], sp[0]); sp[-1].sid = NOSTR; vmbreak; }
+      vmcase(ADD) {
+        sp--;
+        if (__builtin_add_overflow(sp[-1].u.i, sp[0].u.i, &x.u.i)) FAIL(VM_ERR_OVERFLOW);
+        sp[-1].u.i = x.u.i;
+        vmbreak;
+      }
+      vmcase(SUB) {
+        sp--;
+        if (__builtin_sub_overflow(sp[-1].u.i, sp[0].u.i, &x.u.i)) FAIL(VM_ERR_OVERFLOW);
+        sp[-1].u.i = x.u.i;
+        vmbreak;
+      }
+      vmcase(MUL) {
+        sp--;
+        if (__builtin_mul_overflow(sp[-1].u.i, sp[0].u.i, &x.u.i)) FAIL(VM_ERR_OVERFLOW);
+        sp[-1].u.i = x.u.i;
+        vmbreak;
+      }
+      vmcase(DIV) {
+        sp--;
+        if (sp[0].u.i == 0) FAIL(VM_ERR_DIVZERO);
+        if (sp[0].u.i == -1 && sp[-1].u.i == INT64_MIN) FAIL(VM_ERR_OVERFLOW);
+        sp[-1].u.i /= sp[0].u.i;
+        vmbreak;
+      }
+      vmcase(NEG) {
+        if (sp[-1].u.i == INT64_MIN) FAIL(VM_ERR_OVERFLOW);
+        sp[-1].u.i = -sp[-1].u.i;
+        vmbreak;
+      }
+      vmcase(NOT) { sp[-1].u.i = !sp[-1].u.i; vmbreak; }
+      vmcase(INSET) {                 /* push a in sets[arg]: binary search on id or value */
+        const BSet *s = &b->sets[INSN_ARG(w)];
+        Value a = sp[-1];
+        if (s->type == T_STR || s->type == T_SCOPE)
+          sp[-1].u.i = a.sid != NOSTR && in_members(b->members + s->first, s->count, a.sid);
+        else sp[-1].u.i = in_members(b->members + s->first, s->count, a.u.i);
+        sp[-1].sid = NOSTR;
+        vmbreak;
+      }
+      vmcase(INLIST) {                /* push a in list b */
+        sp--;
+        sp[-1].u.i = list_has(c, (uint32_t)sp[0].u.i, sp[-1]);
+        sp[-1].sid = NOSTR;
+        vmbreak;
+      }
+      vmcase(HASKEY) {                /* push map b has key a */
+        sp--;
+        sp[-1].u.i = map_find(c, (uint32_t)sp[0].u.i, sp[-1]) != NULL;
+        sp[-1].sid = NOSTR;
+        vmbreak;
+      }
+      vmcase(INDEX) {                 /* push map a[b]; error if missing */
+        sp--;
+        const Item *it = map_find(c, (uint32_t)sp[-1].u.i, sp[0]);
+        if (!it) { c->err.slot = (uint32_t)sp[-1].u.i; c->err.key = sp[0]; FAIL(VM_ERR_NOKEY); }
+        sp[-1] = it->val;
+        vmbreak;
+      }
+      vmcase(UNDER) {                 /* the operand is the request scope: the matched set decides */
+        sp[-1].u.i = vm_matched(c, INSN_ARG(w));
+        sp[-1].sid = NOSTR;
+        vmbreak;
+      }
+      vmcase(STARTS) {
+        sp--;
+        Value a = sp[-1], s = sp[0];
+        sp[-1].u.i = a.len >= s.len && (s.len == 0 || !memcmp(a.u.p, s.u.p, s.len));
+        sp[-1].sid = NOSTR;
+        vmbreak;
+      }
+      vmcase(ENDS) {
+        sp--;
+        Value a = sp[-1], s = sp[0];
+        sp[-1].u.i = a.len >= s.len && (s.len == 0 || !memcmp(a.u.p + a.len - s.len, s.u.p, s.len));
+        sp[-1].sid = NOSTR;
+        vmbreak;
+      }
+      vmcase(CONTAINS) {
+        sp--;
+        Value a = sp[-1], s = sp[0];
+        sp[-1].u.i = contains(a.u.p, a.len, s.u.p, s.len);
+        sp[-1].sid = NOSTR;
+        vmbreak;
+      }
+      vmcase(GLOB) {
+        sp--;
+        Value a = sp[-1], s = sp[0];
+        sp[-1].u.i = vm_glob(a.u.p, a.len, s.u.p, s.len);
+        sp[-1].sid = NOSTR;
+        vmbreak;
+      }
+      vmcase(LEN) { sp[-1].u.i = sp[-1].len; sp[-1].sid = NOSTR; vmbreak; }
+      vmcase(JFK) { if (!sp[-1].u.i) pc += INSN_ARG(w); vmbreak; }
+      vmcase(JTK) { if (sp[-1].u.i) pc += INSN_ARG(w); vmbreak; }
+      vmcase(POP) { sp--; vmbreak; }
+      vmcase(RET) { *out = sp[-1]; return VM_OK; }
+#ifndef VM_GOTO
+      default: FAIL(VM_ERR_LIMIT);    /* unreachable in verified code */
+#endif
+    }
+  }
+}

@@ -1,0 +1,124 @@
+/* The runtime's internals: the opened bundle, the evaluation context and the VM.
+ *
+ * Prefixes: vm_ (the interpreter, vm.c), rt_ (input, scope matching, decision and
+ * allocation helpers: input.c, eval.c, decision.c, api.c). Nothing here is public;
+ * libaigw exports only the aigw_* functions of aigw.h.
+ *
+ * Ownership: an aigw_bundle is immutable after open and shared by threads. Everything a
+ * decision touches lives in its aigw_ctx, whose buffers grow to a high-water mark
+ * through the bundle's allocator hook and are reused, so that after the first decision
+ * an evaluation allocates nothing. */
+#ifndef AIGW_VM_H
+#define AIGW_VM_H
+#include <stddef.h>
+#include <stdint.h>
+#include "aigw.h"
+#include "bundle.h"
+
+/* A value: 16 bytes and no tag; the verifier has proven every operand's type.
+ * Numbers (int, bool, time, duration, level ordinal) use i. Strings and scopes use p
+ * and len, and sid is their id in the bundle's string table (NOSTR when the text is
+ * not in it), so that comparing two interned strings is an integer compare. A list
+ * or map value is its input slot: i is the slot index and len its item count. */
+typedef struct Value {
+  union { int64_t i; const char *p; } u;
+  uint32_t len, sid;
+} Value;
+_Static_assert(sizeof(Value) == 16, "a value is 16 bytes");
+
+/* One input field. List and map items are chained through ctx->items from head. */
+typedef struct Slot {
+  Value v;
+  uint32_t set;             /* 0 unset, 1 set */
+  uint32_t head, tail;      /* first and last item (NONE32 when empty) */
+  uint32_t reserved;
+} Slot;
+
+typedef struct Item { Value key, val; uint32_t next, reserved[3]; } Item;
+
+/* A chunk of the input text arena. Chunks never move, so a string's pointer stays
+ * valid until the input is reset; a reset folds the chunks into one of the total size. */
+typedef struct TextChunk { struct TextChunk *next; size_t cap, used; char *data; } TextChunk;
+
+/* A VM error: why a program could not be evaluated, kept so a message can be rendered. */
+enum { VM_OK = 0, VM_ERR_UNSET, VM_ERR_NOKEY, VM_ERR_DIVZERO, VM_ERR_OVERFLOW, VM_ERR_LIMIT };
+typedef struct VmError { int code; uint32_t slot; Value key; } VmError;
+
+/* A finding of the decision. Text lives in ctx->msg (offsets: the buffer may move while
+ * the decision is built; it does not move afterwards). */
+enum { FIND_BUDGET = 1 };
+typedef struct Finding {
+  uint32_t index;           /* guardrail, or budget when flags & FIND_BUDGET */
+  uint32_t exemption;       /* WAIVED: the exemption; otherwise NONE32 */
+  uint32_t flags;
+  uint32_t prog;            /* program the source location comes from */
+  uint32_t msg_off, msg_len;
+  uint32_t src_off, src_len;      /* "file:line" */
+  uint32_t name_off, name_len;    /* FIND_BUDGET: "budget:NAME" */
+} Finding;
+
+typedef struct BudgetOut { uint32_t budget, key_off, key_len, reserved; } BudgetOut;
+
+struct aigw_bundle {
+  Bundle b;
+  aigw_config cfg;
+  void *mem; size_t memsize;        /* allocator block holding the bundle bytes */
+  uint32_t role_slot[6];            /* FIELD_ROLE_* → field index or NONE32 */
+  uint32_t *field_by_name;          /* (name sid, field) pairs sorted by sid */
+  uint32_t *ts_gr, nts;             /* guardrails a route target is checked against */
+};
+
+enum { RT_MAX_ITEMS = 1 << 20, RT_MAX_TEXT = 1 << 26 };   /* input size limits */
+
+struct aigw_ctx {
+  const struct aigw_bundle *bh;
+  const Bundle *b;
+  /* input */
+  Slot *slots;
+  Item *items; uint32_t nitems, items_cap;
+  TextChunk *text, *text_cur;
+  size_t text_total;
+  /* per decision */
+  int64_t now;
+  uint64_t steps;
+  uint32_t matched[LIMIT_MATCHED], nmatched;
+  uint32_t front[2][LIMIT_MATCHED];
+  uint64_t *grmark;                 /* bitset: guardrails attached to a matched node */
+  Value stack[LIMIT_STACK];
+  VmError err;
+  int evaluated, decision;
+  Finding *lists[4]; uint32_t nlist[4], caplist[4];
+  BudgetOut *budgets; uint32_t nbudgets, capbudgets;
+  uint32_t route;                   /* route index or NONE32 */
+  uint32_t ntargets, targets[LIMIT_TARGETS];
+  char *msg; size_t nmsg, capmsg;   /* messages, sources, budget keys */
+  char *json; size_t njson, capjson; int json_ok;
+  char errmsg[256];
+};
+
+/* api.c: allocation through the config's hook, and the context's error message. */
+void *rt_alloc(const struct aigw_bundle *bh, void *p, size_t osize, size_t nsize);
+int rt_grow(aigw_ctx *c, void **p, uint32_t *cap, uint32_t need, size_t elem);
+int rt_growbytes(aigw_ctx *c, char **p, size_t *cap, size_t need);
+aigw_status rt_error(aigw_ctx *c, aigw_status s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* vm.c */
+int vm_run(aigw_ctx *c, uint32_t prog, Value *out);
+int vm_glob(const char *s, size_t n, const char *pat, size_t pn);
+int vm_matched(const aigw_ctx *c, uint32_t node);
+
+/* input.c */
+uint32_t rt_intern(const Bundle *b, const char *s, size_t n);
+int rt_match_scopes(aigw_ctx *c);   /* fills c->matched; -1 past LIMIT_MATCHED */
+const char *rt_type_name(const Bundle *b, uint32_t type, uint32_t elem, uint32_t levels,
+                         char *buf, size_t n);
+
+/* eval.c: text helpers shared with decision.c */
+size_t rt_fmt_i64(char *out, int64_t v);           /* decimal; out holds 21 bytes */
+size_t rt_fmt_time(char *out, int64_t t);          /* RFC 3339 UTC; out holds 40 bytes */
+
+/* decision.c */
+void rt_decision_reset(aigw_ctx *c);
+
+#endif
