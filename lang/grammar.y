@@ -276,8 +276,19 @@ primary(A) ::= IDENT(X) LPAREN args(L) RPAREN(R). { A = parse_call(P, X, L.head,
 /* the parentheses join the span, so that an enclosing node's span covers them */
 primary(A) ::= LPAREN(L) expr(B) RPAREN(R). { A = B; SPAN(A, L.off, tok_end(R)); }
 primary(A) ::= LBRACKET(L) RBRACKET(R).   { A = N(LIST, L); SPAN(A, L.off, tok_end(R)); }
-primary(A) ::= LBRACKET(L) exprs(V) RBRACKET(R). { A = N(LIST, L); A->a = V.head; SPAN(A, L.off, tok_end(R)); }
-primary(A) ::= LBRACKET(L) exprs(V) COMMA RBRACKET(R). { A = N(LIST, L); A->a = V.head; SPAN(A, L.off, tok_end(R)); }
+%include {
+/* A list literal is one level deeper than its deepest element, so that nested lists count
+ * against the expression nesting limit like every other form. */
+static Node *list_expr(Parser *P, Token l, Node *items, Token r) {
+  Node *deepest = items;
+  for (Node *x = items; x; x = x->next) if (x->depth > deepest->depth) deepest = x;
+  Node *n = parse_expr2(P, N_LIST, 0, deepest, NULL, l.off, tok_end(r));
+  n->a = items;
+  return n;
+}
+}
+primary(A) ::= LBRACKET(L) exprs(V) RBRACKET(R). { A = list_expr(P, L, V.head, R); }
+primary(A) ::= LBRACKET(L) exprs(V) COMMA RBRACKET(R). { A = list_expr(P, L, V.head, R); }
 args(A) ::= .                             { A.head = A.tail = NULL; }
 args(A) ::= exprs(B).                     { A = B; }
 exprs(A) ::= expr(E).                     { A = nl_one(E); }
