@@ -43,7 +43,7 @@ AIGWC   := $(BUILD)/aigwc
 LIBA    := $(BUILD)/libaigw.a
 LIBSO   := $(BUILD)/libaigw.so
 
-.PHONY: all deps demo test unit e2e bench fuzz install clean
+.PHONY: all deps demo test unit e2e bench fuzz install clean FORCE
 .DELETE_ON_ERROR:
 
 all: $(AIGWC) $(LIBA) $(LIBSO) $(BUILD)/aigw.pc
@@ -84,8 +84,10 @@ $(LIBSO): $(RT_OBJ)
 $(AIGWC): $(CLI_OBJ) $(COMP_OBJ) $(LANG_OBJ) $(LIBA)
 	@echo "  LD $@"
 	@$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(COMP_OBJ) $(LANG_OBJ) $(LIBA) $(CLILIBS)
-$(BUILD)/aigw.pc: runtime/aigw.pc.in
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+# rebuilt whenever PREFIX changes, so `make install PREFIX=…` installs a matching file
+$(BUILD)/aigw.pc: runtime/aigw.pc.in FORCE
+	@mkdir -p $(@D)
+	@sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
 
 # ---- the main job: compile the shipped examples and show decisions ----
 demo: deps all
@@ -122,6 +124,8 @@ install: all
 	ln -sf libaigw.so.0 $(DESTDIR)$(PREFIX)/lib/libaigw.so
 	install -m 644 runtime/aigw.h $(DESTDIR)$(PREFIX)/include/aigw.h
 	install -m 644 $(BUILD)/aigw.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/aigw.pc
+
+FORCE:
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -1,0 +1,57 @@
+#!/bin/sh
+# Data-driven decisions (DESIGN §2, §3). Each tests/eval/CASE holds one or more .aigw
+# files, input.jsonl, now (a date, an RFC 3339 timestamp or Unix seconds) and
+# expected.jsonl: the exact decision lines of `aigwc eval CASE -i CASE/input.jsonl
+# --now NOW`, with the bundle id written "*". Optional: CASE/rc, the exit code when it
+# is not simply 1-if-any-deny-else-0, and CASE/expected.stderr (else stderr must be
+# empty). tests/eval/README.md lists the cases.
+# Every case is also compiled to a bundle and evaluated with -b: the output must be
+# byte-identical, bundle id included.
+# UPDATE=1 rewrites the expected files from what the binary prints; read them by eye
+# before keeping them: they are the specification, not a snapshot. A case with a file
+# CASE/pinned (saying why) is never rewritten: its expected output was written by hand
+# where the binary disagrees with DESIGN.md.
+. "$ROOT/tests/e2e/lib.sh"
+D="$ROOT/tests/eval"
+norm() { sed 's/"bundle":"sha256:[0-9a-f]\{64\}"/"bundle":"*"/' "$@"; }
+# stderr: jansson words its own parse errors, so only "invalid JSON" is compared
+norm_err() { sed 's/invalid JSON at .*/invalid JSON/' "$@"; }
+
+cd "$D" || { bad "no $D"; finish; exit 1; }
+for dir in */; do
+  n=${dir%/}
+  [ -f "$n/input.jsonl" ] && [ -f "$n/now" ] || continue
+  now=$(cat "$n/now")
+  "$AIGWC" eval "$n" -i "$n/input.jsonl" --now "$now" >"$TMP/$n.raw" 2>"$TMP/$n.err0"
+  rc=$?
+  norm_err "$TMP/$n.err0" >"$TMP/$n.err"
+  norm "$TMP/$n.raw" >"$TMP/$n.out"
+  if [ -n "${UPDATE:-}" ] && [ -f "$n/pinned" ]; then
+    echo "UPDATE: $n is pinned, not rewritten: $(head -n 1 "$n/pinned")"
+  elif [ -n "${UPDATE:-}" ]; then
+    cp "$TMP/$n.out" "$n/expected.jsonl"
+    [ -f "$n/expected.stderr" ] && cp "$TMP/$n.err" "$n/expected.stderr"
+  fi
+  check "$n" "$n/expected.jsonl" "$TMP/$n.out"
+  if [ -f "$n/rc" ]; then want=$(cat "$n/rc")
+  elif grep -q '"decision":"deny"' "$n/expected.jsonl"; then want=1
+  else want=0; fi
+  if [ "$rc" -eq "$want" ]; then ok; else bad "$n: exit $rc, want $want"; cat "$TMP/$n.err"; fi
+  if [ -f "$n/expected.stderr" ]; then check "$n stderr" "$n/expected.stderr" "$TMP/$n.err"
+  elif [ -s "$TMP/$n.err" ]; then bad "$n: unexpected stderr"; cat "$TMP/$n.err"; fi
+  # the same decisions from a compiled bundle
+  if "$AIGWC" compile -o "$TMP/$n.aigwb" "$n" 2>"$TMP/$n.cerr"; then
+    "$AIGWC" eval -b "$TMP/$n.aigwb" -i "$n/input.jsonl" --now "$now" >"$TMP/$n.b.raw" 2>/dev/null
+    check "$n via -b" "$TMP/$n.raw" "$TMP/$n.b.raw"
+  else bad "$n: compile failed"; cat "$TMP/$n.cerr"; fi
+done
+
+# every example policy set's own `test` declarations pass. Each set is its own bundle
+# (one input schema per bundle), so each directory is tested on its own.
+cd "$ROOT" || exit 1
+for dir in examples/*/; do
+  ls "$dir"*.aigw >/dev/null 2>&1 || continue
+  if "$AIGWC" test "$dir" >"$TMP/ex.out" 2>&1; then ok
+  else bad "aigwc test $dir"; tail -n 20 "$TMP/ex.out"; fi
+done
+finish
