@@ -87,7 +87,8 @@ $(AIGWC): $(CLI_OBJ) $(COMP_OBJ) $(LANG_OBJ) $(LIBA)
 # rebuilt whenever PREFIX changes, so `make install PREFIX=…` installs a matching file
 $(BUILD)/aigw.pc: runtime/aigw.pc.in FORCE
 	@mkdir -p $(@D)
-	@sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+	@sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
 # ---- the main job: compile the shipped examples and show decisions ----
 demo: deps all

@@ -106,20 +106,32 @@ aigw_status aigw_budget_get(const aigw_ctx *c, size_t i, aigw_budget *out) {
 
 /* ---- JSON ---- */
 
-static int jput(aigw_ctx *c, const char *s, size_t n) {
-  if (c->njson + n + 1 > c->capjson && rt_growbytes(c, &c->json, &c->capjson, c->njson + n + 1)) return -1;
+/* Room for n more bytes and the final NUL. */
+static inline int jreserve(aigw_ctx *c, size_t n) {
+  return c->njson + n + 1 > c->capjson && rt_growbytes(c, &c->json, &c->capjson, c->njson + n + 1) ? -1 : 0;
+}
+static inline int jput(aigw_ctx *c, const char *s, size_t n) {
+  if (jreserve(c, n)) return -1;
   memcpy(c->json + c->njson, s, n);
   c->njson += n;
   return 0;
 }
 #define JS(lit) jput(c, lit, sizeof lit - 1)
 
+/* Byte classes for string escaping: 0 copies as is, 1 needs an escape, 2 starts a
+ * multi-byte UTF-8 sequence (or is not UTF-8 at all). */
+static const uint8_t jclass[256] = {
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  [128 ... 255] = 2};
+
 /* Length of the valid UTF-8 sequence at s, or 0 if it is not one. */
 static size_t utf8_seq(const unsigned char *s, size_t n) {
   unsigned char a = s[0];
   size_t len;
   unsigned char lo = 0x80, hi = 0xbf;
-  if (a < 0x80) return 1;
   if (a >= 0xc2 && a <= 0xdf) len = 2;
   else if (a >= 0xe0 && a <= 0xef) { len = 3; if (a == 0xe0) lo = 0xa0; if (a == 0xed) hi = 0x9f; }
   else if (a >= 0xf0 && a <= 0xf4) { len = 4; if (a == 0xf0) lo = 0x90; if (a == 0xf4) hi = 0x8f; }
@@ -132,42 +144,72 @@ static size_t utf8_seq(const unsigned char *s, size_t n) {
 
 /* A JSON string: quotes, backslashes and control characters escaped (\u00XX where
  * JSON has no short form); bytes that are not UTF-8 become U+FFFD, so the output is
- * always valid JSON whatever the host put in a field. */
+ * always valid JSON whatever the host put in a field. Room for the worst case (six
+ * bytes out per byte in) is reserved once, so the loop writes without checks. */
 static int jstr(aigw_ctx *c, const char *s, size_t n) {
   static const char hex[] = "0123456789abcdef";
   const unsigned char *u = (const unsigned char *)s;
-  int err = JS("\"");
-  size_t run = 0, i = 0;
-  while (i < n) {
+  if (jreserve(c, 6 * n + 2)) return -1;
+  char *o = c->json + c->njson;
+  *o++ = '"';
+  for (size_t i = 0; i < n;) {
+    size_t st = i;
+    while (i < n && !jclass[u[i]]) i++;
+    memcpy(o, s + st, i - st);
+    o += i - st;
+    if (i == n) break;
     unsigned char ch = u[i];
-    if (ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\') { i++; continue; }
-    size_t k = ch >= 0x80 ? utf8_seq(u + i, n - i) : 0;
-    if (k) { i += k; continue; }
-    err |= jput(c, s + run, i - run);
-    char esc[8] = {'\\', 0};
-    size_t en = 2;
-    switch (ch) {
-    case '"': esc[1] = '"'; break;
-    case '\\': esc[1] = '\\'; break;
-    case '\n': esc[1] = 'n'; break;
-    case '\r': esc[1] = 'r'; break;
-    case '\t': esc[1] = 't'; break;
-    case '\b': esc[1] = 'b'; break;
-    case '\f': esc[1] = 'f'; break;
-    default:
-      if (ch >= 0x80) { memcpy(esc, "\\ufffd", 6); en = 6; }
-      else { memcpy(esc, "\\u00", 4); esc[4] = hex[ch >> 4]; esc[5] = hex[ch & 15]; en = 6; }
+    if (jclass[ch] == 2) {
+      size_t k = utf8_seq(u + i, n - i);
+      if (k) memcpy(o, s + i, k), o += k, i += k;
+      else memcpy(o, "\\ufffd", 6), o += 6, i++;
+      continue;
     }
-    err |= jput(c, esc, en);
-    run = ++i;
+    *o++ = '\\';
+    switch (ch) {
+    case '"': *o++ = '"'; break;
+    case '\\': *o++ = '\\'; break;
+    case '\n': *o++ = 'n'; break;
+    case '\r': *o++ = 'r'; break;
+    case '\t': *o++ = 't'; break;
+    case '\b': *o++ = 'b'; break;
+    case '\f': *o++ = 'f'; break;
+    default: memcpy(o, "u00", 3); o[3] = hex[ch >> 4]; o[4] = hex[ch & 15]; o += 5;
+    }
+    i++;
   }
-  return err | jput(c, s + run, n - run) | JS("\"");
+  *o++ = '"';
+  c->njson = (size_t)(o - c->json);
+  return 0;
 }
 static int jsid(aigw_ctx *c, uint32_t sid) { return jstr(c, bundle_str(c->b, sid), bundle_strlen(c->b, sid)); }
 static int jmsg(aigw_ctx *c, uint32_t off, uint32_t len) { return jstr(c, c->msg + off, len); }
 static int jint(aigw_ctx *c, int64_t v) {
   char buf[24];
   return jput(c, buf, rt_fmt_i64(buf, v));
+}
+
+/* Basis points as a fraction, exactly as printf's %g prints bp / 10000.0 (8000 → 0.8,
+ * 10000 → 1, 1 → 0.0001), without printf's cost; out holds 40 bytes. */
+size_t rt_fmt_bp(char *out, int32_t bp) {
+  if (bp < 0 || bp >= 1000000) {     /* beyond six significant digits: printf decides */
+    int n = snprintf(out, 40, "%g", bp / 10000.0);
+    return n > 0 ? (size_t)n : 0;
+  }
+  size_t n = rt_fmt_i64(out, bp / 10000);
+  int frac = bp % 10000, digits = 4;
+  while (frac && frac % 10 == 0) { frac /= 10; digits--; }
+  if (frac) {
+    out[n++] = '.';
+    for (int k = digits - 1; k >= 0; k--) out[n + (size_t)k] = (char)('0' + frac % 10), frac /= 10;
+    n += (size_t)digits;
+  }
+  out[n] = 0;
+  return n;
+}
+static int jbp(aigw_ctx *c, int32_t bp) {
+  char buf[40];
+  return jput(c, buf, rt_fmt_bp(buf, bp));
 }
 
 static int jfindings(aigw_ctx *c, aigw_list which) {
@@ -240,11 +282,7 @@ static int jbudgets(aigw_ctx *c) {
     err |= JS(",\"key\":") | jmsg(c, o->key_off, o->key_len);
     err |= JS(",\"limit\":") | jint(c, B->limit);
     err |= JS(",\"unit\":") | jsid(c, B->unit) | JS(",\"period\":") | jsid(c, B->period);
-    if (B->warn_bp >= 0) {
-      char buf[40];
-      int n = snprintf(buf, sizeof buf, ",\"warn_at\":%g", B->warn_bp / 10000.0);
-      err |= jput(c, buf, n > 0 ? (size_t)n : 0);
-    }
+    if (B->warn_bp >= 0) err |= JS(",\"warn_at\":") | jbp(c, B->warn_bp);
     err |= JS("}");
   }
   return err;

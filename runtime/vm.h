@@ -120,5 +120,6 @@ size_t rt_fmt_time(char *out, int64_t t);          /* RFC 3339 UTC; out holds 40
 
 /* decision.c */
 void rt_decision_reset(aigw_ctx *c);
+size_t rt_fmt_bp(char *out, int32_t bp);             /* bp / 10000 as %g prints it */
 
 #endif

@@ -1,10 +1,19 @@
 #!/bin/sh
 # Checks the Debian packages aigwc builds with. As root it installs what is missing;
 # otherwise it prints the exact apt-get line and fails, so nothing half-builds.
-# Usage: tools/deps.sh [--fuzz]   (--fuzz also wants clang for libFuzzer)
+# Usage: tools/deps.sh [--fuzz] [--valgrind]
+#   --fuzz      also clang and libFuzzer (libclang-rt-dev: clang only recommends it, and
+#               recommended packages are not installed here)
+#   --valgrind  also valgrind, for the memcheck pass in .ci/run
 set -eu
 pkgs="re2c lemon libjansson-dev libcurl4-openssl-dev libcunit1-dev libmicrohttpd-dev pkg-config make gcc"
-[ "${1:-}" = "--fuzz" ] && pkgs="$pkgs clang"
+for a in "$@"; do
+  case $a in
+  --fuzz) pkgs="$pkgs clang libclang-rt-dev" ;;
+  --valgrind) pkgs="$pkgs valgrind" ;;
+  *) echo "usage: tools/deps.sh [--fuzz] [--valgrind]" >&2; exit 2 ;;
+  esac
+done
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
