@@ -172,7 +172,7 @@ static CV cg_member(Comp *c, Node *e) {
       return v;
     }
   }
-  ERR(e, "input '%s' has no field '%.*s'", c->input ? c->input->name : "?", (int)n, s);
+  ERR(e, "input '%.*s' has no field '%.*s'", c->input ? (int)c->input->len : 1, c->input ? c->input->name : "?", (int)n, s);
   if (!c->quiet) {
     /* the span of the member name only, so the caret points at the misspelling */
     if (c->d->n) { c->d->items[c->d->n - 1].off = e->name_off; c->d->items[c->d->n - 1].len = n; }
@@ -206,7 +206,7 @@ uint32_t cg_make_set(Comp *c, Node *list, Ty elem, int *ok) {
     VEC_PUSH(c->members, is_strlike(v.ty) ? (int64_t)v.sid : v.k);
   }
   uint32_t n = c->members.n - first;
-  qsort(c->members.v + first, n, sizeof(int64_t), cmp_i64);
+  if (n) qsort(c->members.v + first, n, sizeof(int64_t), cmp_i64);
   uint32_t w = 0;   /* dedupe */
   for (uint32_t i = 0; i < n; i++)
     if (!w || c->members.v[first + i] != c->members.v[first + w - 1]) c->members.v[first + w++] = c->members.v[first + i];
@@ -299,10 +299,16 @@ static CV cg_binary(Comp *c, Node *e, Ty hint) {
       if (r.kind == CV_VALUE && r.ty.t != T_BOOL) { ERR(e->b, "'%s' needs bool operands", op == TK_AND ? "and" : "or"); return err_cv(); }
       return r;
     }
+    if (c->cg_open_jumps >= LIMIT_OPEN_JUMPS) {
+      ERR(e, "too many nested 'and' and 'or' (limit is %d)", LIMIT_OPEN_JUMPS);
+      return err_cv();
+    }
     uint32_t jpc = c->code.n;
     emit(c, op == TK_AND ? OP_JFK : OP_JTK, 0);
     emit(c, OP_POP, 0);
+    c->cg_open_jumps++;
     CV r = cg(c, e->b, TY_BOOL);
+    c->cg_open_jumps--;
     if (l.kind == CV_ERR || r.kind == CV_ERR) return err_cv();
     if (r.ty.t != T_BOOL) { ERR(e->b, "'%s' needs bool operands, not %s", op == TK_AND ? "and" : "or", ty_name(r.ty, b1, 32)); return err_cv(); }
     c->code.v[jpc] = INSN(op == TK_AND ? OP_JFK : OP_JTK, c->code.n - jpc - 1);

@@ -80,6 +80,7 @@ typedef struct Comp {
   /* code generation */
   int cg_depth, cg_max;     /* stack depth accounting for the current program */
   int cg_reads_target;      /* the current program reads provider/model/region */
+  int cg_open_jumps;        /* and/or whose jump is not yet patched */
   int quiet;                /* set while peeking at a type: no diagnostics */
   uint64_t cost;
 } Comp;

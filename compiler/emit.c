@@ -30,7 +30,7 @@ static void put_section(Buf *out, BSection *tab, uint32_t *ns, uint32_t id, cons
 
 void emit_bundle(Comp *c, Buf *out) {
   /* node lists */
-  qsort(c->exindex.v, c->exindex.n, sizeof *c->exindex.v, cmp_exref);
+  if (c->exindex.n) qsort(c->exindex.v, c->exindex.n, sizeof *c->exindex.v, cmp_exref);
   for (uint32_t i = 0; i < c->exindex.n; i++) {
     BNode *n = &c->nodes.v[c->exindex.v[i].node];
     if (!n->ex_count) n->ex_first = i;

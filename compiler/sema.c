@@ -340,10 +340,12 @@ static void do_guardrail(Comp *c, const AstFile *f, Node *d) {
   Node *sc = prop(c, d, TK_SCOPE, NULL);
   uint32_t gi = c->guardrails.n;
   if (sc) {
-    uint32_t nodes[64], nn = 0;
+    uint32_t nodes[LIMIT_SCOPES], nn = 0;
     for (Node *r = sc->a; r; r = r->next) {
       uint32_t node = scope_ref(c, f, r);
-      if (node != NONE32 && nn < 64) nodes[nn++] = node;
+      if (node == NONE32) continue;
+      if (nn == LIMIT_SCOPES) { comp_error(c, r, "too many scopes on one guardrail (limit is %d)", LIMIT_SCOPES); break; }
+      nodes[nn++] = node;
     }
     g.flags |= GR_SCOPED;
     g.scope_first = comp_u32s(c, nodes, nn);
@@ -404,11 +406,12 @@ static void do_exemption(Comp *c, const AstFile *f, Node *d) {
     if (name_is(c, p->a, "mitigated")) x.category = CAT_MITIGATED;
     else if (!name_is(c, p->a, "waiver")) { comp_error(c, p->a, "unknown category '%.*s'", (int)p->a->name_len, TEXT(p->a)); diag_help(c->d, "category is waiver or mitigated"); }
   }
-  uint32_t ctl[256], nctl = 0;
+  uint32_t ctl[LIMIT_WAIVES], nctl = 0;
   if ((p = prop(c, d, TK_CONTROLS, NULL)))
     for (Node *s = p->a; s; s = s->next) {
+      if (nctl == LIMIT_WAIVES) { comp_error(c, s, "too many controls (limit is %d)", LIMIT_WAIVES); break; }
       const char *t = comp_strlit(c, s, &len);
-      if (nctl < 256) ctl[nctl++] = comp_str(c, t, len);
+      ctl[nctl++] = comp_str(c, t, len);
     }
   if (x.category == CAT_MITIGATED && !nctl)
     comp_error(c, p ? p : d, "a mitigated exemption must list its compensating controls");
@@ -419,7 +422,7 @@ static void do_exemption(Comp *c, const AstFile *f, Node *d) {
     if (p->a->kind == N_STR) { const char *s = comp_strlit(c, p->a, &len); x.scope_text = comp_str(c, s, len); }
     else if (x.node != NONE32) x.scope_text = c->nodes.v[x.node].scope_text;
   }
-  uint32_t waives[256], nw = 0;
+  uint32_t waives[LIMIT_WAIVES], nw = 0;
   if ((p = prop(c, d, TK_WAIVES, NULL)))
     for (Node *g = p->a; g; g = g->next) {
       Sym *y = sema_lookup_global(c, SYM_GUARDRAIL, TEXT(g), g->name_len);
@@ -428,7 +431,11 @@ static void do_exemption(Comp *c, const AstFile *f, Node *d) {
         sema_suggest(c, TEXT(g), g->name_len, 1 << SYM_GUARDRAIL);
         continue;
       }
-      if (nw < 256) waives[nw++] = y->index;
+      int dup = 0;
+      for (uint32_t i = 0; i < nw; i++) dup |= waives[i] == y->index;
+      if (dup) { comp_error(c, g, "exemption waives '%.*s' twice", (int)g->name_len, TEXT(g)); continue; }
+      if (nw == LIMIT_WAIVES) { comp_error(c, g, "exemption waives too many guardrails (limit is %d)", LIMIT_WAIVES); break; }
+      waives[nw++] = y->index;
     }
   x.waives_first = comp_u32s(c, waives, nw); x.waives_count = nw;
   if ((p = prop(c, d, TK_WHEN, NULL))) x.when = cg_program(c, p->a, (Ty){T_BOOL, 0, 0}, NULL);
@@ -478,6 +485,7 @@ static void do_route(Comp *c, Node *d) {
         else comp_warn(c, n, "this route rule never matches");
       }
       for (Node *t = n->b; t; t = t->next) if (do_target(c, t) != NONE32) rule.ntargets++;
+      if (rule.ntargets > LIMIT_TARGETS) comp_error(c, n, "too many targets (limit is %d)", LIMIT_TARGETS);
     } else if (n->kind == N_DEFAULT) {
       rule.kind = RULE_DEFAULT;
       for (Node *t = n->b; t; t = t->next) if (do_target(c, t) != NONE32) rule.ntargets++;
@@ -494,7 +502,8 @@ static void do_route(Comp *c, Node *d) {
       for (Node *a = n->b; a; a = a->next) {
         if (a->ival <= 0) comp_error(c, a, "split weight must be above 0%%");
         total += (uint32_t)a->ival;
-        if (do_target(c, a->a) != NONE32 && na < LIMIT_TARGETS) { cum[na++] = total; rule.ntargets++; }
+        if (na == LIMIT_TARGETS) { comp_error(c, a, "too many split arms (limit is %d)", LIMIT_TARGETS); break; }
+        if (do_target(c, a->a) != NONE32) { cum[na++] = total; rule.ntargets++; }
       }
       if (total != 10000) comp_error(c, n, "split weights add up to %u.%02u%%, not 100%%", total / 100, total % 100);
       rule.weights_first = comp_u32s(c, cum, na);

@@ -171,7 +171,7 @@ typedef struct Slot { uint8_t t, elem; } Slot;
 
 /* Forward jumps not yet reached, with the stack they expect at their target. Nesting
  * of and/or bounds how many are open at once. */
-enum { MAX_PENDING = 64 };
+enum { MAX_PENDING = LIMIT_OPEN_JUMPS };
 typedef struct Pending { uint32_t target; int sp; Slot st[LIMIT_STACK]; } Pending;
 
 /* One program: a linear pass is enough because jumps only go forward. The state at a
@@ -352,6 +352,7 @@ int bundle_verify(const uint8_t *data, size_t len, Bundle *b, char *err, size_t 
   CHECK(!memcmp(h->magic, BUNDLE_MAGIC, 8), "bundle mangled in transfer (line endings or NUL bytes changed)");
   CHECK(h->endian == BUNDLE_ENDIAN, "bundle has the wrong byte order for this machine");
   CHECK(h->version == BUNDLE_VERSION, "unsupported bundle format version %u (this build reads %u)", h->version, BUNDLE_VERSION);
+  CHECK(!h->reserved[0] && !h->reserved[1], "bundle header has non-zero reserved bytes");
   CHECK(h->file_size == len, "bundle is truncated or padded: header says %u bytes, file has %zu", h->file_size, len);
   CHECK(len <= UINT32_MAX, "bundle too large");
   uint8_t sum[32];
