@@ -143,6 +143,18 @@ static aigw_status bundle_finish(aigw_bundle *bh, const uint8_t *data, size_t le
   if (b->meta->scope_field != NONE32) bh->role_slot[FIELD_ROLE_SCOPE] = b->meta->scope_field;
   if (b->meta->ancestors_field != NONE32) bh->role_slot[FIELD_ROLE_ANCESTORS] = b->meta->ancestors_field;
   bh->role_slot[FIELD_ROLE_NONE] = NONE32;
+  /* The runtime reads these fields itself (the trie walk, the route target checks), so
+   * their types are checked here whatever the verifier covers. */
+  static const uint8_t want[6][2] = {{0, 0}, {T_SCOPE, 0}, {T_LIST, T_SCOPE}, {T_STR, 0}, {T_STR, 0}, {T_STR, 0}};
+  for (int r = 1; r < 6; r++) {
+    uint32_t f = bh->role_slot[r];
+    if (f == NONE32) continue;
+    if (f >= b->nfields || b->fields[f].type != want[r][0] || (want[r][1] && b->fields[f].elem != want[r][1])) {
+      seterr(err, errlen, "input field %u has a role its type does not allow", f);
+      bundle_free(bh);
+      return AIGW_ERR_CORRUPT;
+    }
+  }
   if (b->nfields) {
     bh->field_by_name = rt_alloc(bh, NULL, 0, (size_t)b->nfields * 2 * sizeof(uint32_t));
     if (!bh->field_by_name) goto oom;

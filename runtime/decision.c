@@ -26,11 +26,14 @@ static const Finding *finding(const aigw_ctx *c, aigw_list which, size_t i) {
   return &c->lists[which][i];
 }
 
-/* Whole days left before an exemption expires: floor((expires - now) / 86400). */
+static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
+
+/* Calendar days from today to the exemption's last day, both UTC: an exemption that
+ * "expires 2026-12-31" (valid until the end of that day) has 39 days left on
+ * 2026-11-22 (DESIGN §3) and 0 on its last day. INT64_MAX for one that never expires. */
 static int64_t days_left(const aigw_ctx *c, const BExemption *E) {
-  int64_t d;
-  if (E->expires == INT64_MAX || __builtin_sub_overflow(E->expires, c->now, &d)) return INT64_MAX;
-  return d >= 0 ? d / 86400 : -((-d + 86399) / 86400);
+  if (E->expires == INT64_MAX || E->expires == INT64_MIN) return INT64_MAX;
+  return floor_div(E->expires - 1, 86400) - floor_div(c->now, 86400);
 }
 
 aigw_decision aigw_result(const aigw_ctx *c) { return c && c->evaluated ? (aigw_decision)c->decision : AIGW_DENY; }
@@ -245,17 +248,19 @@ static int jerrors(aigw_ctx *c) {
   int err = 0;
   for (uint32_t i = 0; i < c->nlist[AIGW_ERRORS]; i++) {
     const Finding *f = &c->lists[AIGW_ERRORS][i];
-    int allow = 0;
+    int allow = 0, dry = 0;
     err |= i ? JS(",{\"guardrail\":") : JS("{\"guardrail\":");
     if (f->flags & FIND_BUDGET) err |= jmsg(c, f->name_off, f->name_len);
     else {
       const BGuardrail *G = &c->b->guardrails[f->index];
       err |= jsid(c, G->name);
       allow = (G->flags & GR_ON_ERROR_ALLOW) != 0;
+      dry = (G->flags & GR_DRY_RUN) != 0;
     }
     err |= JS(",\"message\":") | jmsg(c, f->msg_off, f->msg_len);
     err |= allow ? JS(",\"on_error\":\"allow\"") : JS(",\"on_error\":\"deny\"");
-    err |= JS(",\"source\":") | jmsg(c, f->src_off, f->src_len) | JS("}");
+    err |= JS(",\"source\":") | jmsg(c, f->src_off, f->src_len);
+    err |= dry ? JS(",\"dry_run\":true}") : JS("}");
   }
   return err;
 }

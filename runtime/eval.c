@@ -202,7 +202,8 @@ static aigw_status check_guardrail(aigw_ctx *c, uint32_t g, int *deny) {
   if (ex != NONE32) list = AIGW_WAIVED;
   else if (r != VM_OK) {
     list = AIGW_ERRORS;
-    if (!(G->flags & GR_ON_ERROR_ALLOW)) *deny = 1;
+    /* fails closed, unless the guardrail says otherwise or only runs dry */
+    if (!(G->flags & (GR_ON_ERROR_ALLOW | GR_DRY_RUN))) *deny = 1;
   } else if (G->effect == EFFECT_DENY && !(G->flags & GR_DRY_RUN)) {
     list = AIGW_VIOLATIONS;
     *deny = 1;
@@ -353,7 +354,7 @@ aigw_status aigw_eval(aigw_ctx *c, int64_t now) {
   c->steps = 0;
   if (rt_match_scopes(c))
     return rt_error(c, AIGW_ERR_LIMIT, "the input's scopes match more than %d scope nodes", LIMIT_MATCHED);
-  memset(c->grmark, 0, ((b->nguardrails + 63) / 64) * sizeof *c->grmark);
+  if (c->grmark) memset(c->grmark, 0, ((b->nguardrails + 63) / 64) * sizeof *c->grmark);
   for (uint32_t m = 0; m < c->nmatched; m++) {
     const BNode *N = &b->nodes[c->matched[m]];
     for (uint32_t k = 0; k < N->gr_count; k++) {
