@@ -116,7 +116,7 @@ fuzz:
 	@sh tools/deps.sh --fuzz
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
-install: all
+install: all $(BUILD)/aigw.pc
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
 	install -m 755 $(AIGWC) $(DESTDIR)$(PREFIX)/bin/aigwc
 	install -m 644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/libaigw.a

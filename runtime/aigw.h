@@ -8,8 +8,12 @@
  *
  * Every function that can fail returns an aigw_status; the message for the last failure
  * is in aigw_ctx_error() (for a context) or the err buffer given to the open call.
+ * A decision describes the input it was made for: changing the input (any aigw_input_*
+ * call) discards it. Messages are rendered only when asked for (aigw_message or
+ * aigw_decision_json), so a gateway that needs only allow/deny pays nothing for them.
  * Strings returned by accessors belong to the bundle or the context and stay valid
- * until the bundle is closed or the context evaluates again. No global state. */
+ * until the input changes, the context evaluates again or the bundle is closed.
+ * No global state. */
 #ifndef AIGW_H
 #define AIGW_H
 

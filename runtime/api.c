@@ -86,6 +86,8 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...) {
 static void bundle_free(aigw_bundle *bh) {
   if (bh->field_by_name) rt_alloc(bh, bh->field_by_name, (size_t)bh->b.nfields * 2 * sizeof(uint32_t), 0);
   if (bh->ts_gr) rt_alloc(bh, bh->ts_gr, (size_t)bh->nts * sizeof(uint32_t), 0);
+  if (bh->src_off) rt_alloc(bh, bh->src_off, ((size_t)bh->b.nprograms + 1) * sizeof(uint32_t), 0);
+  if (bh->src) rt_alloc(bh, bh->src, bh->src_size, 0);
   if (bh->mem) rt_alloc(bh, bh->mem, bh->memsize, 0);
   rt_alloc(bh, bh, sizeof *bh, 0);
 }
@@ -180,6 +182,20 @@ static aigw_status bundle_finish(aigw_bundle *bh, const uint8_t *data, size_t le
     }
     bh->nts = n;
   }
+  /* "file:line" per program, so findings point at their source without formatting */
+  bh->src_off = rt_alloc(bh, NULL, 0, ((size_t)b->nprograms + 1) * sizeof(uint32_t));
+  if (!bh->src_off) goto oom;
+  size_t total = 0;
+  for (uint32_t i = 0; i < b->nprograms; i++) total += bundle_strlen(b, b->programs[i].file) + 12;
+  bh->src_size = total ? total : 1;
+  bh->src = rt_alloc(bh, NULL, 0, bh->src_size);
+  if (!bh->src) goto oom;
+  size_t at = 0;
+  for (uint32_t i = 0; i < b->nprograms; i++) {
+    bh->src_off[i] = (uint32_t)at;
+    at += (size_t)snprintf(bh->src + at, bh->src_size - at, "%s:%u", bundle_str(b, b->programs[i].file), b->programs[i].line) + 1;
+  }
+  bh->src_off[b->nprograms] = (uint32_t)at;
   *out = bh;
   return AIGW_OK;
 oom:

@@ -48,7 +48,8 @@ aigw_status aigw_get(const aigw_ctx *c, aigw_list which, size_t i, aigw_finding 
   if (!f || !out) return AIGW_ERR_ARG;
   const Bundle *b = c->b;
   memset(out, 0, sizeof *out);
-  out->source = c->msg + f->src_off;
+  uint32_t sl;
+  out->source = rt_source(c, f->prog, &sl);
   if (f->flags & FIND_BUDGET) {
     out->guardrail = c->msg + f->name_off;
     out->severity = "";
@@ -71,8 +72,9 @@ aigw_status aigw_get(const aigw_ctx *c, aigw_list which, size_t i, aigw_finding 
 }
 
 const char *aigw_message(aigw_ctx *c, aigw_list which, size_t i) {
-  const Finding *f = finding(c, which, i);
-  return f ? c->msg + f->msg_off : NULL;
+  Finding *f = (Finding *)finding(c, which, i);
+  if (!f || rt_render_pending(c, f)) return NULL;
+  return c->msg + f->msg_off;
 }
 
 const char *aigw_route(const aigw_ctx *c) {
@@ -187,6 +189,11 @@ static int jstr(aigw_ctx *c, const char *s, size_t n) {
 }
 static int jsid(aigw_ctx *c, uint32_t sid) { return jstr(c, bundle_str(c->b, sid), bundle_strlen(c->b, sid)); }
 static int jmsg(aigw_ctx *c, uint32_t off, uint32_t len) { return jstr(c, c->msg + off, len); }
+static int jsource(aigw_ctx *c, uint32_t prog) {
+  uint32_t len;
+  const char *s = rt_source(c, prog, &len);
+  return jstr(c, s, len);
+}
 static int jint(aigw_ctx *c, int64_t v) {
   char buf[24];
   return jput(c, buf, rt_fmt_i64(buf, v));
@@ -218,13 +225,14 @@ static int jbp(aigw_ctx *c, int32_t bp) {
 static int jfindings(aigw_ctx *c, aigw_list which) {
   int err = 0;
   for (uint32_t i = 0; i < c->nlist[which]; i++) {
-    const Finding *f = &c->lists[which][i];
+    Finding *f = &c->lists[which][i];
     const BGuardrail *G = &c->b->guardrails[f->index];
+    err |= rt_render_pending(c, f);
     err |= (i ? JS(",{\"guardrail\":") : JS("{\"guardrail\":")) | jsid(c, G->name);
     err |= JS(",\"severity\":") | jsid(c, G->severity);
     err |= JS(",\"effect\":\"") | jput(c, effect_name(G->effect), strlen(effect_name(G->effect)));
     err |= JS("\",\"message\":") | jmsg(c, f->msg_off, f->msg_len);
-    err |= JS(",\"source\":") | jmsg(c, f->src_off, f->src_len);
+    err |= JS(",\"source\":") | jsource(c, f->prog);
     err |= (G->flags & GR_DRY_RUN) ? JS(",\"dry_run\":true}") : JS("}");
   }
   return err;
@@ -259,7 +267,7 @@ static int jerrors(aigw_ctx *c) {
     }
     err |= JS(",\"message\":") | jmsg(c, f->msg_off, f->msg_len);
     err |= allow ? JS(",\"on_error\":\"allow\"") : JS(",\"on_error\":\"deny\"");
-    err |= JS(",\"source\":") | jmsg(c, f->src_off, f->src_len);
+    err |= JS(",\"source\":") | jsource(c, f->prog);
     err |= dry ? JS(",\"dry_run\":true}") : JS("}");
   }
   return err;

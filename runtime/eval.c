@@ -102,15 +102,6 @@ static int put_vm_error(aigw_ctx *c, const VmError *e) {
   }
 }
 
-static int put_source(aigw_ctx *c, uint32_t prog, Finding *f) {
-  const BProgram *P = &c->b->programs[prog];
-  char buf[24];
-  f->src_off = (uint32_t)c->nmsg;
-  int err = P->file < c->b->nstrings ? mstr(c, P->file) : mputs(c, "?");
-  err |= mput(c, ":", 1) | mput(c, buf, rt_fmt_i64(buf, P->line));
-  return err | mend(c, f->src_off, &f->src_len);
-}
-
 /* The guardrail's message template: `{}` is a hole filled from its next argument
  * program, `{{` and `}}` are literal braces. A hole that cannot be evaluated shows
  * as <?>: the finding still stands and its message should say what it can. */
@@ -144,6 +135,18 @@ static int render_message(aigw_ctx *c, const BGuardrail *G, Finding *f, int *lim
   }
   err |= mput(c, t + run, n - run);
   return err | mend(c, f->msg_off, &f->msg_len);
+}
+
+int rt_render_pending(aigw_ctx *c, Finding *f) {
+  if (f->msg_len != MSG_PENDING) return 0;
+  int limit = 0;
+  uint64_t steps = c->steps;
+  c->steps = 0;     /* rendering is not part of the decision's step budget */
+  int err = render_message(c, &c->b->guardrails[f->index], f, &limit);
+  c->steps = steps;
+  if (err && !limit) { f->msg_len = MSG_PENDING; return -1; }
+  if (limit) { f->msg_off = 0; f->msg_len = 0; }
+  return 0;
 }
 
 static aigw_status add_finding(aigw_ctx *c, int list, const Finding *f) {
@@ -191,7 +194,7 @@ static int marked(const aigw_ctx *c, uint32_t g) { return (c->grmark[g >> 6] >> 
 static aigw_status check_guardrail(aigw_ctx *c, uint32_t g, int *deny) {
   const BGuardrail *G = &c->b->guardrails[g];
   Value v;
-  int r = vm_run(c, G->cond, &v), limit = 0;
+  int r = vm_run(c, G->cond, &v);
   if (r == VM_ERR_LIMIT) return over_limit(c);
   if (r == VM_OK && !v.u.i) return AIGW_OK;
   VmError e = c->err;                 /* the waiver's `when` may overwrite c->err */
@@ -208,13 +211,11 @@ static aigw_status check_guardrail(aigw_ctx *c, uint32_t g, int *deny) {
     list = AIGW_VIOLATIONS;
     *deny = 1;
   } else list = AIGW_WARNINGS;
-  int err;
   if (r != VM_OK) {
+    /* the error's text must be taken now: it names input the next eval may change */
     f.msg_off = (uint32_t)c->nmsg;
-    err = put_vm_error(c, &e) | mend(c, f.msg_off, &f.msg_len);
-  } else err = render_message(c, G, &f, &limit);
-  if (limit) return over_limit(c);
-  if (err || put_source(c, G->cond, &f)) return nomem(c);
+    if (put_vm_error(c, &e) | mend(c, f.msg_off, &f.msg_len)) return nomem(c);
+  } else f.msg_len = MSG_PENDING;   /* most callers never read it: render on request */
   return add_finding(c, list, &f);
 }
 
@@ -313,7 +314,7 @@ static aigw_status budget_error(aigw_ctx *c, uint32_t i, uint32_t prog, int *den
   int err = mputs(c, "budget:") | mstr(c, c->b->budgets[i].name) | mend(c, f.name_off, &f.name_len);
   f.msg_off = (uint32_t)c->nmsg;
   err |= put_vm_error(c, &e) | mend(c, f.msg_off, &f.msg_len);
-  if (err || put_source(c, prog, &f)) return nomem(c);
+  if (err) return nomem(c);
   *deny = 1;
   return add_finding(c, AIGW_ERRORS, &f);
 }
@@ -352,15 +353,20 @@ aigw_status aigw_eval(aigw_ctx *c, int64_t now) {
   rt_decision_reset(c);
   c->now = now;
   c->steps = 0;
-  if (rt_match_scopes(c))
-    return rt_error(c, AIGW_ERR_LIMIT, "the input's scopes match more than %d scope nodes", LIMIT_MATCHED);
-  if (c->grmark) memset(c->grmark, 0, ((b->nguardrails + 63) / 64) * sizeof *c->grmark);
-  for (uint32_t m = 0; m < c->nmatched; m++) {
-    const BNode *N = &b->nodes[c->matched[m]];
-    for (uint32_t k = 0; k < N->gr_count; k++) {
-      uint32_t g = b->u32s[N->gr_first + k];
-      c->grmark[g >> 6] |= 1ull << (g & 63);
+  /* the matched scope nodes, and the guardrails they activate, depend only on the
+   * input: computed once per input, not once per evaluation */
+  if (c->input_changed) {
+    if (rt_match_scopes(c))
+      return rt_error(c, AIGW_ERR_LIMIT, "the input's scopes match more than %d scope nodes", LIMIT_MATCHED);
+    if (c->grmark) memset(c->grmark, 0, ((b->nguardrails + 63) / 64) * sizeof *c->grmark);
+    for (uint32_t m = 0; m < c->nmatched; m++) {
+      const BNode *N = &b->nodes[c->matched[m]];
+      for (uint32_t k = 0; k < N->gr_count; k++) {
+        uint32_t g = b->u32s[N->gr_first + k];
+        c->grmark[g >> 6] |= 1ull << (g & 63);
+      }
     }
+    c->input_changed = 0;
   }
   int deny = 0;
   aigw_status st;

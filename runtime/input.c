@@ -46,8 +46,13 @@ static char *text_alloc(aigw_ctx *c, size_t n) {
 /* Gives back the tail of the most recent allocation. */
 static void text_unalloc(aigw_ctx *c, size_t n) { c->text_cur->used -= n; }
 
+/* Any change of input discards the decision (it described the old input) and means
+ * the scopes must be matched again. */
+static void input_changed(aigw_ctx *c) { c->input_changed = 1; c->evaluated = 0; }
+
 void aigw_input_reset(aigw_ctx *c) {
   if (!c) return;
+  input_changed(c);
   for (uint32_t i = 0; i < c->b->nfields; i++) {
     Slot *s = &c->slots[i];
     s->set = 0; s->head = s->tail = NONE32; s->v.len = 0;
@@ -304,6 +309,7 @@ static aigw_status check_field(aigw_ctx *c, int field) {
   if (!c) return AIGW_ERR_ARG;
   if (field < 0 || (uint32_t)field >= c->b->nfields)
     return rt_error(c, AIGW_ERR_FIELD, "no input field with id %d", field);
+  input_changed(c);
   return AIGW_OK;
 }
 

@@ -47,13 +47,13 @@ typedef struct VmError { int code; uint32_t slot; Value key; } VmError;
 /* A finding of the decision. Text lives in ctx->msg (offsets: the buffer may move while
  * the decision is built; it does not move afterwards). */
 enum { FIND_BUDGET = 1 };
+enum { MSG_PENDING = 0xffffffffu };
 typedef struct Finding {
   uint32_t index;           /* guardrail, or budget when flags & FIND_BUDGET */
   uint32_t exemption;       /* WAIVED: the exemption; otherwise NONE32 */
   uint32_t flags;
   uint32_t prog;            /* program the source location comes from */
-  uint32_t msg_off, msg_len;
-  uint32_t src_off, src_len;      /* "file:line" */
+  uint32_t msg_off, msg_len;       /* msg_len MSG_PENDING: rendered on first request */
   uint32_t name_off, name_len;    /* FIND_BUDGET: "budget:NAME" */
 } Finding;
 
@@ -66,6 +66,9 @@ struct aigw_bundle {
   uint32_t role_slot[6];            /* FIELD_ROLE_* → field index or NONE32 */
   uint32_t *field_by_name;          /* (name sid, field) pairs sorted by sid */
   uint32_t *ts_gr, nts;             /* guardrails a route target is checked against */
+  char *src; uint32_t *src_off;     /* "file:line" of program i: src + src_off[i], built
+                                       once at open so a decision never formats one */
+  size_t src_size;
 };
 
 enum { RT_MAX_ITEMS = 1 << 20, RT_MAX_TEXT = 1 << 26 };   /* input size limits */
@@ -87,6 +90,7 @@ struct aigw_ctx {
   Value stack[LIMIT_STACK];
   VmError err;
   int evaluated, decision;
+  int input_changed;                /* scopes must be matched again before the next eval */
   Finding *lists[4]; uint32_t nlist[4], caplist[4];
   BudgetOut *budgets; uint32_t nbudgets, capbudgets;
   uint32_t route;                   /* route index or NONE32 */
@@ -117,6 +121,14 @@ const char *rt_type_name(const Bundle *b, uint32_t type, uint32_t elem, uint32_t
 /* eval.c: text helpers shared with decision.c */
 size_t rt_fmt_i64(char *out, int64_t v);           /* decimal; out holds 21 bytes */
 size_t rt_fmt_time(char *out, int64_t t);          /* RFC 3339 UTC; out holds 40 bytes */
+
+/* The "file:line" of a program, from the table built at open. */
+static inline const char *rt_source(const aigw_ctx *c, uint32_t prog, uint32_t *len) {
+  *len = c->bh->src_off[prog + 1] - c->bh->src_off[prog] - 1;
+  return c->bh->src + c->bh->src_off[prog];
+}
+/* eval.c: render a finding's message if it is still pending; -1 when out of memory. */
+int rt_render_pending(aigw_ctx *c, Finding *f);
 
 /* decision.c */
 void rt_decision_reset(aigw_ctx *c);
