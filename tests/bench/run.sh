@@ -1,0 +1,53 @@
+#!/bin/sh
+# make bench: aigwc against Cedar (cedar-wasm) and CEL (cel-js) on one generated workload
+# at four sizes, with a differential check of every decision. About 5-10 minutes on 2 cores.
+#
+# Usage: tests/bench/run.sh BUILD_DIR [bench.js options, e.g. --sizes 50x500 --requests 2000]
+#
+# Needs node >= 20.19 and the npm registry (the two anchors are installed into
+# tests/bench/node_modules from package-lock.json). The aigwc rows show "n/a" while
+# `aigwc compile` or libaigw is not built yet; everything else still runs.
+# Results: tests/bench/results/bench-<date>.md and .json; workloads in tests/bench/results/tmp/.
+# Exit status: 0 all agree, 1 a disagreement or an aigwc failure, 2 setup error.
+set -u
+BUILD=${1:-build}
+[ $# -gt 0 ] && shift
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BENCH="$ROOT/tests/bench"
+case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
+
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "bench: node and npm are required (Node.js >= 20.19)" >&2
+  exit 2
+fi
+if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)'; then
+  echo "bench: Node.js >= 20.19 is required (found $(node --version)); cel-js needs it" >&2
+  exit 2
+fi
+
+# ---- the anchors, pinned by package-lock.json
+if [ ! -f "$BENCH/node_modules/@cedar-policy/cedar-wasm/package.json" ] ||
+   [ ! -f "$BENCH/node_modules/@marcbachmann/cel-js/package.json" ] ||
+   [ "$BENCH/package-lock.json" -nt "$BENCH/node_modules/.package-lock.json" ]; then
+  echo "bench: npm install (tests/bench)"
+  (cd "$BENCH" && npm install --no-audit --no-fund --loglevel=error) || { echo "bench: npm install failed" >&2; exit 2; }
+fi
+
+# ---- the libaigw harness
+mkdir -p "$B/bench"
+HARNESS="$B/bench/bench_aigw"
+rm -f "$HARNESS"
+EXTRA=""
+if [ -f "$B/libaigw.a" ] && nm "$B/libaigw.a" 2>/dev/null | grep -q ' T aigw_eval$'; then
+  if ! ${CC:-cc} -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g -Wall -Wextra \
+       -I"$ROOT/runtime" -o "$HARNESS" "$BENCH/bench_aigw.c" "$B/libaigw.a" \
+       -ljansson -lm -lpthread 2>"$B/bench/bench_aigw.log"; then
+    cat "$B/bench/bench_aigw.log" >&2
+    echo "!!!!!!!! bench: bench_aigw.c does not build against $BUILD/libaigw.a (log above)" >&2
+    EXTRA="--harness-error"
+  fi
+else
+  echo "bench: $BUILD/libaigw.a has no aigw_eval yet: the libaigw rows will be n/a"
+fi
+
+cd "$ROOT" && exec node "$BENCH/bench.js" --build "$BUILD" --harness "$HARNESS" $EXTRA "$@"
