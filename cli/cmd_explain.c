@@ -75,8 +75,9 @@ int cmd_explain(int argc, char **argv) {
     const BGuardrail *gr = &b->guardrails[g];
     const BProgram *p = &b->programs[gr->cond];
     printf("\nguardrail %s (%s:%u)\n", S(b, gr->name), S(b, p->file), p->line);
-    if ((gr->flags & GR_SCOPED) && !(c->grmark[g / 64] >> (g % 64) & 1)) {
-      printf("  does not apply: the request is outside its scopes\n");
+    if (!(c->grmark[g / 64] >> (g % 64) & 1)) {
+      printf("  does not apply: %s\n", gr->flags & GR_SCOPED ? "the request is outside its scopes"
+                                                           : "its leading condition cannot hold for this input");
       continue;
     }
     int fired;

@@ -67,6 +67,7 @@ typedef struct Comp {
   VEC(BRoute) routes; VEC(BRule) rules; VEC(BTarget) targets;
   VEC(BBudget) budgets;
   VEC(BSrcLoc) srcmap;
+  VEC(BGuard) guards;
   VEC(Node *) tests;        /* test declarations, for `aigwc test` */
   BMeta meta;
 

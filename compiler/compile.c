@@ -23,7 +23,7 @@ void comp_free(Comp *c) {
   VEC_FREE(c->u32s); VEC_FREE(c->nodes); VEC_FREE(c->code); VEC_FREE(c->programs);
   VEC_FREE(c->guardrails); VEC_FREE(c->exemptions); VEC_FREE(c->exindex);
   VEC_FREE(c->routes); VEC_FREE(c->rules); VEC_FREE(c->targets); VEC_FREE(c->budgets);
-  VEC_FREE(c->srcmap); VEC_FREE(c->tests);
+  VEC_FREE(c->srcmap); VEC_FREE(c->tests); VEC_FREE(c->guards);
   xfree(c->files);
   arena_free(&c->arena);
 }

@@ -15,6 +15,13 @@ static int cmp_exref(const void *a, const void *b) {
   return x->exemption < y->exemption ? -1 : x->exemption > y->exemption;
 }
 
+static int cmp_guard(const void *a, const void *b) {
+  const BGuard *x = a, *y = b;
+  if (x->slot != y->slot) return x->slot < y->slot ? -1 : 1;
+  if (x->sid != y->sid) return x->sid < y->sid ? -1 : 1;
+  return x->guardrail < y->guardrail ? -1 : x->guardrail > y->guardrail;
+}
+
 static uint32_t pow2_at_least(uint32_t n) {
   uint32_t p = 8;
   while (p < n) p *= 2;
@@ -31,6 +38,7 @@ static void put_section(Buf *out, BSection *tab, uint32_t *ns, uint32_t id, cons
 void emit_bundle(Comp *c, Buf *out) {
   /* node lists */
   if (c->exindex.n) qsort(c->exindex.v, c->exindex.n, sizeof *c->exindex.v, cmp_exref);
+  if (c->guards.n) qsort(c->guards.v, c->guards.n, sizeof *c->guards.v, cmp_guard);
   for (uint32_t i = 0; i < c->exindex.n; i++) {
     BNode *n = &c->nodes.v[c->exindex.v[i].node];
     if (!n->ex_count) n->ex_first = i;
@@ -134,6 +142,7 @@ void emit_bundle(Comp *c, Buf *out) {
   SEC(SEC_BUDGETS, c->budgets);
   SEC(SEC_SRCMAP, c->srcmap);
   put_section(out, tab, &nsec, SEC_META, &c->meta, sizeof c->meta);
+  SEC(SEC_GUARDS, c->guards);
 #undef SEC
   while (out->n % 8) buf_putc(out, 0);
   memcpy(out->p + tab_at, tab, sizeof(BSection) * nsec);

@@ -302,6 +302,51 @@ static void do_message(Comp *c, Node *str, BGuardrail *g) {
   buf_free(&t);
 }
 
+/* The input field a MEMBER node reads, or NONE32. */
+static uint32_t field_of(Comp *c, const Node *e) {
+  if (!e || e->kind != N_MEMBER || !e->a || e->a->kind != N_NAME || !c->input) return NONE32;
+  if (e->a->name_len != c->input->len || memcmp(TEXT(e->a), c->input->name, c->input->len)) return NONE32;
+  for (uint32_t i = 0; i < c->fields.n; i++)
+    if (c->strl.v[c->fields.v[i].name] == e->name_len && !memcmp(c->strp.v[c->fields.v[i].name], TEXT(e), e->name_len))
+      return i;
+  return NONE32;
+}
+
+/* Guardrail indexing (bundle.h, BGuard): the leftmost conjunct of the condition, when
+ * it is `field == "text"` on a string field no route rewrites, or `scope under S`.
+ * Only the leftmost: `and` evaluates it first, so when it is false nothing after it
+ * can run, let alone fail. */
+static void guard(Comp *c, const Node *cond, uint32_t g, BGuardrail *G) {
+  while (cond->kind == N_BINARY && cond->op == TK_AND) cond = cond->a;
+  if (cond->kind != N_BINARY) return;
+  BGuard k = {NONE32, NOSTR, g, NONE32};
+  if (cond->op == TK_EQ) {
+    const Node *fld = cond->a, *lit = cond->b;
+    if (field_of(c, fld) == NONE32) { fld = cond->b; lit = cond->a; }
+    uint32_t slot = field_of(c, fld);
+    if (slot == NONE32 || lit->kind != N_STR) return;
+    const BField *F = &c->fields.v[slot];
+    if (F->type != T_STR || F->role != FIELD_ROLE_NONE) return;
+    uint32_t len;
+    const char *s = comp_strlit(c, lit, &len);
+    k.slot = slot; k.sid = comp_str(c, s, len);
+  } else if (cond->op == TK_UNDER && field_of(c, cond->a) == c->meta.scope_field && c->meta.scope_field != NONE32) {
+    uint32_t len;
+    if (cond->b->kind == N_STR) {
+      const char *s = comp_strlit(c, cond->b, &len);
+      k.node = scope_node(c, cond->b, s, len);
+    } else {
+      Sym *y = sema_lookup(c, c->cur, TEXT(cond->b), cond->b->name_len, 1 << SYM_SCOPE);
+      k.node = y ? y->index : NONE32;
+    }
+    if (k.node == NONE32) return;
+    k.slot = c->meta.scope_field;
+    VEC_PUSH(c->node_gr[k.node], g);   /* a matched node activates it, like a scoped one */
+  } else return;
+  G->flags |= GR_GUARDED;
+  VEC_PUSH(c->guards, k);
+}
+
 static void do_guardrail(Comp *c, const AstFile *f, Node *d) {
   static const PropRule rules[] = {
     {TK_SEVERITY, "severity", 0}, {TK_DENY, "deny when", 0}, {TK_WARN, "warn when", 0},
@@ -354,6 +399,7 @@ static void do_guardrail(Comp *c, const AstFile *f, Node *d) {
   }
   g.cond = cg_program(c, cond->a, (Ty){T_BOOL, 0, 0}, NULL);
   if (c->cg_reads_target) g.flags |= GR_TARGET_SENSITIVE;
+  if (g.cond != NONE32 && !(g.flags & GR_SCOPED)) guard(c, cond->a, gi, &g);
   Node *msg = prop(c, d, TK_MESSAGE, NULL);
   if (msg) do_message(c, msg->a, &g);
   VEC_PUSH(c->guardrails, g);

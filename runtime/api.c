@@ -88,6 +88,8 @@ static void bundle_free(aigw_bundle *bh) {
   if (bh->ts_gr) rt_alloc(bh, bh->ts_gr, (size_t)bh->nts * sizeof(uint32_t), 0);
   if (bh->src_off) rt_alloc(bh, bh->src_off, ((size_t)bh->b.nprograms + 1) * sizeof(uint32_t), 0);
   if (bh->src) rt_alloc(bh, bh->src, bh->src_size, 0);
+  if (bh->base_active) rt_alloc(bh, bh->base_active, ((size_t)bh->b.nguardrails + 63) / 64 * sizeof(uint64_t), 0);
+  if (bh->groups) rt_alloc(bh, bh->groups, (size_t)bh->b.nguards * sizeof *bh->groups, 0);
   if (bh->mem) rt_alloc(bh, bh->mem, bh->memsize, 0);
   rt_alloc(bh, bh, sizeof *bh, 0);
 }
@@ -181,6 +183,22 @@ static aigw_status bundle_finish(aigw_bundle *bh, const uint8_t *data, size_t le
       if (!bh->ts_gr) goto oom;
     }
     bh->nts = n;
+  }
+  /* Guardrail activation (bundle.h, BGuard): the always-active set, and the value
+   * guards grouped by field so an input activates its guardrails by binary search. */
+  size_t words = ((size_t)b->nguardrails + 63) / 64;
+  if (words && !(bh->base_active = rt_alloc(bh, NULL, 0, words * sizeof(uint64_t)))) goto oom;
+  if (words) memset(bh->base_active, 0, words * sizeof(uint64_t));
+  for (uint32_t g = 0; g < b->nguardrails; g++)
+    if (!(b->guardrails[g].flags & (GR_SCOPED | GR_GUARDED))) bh->base_active[g >> 6] |= 1ull << (g & 63);
+  if (b->nguards && !(bh->groups = rt_alloc(bh, NULL, 0, (size_t)b->nguards * sizeof *bh->groups))) goto oom;
+  bh->under_first = b->nguards;
+  for (uint32_t i = 0; i < b->nguards; i++) {
+    const BGuard *k = &b->guards[i];
+    if (k->sid == NOSTR) { if (!bh->nunder++) bh->under_first = i; continue; }
+    if (!bh->ngroups || bh->groups[bh->ngroups - 1].slot != k->slot)
+      bh->groups[bh->ngroups++] = (struct GuardGroup){k->slot, i, 0};
+    bh->groups[bh->ngroups - 1].count++;
   }
   /* "file:line" per program, so findings point at their source without formatting */
   bh->src_off = rt_alloc(bh, NULL, 0, ((size_t)b->nprograms + 1) * sizeof(uint32_t));

@@ -56,13 +56,14 @@ typedef struct BHeader {
   X(TARGETS, 18)  /* BTarget[] */ \
   X(BUDGETS, 19)  /* BBudget[] */ \
   X(SRCMAP, 20)   /* BSrcLoc[] sorted by pc */ \
-  X(META, 21)     /* BMeta (one) */
+  X(META, 21)     /* BMeta (one) */ \
+  X(GUARDS, 22)   /* BGuard[] sorted by (slot, sid, guardrail) */
 
 typedef enum {
 #define X(n, v) SEC_##n = v,
   SECTIONS(X)
 #undef X
-  SEC__MAX = 22
+  SEC__MAX = 23
 } SectionId;
 
 typedef struct BSection { uint32_t id, offset, size, reserved; } BSection;
@@ -105,7 +106,7 @@ typedef struct BProgram {
 } BProgram;
 
 enum { EFFECT_DENY, EFFECT_WARN, EFFECT_AUDIT };
-enum { GR_DRY_RUN = 1, GR_ON_ERROR_ALLOW = 2, GR_TARGET_SENSITIVE = 4, GR_SCOPED = 8 };
+enum { GR_DRY_RUN = 1, GR_ON_ERROR_ALLOW = 2, GR_TARGET_SENSITIVE = 4, GR_SCOPED = 8, GR_GUARDED = 16 };
 
 typedef struct BGuardrail {
   uint32_t name, severity;  /* string ids */
@@ -129,6 +130,14 @@ typedef struct BExemption {
   int64_t created;          /* seconds, or INT64_MIN if absent */
   int64_t expires;          /* exclusive bound in seconds; INT64_MAX for never */
 } BExemption;
+
+/* Guardrail indexing. A guardrail whose condition starts `F == "s" and …` (F a string
+ * field that routes never rewrite) or `SCOPE under S and …` is GR_GUARDED: it can only
+ * fire when F's value is "s" (sid), or when the request is at or below trie node S (sid
+ * NOSTR, node S). The runtime activates guarded guardrails by looking up the input's
+ * values here, once per input, and never runs the others. An unset F activates the
+ * guardrail anyway, so it still fails closed exactly as its condition would. */
+typedef struct BGuard { uint32_t slot, sid, guardrail, node; } BGuard;
 
 typedef struct BExRef { uint32_t node, guardrail, exemption, reserved; } BExRef;
 
@@ -187,6 +196,7 @@ typedef struct Bundle {
   const BBudget *budgets; uint32_t nbudgets;
   const BSrcLoc *srcmap; uint32_t nsrcmap;
   const BMeta *meta;
+  const BGuard *guards; uint32_t nguards;
   char id[72];              /* "sha256:" + 64 hex digits */
 } Bundle;
 

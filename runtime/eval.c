@@ -190,6 +190,37 @@ static int find_waiver(aigw_ctx *c, uint32_t g, uint32_t *ex) {
 }
 
 static int marked(const aigw_ctx *c, uint32_t g) { return (c->grmark[g >> 6] >> (g & 63)) & 1; }
+static void mark(aigw_ctx *c, uint32_t g) { c->grmark[g >> 6] |= 1ull << (g & 63); }
+
+/* The guardrails this input can fire: the always-active ones, those attached to a
+ * matched scope node (a `scope` item, or a leading `scope under S`), and those whose
+ * leading `field == "value"` matches the input. A guard whose field is unset activates
+ * its guardrail, which then fails closed as its condition would. */
+static void activate(aigw_ctx *c) {
+  const Bundle *b = c->b;
+  const struct aigw_bundle *bh = c->bh;
+  if (!c->grmark) return;
+  memcpy(c->grmark, bh->base_active, ((b->nguardrails + 63) / 64) * sizeof *c->grmark);
+  for (uint32_t m = 0; m < c->nmatched; m++) {
+    const BNode *N = &b->nodes[c->matched[m]];
+    for (uint32_t k = 0; k < N->gr_count; k++) mark(c, b->u32s[N->gr_first + k]);
+  }
+  for (uint32_t i = 0; i < bh->ngroups; i++) {
+    const struct GuardGroup *G = &bh->groups[i];
+    const BGuard *k = b->guards + G->first;
+    const Slot *s = &c->slots[G->slot];
+    if (!s->set) { for (uint32_t j = 0; j < G->count; j++) mark(c, k[j].guardrail); continue; }
+    uint32_t lo = 0, hi = G->count, sid = s->v.sid;
+    if (sid == NOSTR) continue;        /* a value no guard names */
+    while (lo < hi) {
+      uint32_t mid = lo + (hi - lo) / 2;
+      if (k[mid].sid < sid) lo = mid + 1; else hi = mid;
+    }
+    for (; lo < G->count && k[lo].sid == sid; lo++) mark(c, k[lo].guardrail);
+  }
+  if (bh->nunder && !c->slots[b->meta->scope_field].set)
+    for (uint32_t j = 0; j < bh->nunder; j++) mark(c, b->guards[bh->under_first + j].guardrail);
+}
 
 static aigw_status check_guardrail(aigw_ctx *c, uint32_t g, int *deny) {
   const BGuardrail *G = &c->b->guardrails[g];
@@ -243,7 +274,7 @@ static int target_refused(aigw_ctx *c, const BTarget *t, int *fatal) {
   for (uint32_t k = 0; k < bh->nts && !refused && !*fatal; k++) {
     uint32_t g = bh->ts_gr[k], ex;
     const BGuardrail *G = &c->b->guardrails[g];
-    if ((G->flags & GR_SCOPED) && !marked(c, g)) continue;
+    if (!marked(c, g)) continue;
     Value v;
     int r = vm_run(c, G->cond, &v);
     if (r == VM_ERR_LIMIT) { *fatal = 1; break; }
@@ -358,22 +389,15 @@ aigw_status aigw_eval(aigw_ctx *c, int64_t now) {
   if (c->input_changed) {
     if (rt_match_scopes(c))
       return rt_error(c, AIGW_ERR_LIMIT, "the input's scopes match more than %d scope nodes", LIMIT_MATCHED);
-    if (c->grmark) memset(c->grmark, 0, ((b->nguardrails + 63) / 64) * sizeof *c->grmark);
-    for (uint32_t m = 0; m < c->nmatched; m++) {
-      const BNode *N = &b->nodes[c->matched[m]];
-      for (uint32_t k = 0; k < N->gr_count; k++) {
-        uint32_t g = b->u32s[N->gr_first + k];
-        c->grmark[g >> 6] |= 1ull << (g & 63);
-      }
-    }
+    activate(c);
     c->input_changed = 0;
   }
   int deny = 0;
   aigw_status st;
-  for (uint32_t g = 0; g < b->nguardrails; g++) {
-    if ((b->guardrails[g].flags & GR_SCOPED) && !marked(c, g)) continue;
-    if ((st = check_guardrail(c, g, &deny))) return st;
-  }
+  /* active guardrails in index order, a word of the bitset at a time */
+  for (uint32_t w = 0; w < (b->nguardrails + 63) / 64; w++)
+    for (uint64_t bits = c->grmark[w]; bits; bits &= bits - 1)
+      if ((st = check_guardrail(c, w * 64 + (uint32_t)__builtin_ctzll(bits), &deny))) return st;
   /* Budgets and the route belong to an allowed request only; a budget that cannot be
    * evaluated fails closed like a guardrail, so budgets come first. */
   if (!deny && (st = budgets(c, &deny))) return st;

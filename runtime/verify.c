@@ -87,6 +87,7 @@ static int sections(V *v) {
   ARRAY(SEC_TARGETS, targets, ntargets, BTarget);
   ARRAY(SEC_BUDGETS, budgets, nbudgets, BBudget);
   ARRAY(SEC_SRCMAP, srcmap, nsrcmap, BSrcLoc);
+  ARRAY(SEC_GUARDS, guards, nguards, BGuard);
   CHECK(size[SEC_META] == sizeof(BMeta), "metadata has the wrong size");
   b->meta = ptr[SEC_META];
 #undef ARRAY
@@ -279,7 +280,8 @@ static int records(V *v) {
   for (uint32_t i = 0; i < b->nguardrails; i++) {
     const BGuardrail *g = &b->guardrails[i];
     CHECK(STR_OK(g->name) && STR_OK(g->severity) && OPT_STR_OK(g->message), "guardrail %u has a bad string", i);
-    CHECK(g->effect <= EFFECT_AUDIT && !(g->flags & ~0xfu), "guardrail %u has a bad effect or flag", i);
+    CHECK(g->effect <= EFFECT_AUDIT && !(g->flags & ~0x1fu), "guardrail %u has a bad effect or flag", i);
+    CHECK(!((g->flags & GR_GUARDED) && (g->flags & GR_SCOPED)), "guardrail %u is both scoped and guarded", i);
     CHECK(prog_ok(b, g->cond, T_BOOL), "guardrail %u has a bad condition", i);
     CHECK(RANGE_OK(g->args_first, g->args_count, b->nu32s) && g->args_count <= LIMIT_MSG_ARGS, "guardrail %u has bad message arguments", i);
     CHECK(g->message == NOSTR ? g->args_count == 0 : count_holes(bundle_str(b, g->message)) == (int)g->args_count,
@@ -335,6 +337,21 @@ static int records(V *v) {
           b->programs[g->key].result == T_INT), "budget %u has a bad key", i);
     CHECK(g->when == NONE32 || prog_ok(b, g->when, T_BOOL), "budget %u has a bad condition", i);
     CHECK(g->warn_bp >= -1 && g->warn_bp <= 10000, "budget %u has a bad threshold", i);
+  }
+  for (uint32_t i = 0; i < b->nguards; i++) {
+    const BGuard *k = &b->guards[i];
+    CHECK(k->slot < b->nfields && k->guardrail < b->nguardrails && (b->guardrails[k->guardrail].flags & GR_GUARDED),
+          "guard %u out of range", i);
+    if (k->sid == NOSTR)
+      CHECK(k->slot == m->scope_field && k->node < b->nnodes, "guard %u has a bad scope", i);
+    else
+      CHECK(k->sid < b->nstrings && b->fields[k->slot].type == T_STR && b->fields[k->slot].role == FIELD_ROLE_NONE &&
+            k->node == NONE32, "guard %u has a bad value", i);
+    if (i) {
+      const BGuard *p = &b->guards[i - 1];
+      CHECK(p->slot < k->slot || (p->slot == k->slot && (p->sid < k->sid || (p->sid == k->sid && p->guardrail < k->guardrail))),
+            "guards are not sorted at %u", i);
+    }
   }
   for (uint32_t i = 0; i < b->nsrcmap; i++) {
     const BSrcLoc *s = &b->srcmap[i];

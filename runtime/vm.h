@@ -66,6 +66,9 @@ struct aigw_bundle {
   uint32_t role_slot[6];            /* FIELD_ROLE_* → field index or NONE32 */
   uint32_t *field_by_name;          /* (name sid, field) pairs sorted by sid */
   uint32_t *ts_gr, nts;             /* guardrails a route target is checked against */
+  uint64_t *base_active;            /* guardrails neither scoped nor guarded: always run */
+  struct GuardGroup { uint32_t slot, first, count; } *groups;   /* value guards by field */
+  uint32_t ngroups, under_first, nunder;   /* GUARDS range of `scope under` guards */
   char *src; uint32_t *src_off;     /* "file:line" of program i: src + src_off[i], built
                                        once at open so a decision never formats one */
   size_t src_size;
@@ -86,7 +89,7 @@ struct aigw_ctx {
   uint64_t steps;
   uint32_t matched[LIMIT_MATCHED], nmatched;
   uint32_t front[2][LIMIT_MATCHED];
-  uint64_t *grmark;                 /* bitset: guardrails attached to a matched node */
+  uint64_t *grmark;                 /* bitset: the guardrails this input activates */
   Value stack[LIMIT_STACK];
   VmError err;
   int evaluated, decision;
