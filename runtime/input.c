@@ -362,8 +362,10 @@ static aigw_status set_json(aigw_ctx *c, uint32_t f, const json_t *j) {
     size_t i;
     const json_t *x;
     json_array_foreach(j, i, x) {
-      snprintf(path, sizeof path, "[%zu]", i);
-      if ((st = from_json(c, f, path, F->elem, x, &v))) return st;
+      if (from_json(c, f, NULL, F->elem, x, &v)) {   /* the path only for the message */
+        snprintf(path, sizeof path, "[%zu]", i);
+        return from_json(c, f, path, F->elem, x, &v);
+      }
       k.u.p = ""; k.len = 0; k.sid = NOSTR;
       if ((st = add_item(c, f, k, v))) return st;
     }
@@ -376,8 +378,10 @@ static aigw_status set_json(aigw_ctx *c, uint32_t f, const json_t *j) {
     const json_t *x;
     json_object_foreach((json_t *)j, key, x) {
       size_t kn = strlen(key);
-      snprintf(path, sizeof path, ".%.80s", key);
-      if ((st = from_json(c, f, path, F->elem, x, &v))) return st;
+      if (from_json(c, f, NULL, F->elem, x, &v)) {
+        snprintf(path, sizeof path, ".%.80s", key);
+        return from_json(c, f, path, F->elem, x, &v);
+      }
       if ((st = text_value(c, key, kn, &k))) return st;
       if ((st = map_put(c, f, k, v))) return st;
     }
@@ -476,10 +480,13 @@ aigw_status aigw_input_list_add(aigw_ctx *c, int field, const char *s, size_t le
   if (!s && len) return AIGW_ERR_ARG;
   const BField *F = &c->b->fields[field];
   if (F->type != T_LIST) return type_error(c, (uint32_t)field, NULL, F->type, "list");
-  char path[32];
-  snprintf(path, sizeof path, "[%u]", c->slots[field].set ? c->slots[field].v.len : 0);
   Value v, k = {.u.p = "", .len = 0, .sid = NOSTR};
-  if ((st = from_text(c, (uint32_t)field, path, F->elem, s ? s : "", len, &v))) return st;
+  if (from_text(c, (uint32_t)field, NULL, F->elem, s ? s : "", len, &v)) {
+    /* only a failure needs the element's path, for its message: format it then */
+    char path[32];
+    snprintf(path, sizeof path, "[%u]", c->slots[field].set ? c->slots[field].v.len : 0);
+    return from_text(c, (uint32_t)field, path, F->elem, s ? s : "", len, &v);
+  }
   set_coll(c, (uint32_t)field);
   return add_item(c, (uint32_t)field, k, v);
 }
@@ -491,10 +498,12 @@ aigw_status aigw_input_map_set(aigw_ctx *c, int field, const char *key, size_t k
   if ((!key && klen) || (!val && vlen)) return AIGW_ERR_ARG;
   const BField *F = &c->b->fields[field];
   if (F->type != T_MAP) return type_error(c, (uint32_t)field, NULL, F->type, "map");
-  char path[96];
-  snprintf(path, sizeof path, ".%.*s", (int)(klen > 80 ? 80 : klen), key ? key : "");
   Value k, v;
-  if ((st = from_text(c, (uint32_t)field, path, F->elem, val ? val : "", vlen, &v))) return st;
+  if (from_text(c, (uint32_t)field, NULL, F->elem, val ? val : "", vlen, &v)) {
+    char path[96];
+    snprintf(path, sizeof path, ".%.*s", (int)(klen > 80 ? 80 : klen), key ? key : "");
+    return from_text(c, (uint32_t)field, path, F->elem, val ? val : "", vlen, &v);
+  }
   if ((st = text_value(c, key ? key : "", klen, &k))) return st;
   set_coll(c, (uint32_t)field);
   return map_put(c, (uint32_t)field, k, v);
