@@ -311,7 +311,8 @@ static int hexval(char c) {
   return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
-/* Decodes escapes; invalid ones were reported by the lexer and are copied as they are.
+/* Decodes escapes. An invalid one (\q) was already reported by the lexer, which fails
+ * the compilation; here it decodes to the bare character.
  * The output is never longer than the input, so a buffer of n bytes suffices. */
 size_t lex_unescape(const char *s, size_t n, char *out) {
   size_t o = 0;

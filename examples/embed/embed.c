@@ -245,12 +245,10 @@ static int run_fields(const aigw_bundle *b, aigw_ctx *ctx, int64_t now, int nopt
 
 /* ---- main ---- */
 
-int main(int argc, char **argv) {
+static int embed(int argc, char **argv, char **opts) {
   const char *path = NULL;
   int64_t now = (int64_t)time(NULL);
   int verbose = 0, nopts = 0;
-  char **opts = calloc((size_t)argc, sizeof *opts);   /* (option, argument) pairs */
-  if (!opts) return 2;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "--now") && i + 1 < argc) {
@@ -290,7 +288,14 @@ int main(int argc, char **argv) {
   /* 4. Contexts first, then the bundle they point into. */
   aigw_ctx_free(ctx);
   aigw_bundle_close(bundle);
-  free(opts);
   if (fflush(stdout) != 0) return 2;
+  return rc;
+}
+
+int main(int argc, char **argv) {
+  char **opts = calloc((size_t)argc, sizeof *opts);   /* (option, argument) pairs */
+  if (!opts) return 2;
+  int rc = embed(argc, argv, opts);
+  free(opts);
   return rc;
 }

@@ -69,7 +69,10 @@ else
     check "aigwc eval" "$W/dec_cli.jsonl" --waived
   fi
   if [ -f "$B/libaigw.a" ] && nm "$B/libaigw.a" 2>/dev/null | grep -q ' T aigw_eval$'; then
-    if ${CC:-cc} -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O1 -I"$ROOT/runtime" -o "$TMP/bench_aigw" \
+    # a sanitizer build's library needs the sanitizers' runtime linked in too
+    SANFLAGS=
+    nm "$B/libaigw.a" 2>/dev/null | grep -q __asan_ && SANFLAGS="-fsanitize=address -fsanitize=undefined"
+    if ${CC:-cc} -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O1 $SANFLAGS -I"$ROOT/runtime" -o "$TMP/bench_aigw" \
          "$BENCH/bench_aigw.c" "$B/libaigw.a" -ljansson -lm -lpthread 2>"$TMP/cc.err"; then
       if "$TMP/bench_aigw" "$W/policy.aigwb" "$W/requests.jsonl" "$NOW" --decisions "$W/dec_lib.jsonl" \
            --json "$TMP/lib.json" --min-seconds 0.02 2>"$TMP/lib.err"; then
