@@ -1,6 +1,7 @@
 /* The aigwc command line: one file per command, one table in main.c. */
 #ifndef AIGW_CLI_H
 #define AIGW_CLI_H
+#include <stdint.h>
 #include <stdio.h>
 
 /* Exit codes, documented in `aigwc --help` and the README. */
@@ -30,5 +31,9 @@ void cli_free_sources(char **files, int n);
 struct aigw_bundle;
 /* -b BUNDLE, or compile PATHs; prints why it failed. Returns an exit code. */
 int  cli_open_bundle(const char *bpath, int npaths, char **paths, struct aigw_bundle **out);
+/* eval and explain: (-b BUNDLE | PATH...) [-i INPUT] [--now TIME]; opens the bundle and
+ * reads the input. Returns an exit code. */
+int  cli_eval_setup(const char *cmd, int argc, char **argv, struct aigw_bundle **b, char **text,
+                    size_t *len, int64_t *now, const char **ipath);
 
 #endif

@@ -33,29 +33,41 @@ int cli_open_bundle(const char *bpath, int npaths, char **paths, aigw_bundle **o
   return EXIT_OK;
 }
 
-int cmd_eval(int argc, char **argv) {
-  const char *bpath = NULL, *ipath = "-";
-  int64_t now = (int64_t)time(NULL);
+/* The options eval and explain share: (-b BUNDLE | PATH...) [-i INPUT] [--now TIME].
+ * Opens the bundle and reads the input; returns an exit code. */
+int cli_eval_setup(const char *cmd, int argc, char **argv, aigw_bundle **b, char **text,
+                   size_t *len, int64_t *now, const char **ipath) {
+  const char *bpath = NULL;
   int npaths = 0;
   char **paths = argv + 1;
+  *now = (int64_t)time(NULL);
+  *ipath = "-";
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "-b") && i + 1 < argc) bpath = argv[++i];
-    else if (!strcmp(argv[i], "-i") && i + 1 < argc) ipath = argv[++i];
+    else if (!strcmp(argv[i], "-i") && i + 1 < argc) *ipath = argv[++i];
     else if (!strcmp(argv[i], "--now") && i + 1 < argc) {
-      if (cli_parse_now(argv[++i], &now) != 0) return cli_usage_error("eval", "bad --now '%s'", argv[i]);
-    } else if (argv[i][0] == '-' && argv[i][1]) return cli_usage_error("eval", "unknown or incomplete option '%s'", argv[i]);
+      if (cli_parse_now(argv[++i], now) != 0) return cli_usage_error(cmd, "bad --now '%s'", argv[i]);
+    } else if (argv[i][0] == '-' && argv[i][1]) return cli_usage_error(cmd, "unknown or incomplete option '%s'", argv[i]);
     else paths[npaths++] = argv[i];
   }
-  if (!bpath && !npaths) return cli_usage_error("eval", "give -b BUNDLE or policy PATHs");
-  aigw_bundle *b;
-  int rc = cli_open_bundle(bpath, npaths, paths, &b);
+  if (!bpath && !npaths) return cli_usage_error(cmd, "give -b BUNDLE or policy PATHs");
+  int rc = cli_open_bundle(bpath, npaths, paths, b);
   if (rc) return rc;
-  char *text; size_t len;
-  if (read_file(ipath, &text, &len, (size_t)1 << 30) != 0) {
-    fprintf(stderr, "aigwc eval: cannot read %s\n", ipath);
-    aigw_bundle_close(b);
+  if (read_file(*ipath, text, len, (size_t)1 << 30) != 0) {
+    fprintf(stderr, "aigwc %s: cannot read %s\n", cmd, *ipath);
+    aigw_bundle_close(*b);
     return EXIT_USAGE;
   }
+  return EXIT_OK;
+}
+
+int cmd_eval(int argc, char **argv) {
+  aigw_bundle *b;
+  char *text; size_t len;
+  int64_t now;
+  const char *ipath;
+  int rc = cli_eval_setup("eval", argc, argv, &b, &text, &len, &now, &ipath);
+  if (rc) return rc;
   aigw_ctx *c;
   if (aigw_ctx_new(b, &c) != AIGW_OK) { fprintf(stderr, "aigwc eval: out of memory\n"); exit(EXIT_USAGE); }
   /* one object spread over lines, or JSON Lines: try the whole text first */

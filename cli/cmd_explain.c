@@ -4,7 +4,6 @@
  * matched and which targets were refused. Runs after a normal aigw_eval, so it explains
  * exactly the decision the gateway would make. */
 #include <string.h>
-#include <time.h>
 #include "aigw.h"
 #include "bundle_io.h"
 #include "cli.h"
@@ -37,28 +36,12 @@ static int in_list(aigw_ctx *c, int which, uint32_t g, uint32_t *ex) {
 }
 
 int cmd_explain(int argc, char **argv) {
-  const char *bpath = NULL, *ipath = "-";
-  int64_t now = (int64_t)time(NULL);
-  int npaths = 0;
-  char **paths = argv + 1;
-  for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "-b") && i + 1 < argc) bpath = argv[++i];
-    else if (!strcmp(argv[i], "-i") && i + 1 < argc) ipath = argv[++i];
-    else if (!strcmp(argv[i], "--now") && i + 1 < argc) {
-      if (cli_parse_now(argv[++i], &now) != 0) return cli_usage_error("explain", "bad --now '%s'", argv[i]);
-    } else if (argv[i][0] == '-' && argv[i][1]) return cli_usage_error("explain", "unknown or incomplete option '%s'", argv[i]);
-    else paths[npaths++] = argv[i];
-  }
-  if (!bpath && !npaths) return cli_usage_error("explain", "give -b BUNDLE or policy PATHs");
   aigw_bundle *bh;
-  int rc = cli_open_bundle(bpath, npaths, paths, &bh);
-  if (rc) return rc;
   char *text; size_t len;
-  if (read_file(ipath, &text, &len, (size_t)1 << 26) != 0) {
-    fprintf(stderr, "aigwc explain: cannot read %s\n", ipath);
-    aigw_bundle_close(bh);
-    return EXIT_USAGE;
-  }
+  int64_t now;
+  const char *ipath;
+  int rc = cli_eval_setup("explain", argc, argv, &bh, &text, &len, &now, &ipath);
+  if (rc) return rc;
   aigw_ctx *c;
   if (aigw_ctx_new(bh, &c) != AIGW_OK || aigw_input_json(c, text, len) != AIGW_OK || aigw_eval(c, now) != AIGW_OK) {
     fprintf(stderr, "aigwc explain: %s\n", c ? aigw_ctx_error(c) : "out of memory");

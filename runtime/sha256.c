@@ -14,7 +14,10 @@ static const uint32_t K[64] = {
 
 #define ROR(x, n) ((x) >> (n) | (x) << (32 - (n)))
 
-static void block(uint32_t h[8], const uint8_t *p) {
+const uint32_t rt_sha256_iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+
+void rt_sha256_block(uint32_t h[8], const uint8_t p[64]) {
   uint32_t w[64];
   for (int i = 0; i < 16; i++)
     w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
@@ -32,23 +35,28 @@ static void block(uint32_t h[8], const uint8_t *p) {
   h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += k;
 }
 
-void rt_sha256(const void *data, size_t len, uint8_t out[32]) {
-  uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-  const uint8_t *p = data;
-  size_t n = len;
-  for (; n >= 64; p += 64, n -= 64) block(h, p);
+void rt_sha256_finish(uint32_t h[8], const uint8_t *p, size_t n, uint64_t len, uint8_t out[32]) {
   uint8_t tail[128] = {0};
   memcpy(tail, p, n);
   tail[n] = 0x80;
   size_t tl = n < 56 ? 64 : 128;
-  uint64_t bits = (uint64_t)len * 8;
+  uint64_t bits = len * 8;
   for (int i = 0; i < 8; i++) tail[tl - 1 - i] = (uint8_t)(bits >> (8 * i));
-  block(h, tail);
-  if (tl == 128) block(h, tail + 64);
+  rt_sha256_block(h, tail);
+  if (tl == 128) rt_sha256_block(h, tail + 64);
   for (int i = 0; i < 8; i++) {
     out[4 * i] = (uint8_t)(h[i] >> 24); out[4 * i + 1] = (uint8_t)(h[i] >> 16);
     out[4 * i + 2] = (uint8_t)(h[i] >> 8); out[4 * i + 3] = (uint8_t)h[i];
   }
+}
+
+void rt_sha256(const void *data, size_t len, uint8_t out[32]) {
+  uint32_t h[8];
+  memcpy(h, rt_sha256_iv, sizeof h);
+  const uint8_t *p = data;
+  size_t n = len;
+  for (; n >= 64; p += 64, n -= 64) rt_sha256_block(h, p);
+  rt_sha256_finish(h, p, n, len, out);
 }
 
 void rt_sha256_hex(const uint8_t d[32], char out[65]) {

@@ -77,29 +77,32 @@ struct aigw_bundle {
 enum { RT_MAX_ITEMS = 1 << 20, RT_MAX_TEXT = 1 << 26 };   /* input size limits */
 
 struct aigw_ctx {
+  /* What every decision reads and writes comes first, together, so that a context not
+   * used for a while costs a few cache lines, not a few pages. */
   const struct aigw_bundle *bh;
   const Bundle *b;
-  /* input */
   Slot *slots;
+  uint64_t *grmark;                 /* bitset: the guardrails this input activates */
+  int64_t now;
+  uint64_t steps;
+  int evaluated, decision;
+  int input_changed;                /* scopes must be matched again before the next eval */
+  uint32_t route;                   /* route index or NONE32 */
+  Finding *lists[4]; uint32_t nlist[4], caplist[4];
+  BudgetOut *budgets; uint32_t nbudgets, capbudgets;
+  char *msg; size_t nmsg, capmsg;   /* messages and budget keys */
+  char *json; size_t njson, capjson; int json_ok;
+  VmError err;
+  uint32_t nmatched, ntargets;
+  Value stack[LIMIT_STACK];
+  uint32_t matched[LIMIT_MATCHED];
+  uint32_t targets[LIMIT_TARGETS];
+  /* input storage */
   Item *items; uint32_t nitems, items_cap;
   TextChunk *text, *text_cur;
   size_t text_total;
-  /* per decision */
-  int64_t now;
-  uint64_t steps;
-  uint32_t matched[LIMIT_MATCHED], nmatched;
+  /* used only while matching scopes (once per input) or reporting an error */
   uint32_t front[2][LIMIT_MATCHED];
-  uint64_t *grmark;                 /* bitset: the guardrails this input activates */
-  Value stack[LIMIT_STACK];
-  VmError err;
-  int evaluated, decision;
-  int input_changed;                /* scopes must be matched again before the next eval */
-  Finding *lists[4]; uint32_t nlist[4], caplist[4];
-  BudgetOut *budgets; uint32_t nbudgets, capbudgets;
-  uint32_t route;                   /* route index or NONE32 */
-  uint32_t ntargets, targets[LIMIT_TARGETS];
-  char *msg; size_t nmsg, capmsg;   /* messages, sources, budget keys */
-  char *json; size_t njson, capjson; int json_ok;
   char errmsg[256];
 };
 

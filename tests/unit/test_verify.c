@@ -73,36 +73,8 @@ static void vt_seal(uint8_t *m, size_t n) {
 /* Resealing ~30,000 mutants is most of this suite's time (under the sanitizers above
  * all), and a mutant differs from the original only from one byte on, or is a prefix
  * of it. So the checksum resumes from the SHA-256 state saved at the 64-byte block
- * before the change: the same FIPS 180-4 compression as runtime/sha256.c, with its
- * midstate exposed; vt_midstates_check() holds it to rt_sha256's answers. */
-static const uint32_t vt_k[64] = {
-  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-};
-#define VT_ROR(x, n) ((x) >> (n) | (x) << (32 - (n)))
-
-static void vt_block(uint32_t h[8], const uint8_t *p) {
-  uint32_t w[64];
-  for (int i = 0; i < 16; i++)
-    w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
-  for (int i = 16; i < 64; i++)
-    w[i] = w[i - 16] + (VT_ROR(w[i - 15], 7) ^ VT_ROR(w[i - 15], 18) ^ (w[i - 15] >> 3)) + w[i - 7] +
-           (VT_ROR(w[i - 2], 17) ^ VT_ROR(w[i - 2], 19) ^ (w[i - 2] >> 10));
-  uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], k = h[7];
-  for (int i = 0; i < 64; i++) {
-    uint32_t t1 = k + (VT_ROR(e, 6) ^ VT_ROR(e, 11) ^ VT_ROR(e, 25)) + ((e & f) ^ (~e & g)) + vt_k[i] + w[i];
-    uint32_t t2 = (VT_ROR(a, 2) ^ VT_ROR(a, 13) ^ VT_ROR(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-    k = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
-  }
-  h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += k;
-}
-
+ * before the change (rt_sha256_block); vt_midstates_check() holds the result to
+ * rt_sha256's answers. */
 /* vt_mid[j]: the state after the first j blocks of the original's checksummed bytes. */
 static uint32_t (*vt_mid)[8];
 
@@ -110,11 +82,10 @@ static void vt_midstates(void) {
   if (vt_mid) return;
   size_t nb = (vt_len - BUNDLE_HEADER) / 64;
   vt_mid = malloc((nb + 1) * sizeof *vt_mid);
-  static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-  memcpy(vt_mid[0], iv, sizeof iv);
+  memcpy(vt_mid[0], rt_sha256_iv, sizeof vt_mid[0]);
   for (size_t j = 0; j < nb; j++) {
-    memcpy(vt_mid[j + 1], vt_mid[j], sizeof iv);
-    vt_block(vt_mid[j + 1], vt_orig + BUNDLE_HEADER + 64 * j);
+    memcpy(vt_mid[j + 1], vt_mid[j], sizeof vt_mid[0]);
+    rt_sha256_block(vt_mid[j + 1], vt_orig + BUNDLE_HEADER + 64 * j);
   }
 }
 
@@ -125,19 +96,8 @@ static void vt_reseal(uint8_t *m, size_t n, size_t from) {
   uint32_t h[8];
   memcpy(h, vt_mid[j], sizeof h);
   const uint8_t *p = m + BUNDLE_HEADER;
-  for (; j < full; j++) vt_block(h, p + 64 * j);
-  uint8_t tail[128] = {0};
-  size_t r = len - 64 * full, tl = r < 56 ? 64 : 128;
-  memcpy(tail, p + 64 * full, r);
-  tail[r] = 0x80;
-  for (int i = 0; i < 8; i++) tail[tl - 1 - i] = (uint8_t)((uint64_t)len * 8 >> (8 * i));
-  vt_block(h, tail);
-  if (tl == 128) vt_block(h, tail + 64);
-  uint8_t *out = vt_header(m)->checksum;
-  for (int i = 0; i < 8; i++) {
-    out[4 * i] = (uint8_t)(h[i] >> 24); out[4 * i + 1] = (uint8_t)(h[i] >> 16);
-    out[4 * i + 2] = (uint8_t)(h[i] >> 8); out[4 * i + 3] = (uint8_t)h[i];
-  }
+  for (; j < full; j++) rt_sha256_block(h, p + 64 * j);
+  rt_sha256_finish(h, p + 64 * full, len - 64 * full, len, vt_header(m)->checksum);
 }
 
 /* ---- the mutation loop ---- */
