@@ -4,7 +4,7 @@
 // against the generator's reference, and write one table (Markdown + JSON) under
 // tests/bench/results/.
 //
-//   node bench.js --build BUILD_DIR [--harness PATH] [--sizes 50x500,50x5000,500x5000,500x50000]
+//   node bench.js --build BUILD_DIR [--harness PATH] [--sizes 50x500,50x5000,50x50000,500x5000,500x50000]
 //                 [--requests 10000] [--seed 1] [--work DIR] [--results DIR]
 //                 [--budget SECONDS] [--cedar-max SIZE=K,...] [--no-write]
 //
@@ -23,11 +23,11 @@ const ROOT = path.resolve(HERE, '..', '..');
 
 // ---------------------------------------------------------------- options
 const opt = {
-  build: 'build', harness: null, sizes: '50x500,50x5000,500x5000,500x50000', requests: 10000, seed: 1,
+  build: 'build', harness: null, sizes: '50x500,50x5000,50x50000,500x5000,500x50000', requests: 10000, seed: 1,
   work: path.join(HERE, 'results', 'tmp'), results: path.join(HERE, 'results'), budget: 20,
   // Cedar decides a fixed prefix of the requests at the sizes where all 10,000 would take
   // minutes (cedar-wasm costs milliseconds per decision there); the table says so.
-  cedarMax: '500x5000=5000,500x50000=2000', write: true,
+  cedarMax: '50x50000=5000,500x5000=5000,500x50000=2000', write: true,
 };
 for (let i = 2; i < process.argv.length; i++) {
   const k = process.argv[i], v = process.argv[i + 1];

@@ -1,6 +1,6 @@
 #!/bin/sh
 # make bench: aigwc against Cedar (cedar-wasm) and CEL (cel-js) on one generated workload
-# at four sizes, with a differential check of every decision. About 5-10 minutes on 2 cores.
+# at five sizes, with a differential check of every decision. About 5-10 minutes on 2 cores.
 #
 # Usage: tests/bench/run.sh BUILD_DIR [bench.js options, e.g. --sizes 50x500 --requests 2000]
 #
