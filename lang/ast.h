@@ -31,7 +31,6 @@ enum { AST_MAX_DEPTH = 200 };   /* named limit: expression nesting */
   X(BUDGET)     /* name; a: list of PROP                            */ \
   X(TEST)       /* name: STR token; a: list of PROP (now, input, expect) */ \
   X(PROP)       /* op: keyword token; a, b: values                  */ \
-  X(EXPECT)     /* op: what; a, b: operands                         */ \
   /* expressions */ \
   X(NAME)       /* name                                             */ \
   X(MEMBER)     /* a.name                                           */ \
