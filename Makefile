@@ -66,7 +66,7 @@ $(BUILD)/gen/grammar.c $(BUILD)/gen/grammar.h &: lang/grammar.y
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(@D)
 	@echo "  CC $<"
-	@$(CC) $(ALL_CFLAGS) -Ilang -c -o $@ $<
+	@$(CC) $(ALL_CFLAGS) -MMD -MP -Ilang -c -o $@ $<
 $(BUILD)/obj/%.o: %.c $(GEN)
 	@mkdir -p $(@D)
 	@echo "  CC $<"
