@@ -204,7 +204,9 @@ static void expr(const Fmt *F, Buf *b, const Node *n, int min) {
   case N_UNARY:
     /* "- -a", not "--a", which reads like a decrement */
     buf_puts(b, n->op == TK_NOT ? "not " : n->a->kind == N_UNARY && n->a->op == TK_MINUS ? "- " : "-");
-    expr(F, b, n->a, p);
+    /* `not (a in b)` keeps its parentheses: the grammar does not need them, but
+     * `not a in b` reads as if `not` bound to a */
+    expr(F, b, n->a, n->op == TK_NOT && prec(n->a) == P_CMP ? P_PRIMARY : p);
     break;
   case N_MEMBER:
     expr(F, b, n->a, P_PRIMARY); buf_putc(b, '.'); name(F, b, n);

@@ -175,7 +175,7 @@ static const char *const exprs[][2] = {
   {"(a or b) and c", "(a or b) and c"},
   {"(a and b) and c", "a and b and c"},
   {"a and (b and c)", "a and (b and c)"},
-  {"not (a == b)", "not a == b"},
+  {"not (a == b)", "not (a == b)"},   /* kept: `not a == b` reads as (not a) == b */
   {"(not a) == b", "(not a) == b"},
   {"a == not b", "a == (not b)"},
   {"not (a and b)", "not (a and b)"},
