@@ -106,6 +106,16 @@ int compile_bundle(DiagSink *d, const CompileOpts *o, Buf *out) {
   if (!d->errors && sema_run(&c) == 0 && !d->errors) {
     emit_bundle(&c, out);
     rc = 0;
+    /* The VM enforces a step limit anyway; the compiler says when a policy could reach
+     * it, and refuses one whose worst case is absurd. */
+    if (c.cost > LIMIT_COST) {
+      comp_error(&c, NULL, "worst-case cost is %llu instructions per decision (limit is %d)",
+                 (unsigned long long)c.cost, LIMIT_COST);
+      rc = -1;
+    } else if (c.cost > DEFAULT_STEP_LIMIT)
+      comp_warn(&c, NULL, "worst-case cost is %llu instructions per decision, above the default "
+                "step limit of %d: hosts should raise aigw_config.step_limit",
+                (unsigned long long)c.cost, DEFAULT_STEP_LIMIT);
   }
   comp_free(&c);
   return rc;

@@ -72,9 +72,11 @@ void emit_bundle(Comp *c, Buf *out) {
       if (d->kind == N_POLICY) { pkg = c->files[i]->text + d->a->off; pl = d->a->len; break; }
   c->meta.policy = comp_str(c, pkg, pl);
   c->meta.compiler = comp_strz(c, "aigwc 0.1.0");
-  uint32_t files[4096], nf = 0;
-  for (int i = 0; i < c->nfiles && nf < 4096; i++) files[nf++] = comp_strz(c, c->d->files[c->files[i]->file]->name);
-  c->meta.files_first = comp_u32s(c, files, nf); c->meta.files_count = nf;
+  c->meta.files_first = c->u32s.n; c->meta.files_count = (uint32_t)c->nfiles;
+  for (int i = 0; i < c->nfiles; i++) {
+    uint32_t sid = comp_strz(c, c->d->files[c->files[i]->file]->name);
+    VEC_PUSH(c->u32s, sid);
+  }
   c->meta.nslots = c->fields.n;
   uint64_t cost = 0, tcost = 0, ntargets = c->targets.n;
   for (uint32_t i = 0; i < c->programs.n; i++) {

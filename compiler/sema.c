@@ -621,7 +621,6 @@ int sema_run(Comp *c) {
         if (map[k].kind == d->kind) {
           Sym *y = sym_add(c, map[k].sk, f, pkg, pl, d);
           if (y) d->sema = y;
-          if (y && y->kind == SYM_GUARDRAIL) y->index = 0;
         }
       if (d->kind == N_INPUT) {
         if (c->input) comp_error(c, d, "more than one input schema; the policies of a bundle share one");

@@ -10,7 +10,6 @@
 #include <string.h>
 #include "vm.h"
 
-enum { RT_DEFAULT_STEPS = 1000000 };
 enum { RT_MAX_BUNDLE = 0x7fffffff };   /* the header's file_size is 32 bits */
 
 static void *default_alloc(void *ud, void *p, size_t osize, size_t nsize) {
@@ -23,7 +22,7 @@ void aigw_config_init(aigw_config *cfg) {
   if (!cfg) return;
   cfg->alloc = default_alloc;
   cfg->alloc_ud = NULL;
-  cfg->step_limit = RT_DEFAULT_STEPS;
+  cfg->step_limit = DEFAULT_STEP_LIMIT;
 }
 
 const char *aigw_status_name(aigw_status s) {
@@ -104,7 +103,7 @@ static aigw_bundle *bundle_new(const aigw_config *cfg, char *err, size_t errlen)
   memset(bh, 0, sizeof *bh);
   bh->cfg = *cfg;
   if (!cfg->alloc) { bh->cfg.alloc = default_alloc; bh->cfg.alloc_ud = NULL; }
-  if (!bh->cfg.step_limit) bh->cfg.step_limit = RT_DEFAULT_STEPS;
+  if (!bh->cfg.step_limit) bh->cfg.step_limit = DEFAULT_STEP_LIMIT;
   return bh;
 }
 

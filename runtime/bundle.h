@@ -22,7 +22,9 @@ enum {
   LIMIT_CODE = INSN_ARG_MAX, LIMIT_STACK = 64, LIMIT_NODES = 1 << 22,
   LIMIT_SCOPE_DEPTH = 64, LIMIT_MATCHED = 256, LIMIT_TARGETS = 64, LIMIT_MSG_ARGS = 16,
   LIMIT_GUARDRAILS = 1 << 20, LIMIT_EXEMPTIONS = 1 << 22,
-  LIMIT_OPEN_JUMPS = 64, LIMIT_SCOPES = 64, LIMIT_WAIVES = 256
+  LIMIT_OPEN_JUMPS = 64, LIMIT_SCOPES = 64, LIMIT_WAIVES = 256,
+  LIMIT_COST = 1 << 26,         /* worst-case instructions per decision */
+  DEFAULT_STEP_LIMIT = 1000000  /* aigw_config.step_limit unless the host sets it */
 };
 
 typedef struct BHeader {
