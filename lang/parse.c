@@ -70,7 +70,7 @@ Node *parse_literal(Parser *P, Token t) {
     const char *dot = memchr(s, '.', t.len);
     if (dot) { frac = (dot[1] - '0') * 10; if (dot[2] >= '0' && dot[2] <= '9') frac += dot[2] - '0'; }
     if (whole > PCT_MAX) overflow = 1;
-    n->ival = whole * 100 + frac;   /* basis points: 12.5% is 1250 */
+    n->ival = overflow ? 0 : whole * 100 + frac;   /* basis points: 12.5% is 1250 */
     break;
   }
   case TK_DATE:
