@@ -74,7 +74,11 @@ decls ::= decls decl.
 decl ::= POLICY(K) dotted(D).        { Node *n = N(POLICY, K); n->a = D; SPAN(n, K.off, node_end(D)); parse_decl(P, n); }
 decl ::= IMPORT(K) dotted(D).        { Node *n = N(IMPORT, K); n->a = D; SPAN(n, K.off, node_end(D)); parse_decl(P, n); }
 dotted(A) ::= IDENT(X).              { A = N(NAME, X); }
-dotted(A) ::= dotted(B) DOT IDENT(X). { A = B; SPAN(A, A->off, tok_end(X)); A->name_len = A->len; }
+dotted(A) ::= dotted(B) DOT(D) IDENT(X). {
+  /* a package name is one word: "contoso.ai", never "contoso . ai" */
+  if (node_end(B) != D.off || tok_end(D) != X.off)
+    diag_report(P->diag, DIAG_ERR, P->file, D.off, 1, "no spaces around '.' in a package name");
+  A = B; SPAN(A, A->off, tok_end(X)); A->name_len = A->len; }
 
 decl ::= LEVELS(K) IDENT(X) LBRACE levlist(L) RBRACE(E). {
   Node *n = N(LEVELS, K); n->name_off = X.off; n->name_len = X.len; n->a = L.head;
