@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "timefmt.h"
 #include "bundle_io.h"
 #include "cli.h"
 #include "compile.h"
@@ -38,7 +39,7 @@ int cli_read_bundle(const char *path, Buf *out) {
 
 int cli_parse_now(const char *s, int64_t *now) {
   size_t n = strlen(s);
-  if (lex_date(s, n, now) == 0 || lex_timestamp(s, n, now) == 0) return 0;
+  if (rt_parse_date(s, n, now) == 0 || rt_parse_time(s, n, 0, now) == 0) return 0;
   char *end;
   long long v = strtoll(s, &end, 10);
   if (*s && !*end) { *now = v; return 0; }

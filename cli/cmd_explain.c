@@ -4,6 +4,7 @@
  * matched and which targets were refused. Runs after a normal aigw_eval, so it explains
  * exactly the decision the gateway would make. */
 #include <string.h>
+#include "timefmt.h"
 #include "aigw.h"
 #include "bundle_io.h"
 #include "cli.h"

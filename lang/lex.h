@@ -44,10 +44,8 @@ int  lex_keyword(const char *s, size_t n);
 const char *lex_suggest(const char *s, size_t n);
 const char *lex_token_name(int kind);
 
-/* Literal decoding, shared by parser actions and the compiler. */
-int  lex_date(const char *s, size_t n, int64_t *secs);        /* YYYY-MM-DD → start of day */
-int  lex_timestamp(const char *s, size_t n, int64_t *secs);   /* RFC 3339 */
-int64_t lex_days_from_civil(int64_t y, unsigned m, unsigned d);
+/* Literal decoding, shared by parser actions and the compiler. Dates and timestamps
+ * are read by runtime/timefmt.h, the same code that reads them in input. */
 /* Decode a string literal's body (between the quotes) into buf; returns length. */
 size_t lex_unescape(const char *s, size_t n, char *out);
 

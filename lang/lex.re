@@ -249,64 +249,6 @@ void lex_next(Lexer *lx, Token *t) {
 
 /* ---- literal decoding ---- */
 
-int64_t lex_days_from_civil(int64_t y, unsigned m, unsigned d) {
-  /* Howard Hinnant's days_from_civil: exact for the proleptic Gregorian calendar */
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = (unsigned)(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + (int64_t)doe - 719468;
-}
-
-static int num(const char *s, int n) {
-  int v = 0;
-  for (int i = 0; i < n; i++) v = v * 10 + (s[i] - '0');
-  return v;
-}
-
-int lex_date(const char *s, size_t n, int64_t *secs) {
-  if (n != 10 || s[4] != '-' || s[7] != '-') return -1;
-  for (int i = 0; i < 10; i++)
-    if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) return -1;
-  int y = num(s, 4), m = num(s + 5, 2), d = num(s + 8, 2);
-  static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1]) return -1;
-  int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  if (m == 2 && d == 29 && !leap) return -1;
-  *secs = lex_days_from_civil(y, (unsigned)m, (unsigned)d) * 86400;
-  return 0;
-}
-
-int lex_timestamp(const char *s, size_t n, int64_t *secs) {
-  int64_t day;
-  if (n < 20 || lex_date(s, 10, &day) != 0 || (s[10] != 'T' && s[10] != 't')) return -1;
-  const char *c = s + 11;
-  for (int i = 0; i < 8; i++)
-    if (i == 2 || i == 5 ? c[i] != ':' : (c[i] < '0' || c[i] > '9')) return -1;
-  int hh = num(c, 2), mm = num(c + 3, 2), ss = num(c + 6, 2);
-  if (hh > 23 || mm > 59 || ss > 60) return -1;   /* a leap second is accepted as :60 */
-  size_t i = 19;
-  if (i < n && s[i] == '.') {               /* fractions are accepted and truncated */
-    i++;
-    if (i >= n || s[i] < '0' || s[i] > '9') return -1;
-    while (i < n && s[i] >= '0' && s[i] <= '9') i++;
-  }
-  int64_t zone = 0;
-  if (i < n && (s[i] == 'Z' || s[i] == 'z')) i++;
-  else if (i + 6 == n && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
-    for (int j = 1; j < 6; j++)
-      if (j != 3 && (s[i + j] < '0' || s[i + j] > '9')) return -1;
-    int zh = num(s + i + 1, 2), zm = num(s + i + 4, 2);
-    if (zh > 23 || zm > 59) return -1;
-    zone = (zh * 3600 + zm * 60) * (s[i] == '+' ? 1 : -1);
-    i += 6;
-  } else return -1;
-  if (i != n) return -1;
-  *secs = day + hh * 3600 + mm * 60 + ss - zone;
-  return 0;
-}
-
 static int hexval(char c) {
   return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }

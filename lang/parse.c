@@ -1,3 +1,4 @@
+#include "timefmt.h"
 #include "parse.h"
 #include <stdlib.h>
 #include <string.h>
@@ -75,14 +76,14 @@ Node *parse_literal(Parser *P, Token t) {
   }
   case TK_DATE:
     n = parse_tok(P, N_DATE, t);
-    if (lex_date(s, t.len, &n->ival) != 0) {
+    if (rt_parse_date(s, t.len, &n->ival) != 0) {
       diag_report(P->diag, DIAG_ERR, P->file, t.off, t.len, "invalid date '%.*s'", (int)t.len, s);
       if (t.len != 10) diag_help(P->diag, "a date is YYYY-MM-DD, e.g. 2026-12-31");
     }
     break;
   case TK_TIME:
     n = parse_tok(P, N_TIME, t);
-    if (lex_timestamp(s, t.len, &n->ival) != 0) {
+    if (rt_parse_time(s, t.len, 0, &n->ival) != 0) {
       diag_report(P->diag, DIAG_ERR, P->file, t.off, t.len, "invalid timestamp '%.*s'",
                   (int)(t.len > 40 ? 40 : t.len), s);
       diag_help(P->diag, "a timestamp is RFC 3339 with a zone: 2026-12-31T23:59:59Z or 2026-12-31T23:59:59+01:00");

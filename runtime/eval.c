@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "hash.h"
+#include "timefmt.h"
 #include "vm.h"
 
 size_t rt_fmt_i64(char *out, int64_t v) {
@@ -18,23 +19,6 @@ size_t rt_fmt_i64(char *out, int64_t v) {
   while (n) out[o++] = tmp[--n];
   out[o] = 0;
   return o;
-}
-
-size_t rt_fmt_time(char *out, int64_t t) {
-  int64_t z = t / 86400, s = t % 86400;
-  if (s < 0) { s += 86400; z--; }
-  /* civil_from_days (H. Hinnant): exact for the whole proleptic Gregorian calendar */
-  z += 719468;
-  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  int64_t doe = z - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1;
-  int64_t m = mp < 10 ? mp + 3 : mp - 9;
-  y += m <= 2;
-  int n = snprintf(out, 40, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)y, (int)m, (int)d,
-                   (int)(s / 3600), (int)(s / 60 % 60), (int)(s % 60));
-  return n < 0 ? 0 : (size_t)n;
 }
 
 /* ---- text into c->msg ---- */

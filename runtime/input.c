@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <string.h>
 #include "hash.h"
+#include "timefmt.h"
 #include "vm.h"
 
 uint32_t rt_intern(const Bundle *b, const char *s, size_t n) {
@@ -171,60 +172,6 @@ static int level_of(const Bundle *b, uint32_t lv, const char *s, size_t n) {
   return -1;
 }
 
-static int64_t days_from_civil(int64_t y, int m, int d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-static int digits(const char *s, size_t n, size_t at, int count, int *out) {
-  if (at + (size_t)count > n) return -1;
-  int v = 0;
-  for (int i = 0; i < count; i++) {
-    char ch = s[at + (size_t)i];
-    if (ch < '0' || ch > '9') return -1;
-    v = v * 10 + (ch - '0');
-  }
-  *out = v;
-  return 0;
-}
-
-/* RFC 3339: 2026-12-31T00:00:00Z, with optional fraction (dropped) and offset. */
-static int parse_time(const char *s, size_t n, int64_t *out) {
-  int y, mo, d, h, mi, se;
-  if (digits(s, n, 0, 4, &y) || n < 19 || s[4] != '-' || digits(s, n, 5, 2, &mo) || s[7] != '-' ||
-      digits(s, n, 8, 2, &d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-      digits(s, n, 11, 2, &h) || s[13] != ':' || digits(s, n, 14, 2, &mi) || s[16] != ':' ||
-      digits(s, n, 17, 2, &se))
-    return -1;
-  static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) ||
-      h > 23 || mi > 59 || se > 60)
-    return -1;
-  size_t i = 19;
-  if (i < n && s[i] == '.') {
-    if (++i == n || s[i] < '0' || s[i] > '9') return -1;
-    while (i < n && s[i] >= '0' && s[i] <= '9') i++;
-  }
-  int64_t off = 0;
-  if (i < n && (s[i] == 'Z' || s[i] == 'z')) i++;
-  else if (i < n && (s[i] == '+' || s[i] == '-')) {
-    int oh, om;
-    if (digits(s, n, i + 1, 2, &oh) || i + 3 >= n || s[i + 3] != ':' || digits(s, n, i + 4, 2, &om) ||
-        oh > 23 || om > 59)
-      return -1;
-    off = (s[i] == '-' ? -1 : 1) * (int64_t)(oh * 3600 + om * 60);
-    i += 6;
-  } else return -1;
-  if (i != n) return -1;
-  *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off;
-  return 0;
-}
-
 /* Strictly a decimal integer that fits in 64 bits. */
 static int parse_int(const char *s, size_t n, int64_t *out) {
   size_t i = 0;
@@ -257,7 +204,7 @@ static aigw_status from_text(aigw_ctx *c, uint32_t f, const char *path, uint32_t
     v->u.i = k;
     return AIGW_OK;
   case T_TIME:
-    if (parse_time(s, n, &v->u.i))
+    if (rt_parse_time(s, n, 1, &v->u.i))
       return rt_error(c, AIGW_ERR_INPUT, "field '%s%s': expected an RFC 3339 time, got '%.*s'",
                       field_name(c, f), path ? path : "", (int)(n > 64 ? 64 : n), s);
     return AIGW_OK;

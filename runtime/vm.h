@@ -126,7 +126,6 @@ const char *rt_type_name(const Bundle *b, uint32_t type, uint32_t elem, uint32_t
 
 /* eval.c: text helpers shared with decision.c */
 size_t rt_fmt_i64(char *out, int64_t v);           /* decimal; out holds 21 bytes */
-size_t rt_fmt_time(char *out, int64_t t);          /* RFC 3339 UTC; out holds 40 bytes */
 
 /* The "file:line" of a program, from the table built at open. */
 static inline const char *rt_source(const aigw_ctx *c, uint32_t prog, uint32_t *len) {

@@ -2,6 +2,7 @@
  * decoding (dates, timestamps, escapes), lexical errors and "did you mean". */
 #include <stdio.h>
 #include <string.h>
+#include "timefmt.h"
 #include "lex.h"
 #include "unit.h"
 
@@ -190,37 +191,38 @@ static void test_byte_order_mark(void) {
 
 static void test_dates(void) {
   int64_t s = 1;
-  CU_ASSERT(lex_date("1970-01-01", 10, &s) == 0 && s == 0);
-  CU_ASSERT(lex_date("2026-11-22", 10, &s) == 0 && s == 1795305600);
-  CU_ASSERT(lex_date("1969-12-31", 10, &s) == 0 && s == -86400);
-  CU_ASSERT(lex_date("0001-01-01", 10, &s) == 0 && s == -62135596800);
-  CU_ASSERT(lex_date("9999-12-31", 10, &s) == 0 && s == 253402214400);
+  CU_ASSERT(rt_parse_date("1970-01-01", 10, &s) == 0 && s == 0);
+  CU_ASSERT(rt_parse_date("2026-11-22", 10, &s) == 0 && s == 1795305600);
+  CU_ASSERT(rt_parse_date("1969-12-31", 10, &s) == 0 && s == -86400);
+  CU_ASSERT(rt_parse_date("0001-01-01", 10, &s) == 0 && s == -62135596800);
+  CU_ASSERT(rt_parse_date("9999-12-31", 10, &s) == 0 && s == 253402214400);
   /* leap years: every 4th, not every 100th, but every 400th */
-  CU_ASSERT(lex_date("2024-02-29", 10, &s) == 0 && s == 1709164800);
-  CU_ASSERT(lex_date("2000-02-29", 10, &s) == 0 && s == 951782400);
-  CU_ASSERT_NOT_EQUAL(lex_date("2023-02-29", 10, &s), 0);
-  CU_ASSERT_NOT_EQUAL(lex_date("1900-02-29", 10, &s), 0);
-  CU_ASSERT_NOT_EQUAL(lex_date("2024-02-30", 10, &s), 0);
+  CU_ASSERT(rt_parse_date("2024-02-29", 10, &s) == 0 && s == 1709164800);
+  CU_ASSERT(rt_parse_date("2000-02-29", 10, &s) == 0 && s == 951782400);
+  CU_ASSERT_NOT_EQUAL(rt_parse_date("2023-02-29", 10, &s), 0);
+  CU_ASSERT_NOT_EQUAL(rt_parse_date("1900-02-29", 10, &s), 0);
+  CU_ASSERT_NOT_EQUAL(rt_parse_date("2024-02-30", 10, &s), 0);
   /* month lengths and ranges */
-  CU_ASSERT_EQUAL(lex_date("2026-01-31", 10, &s), 0);
-  CU_ASSERT_NOT_EQUAL(lex_date("2026-04-31", 10, &s), 0);
-  CU_ASSERT_NOT_EQUAL(lex_date("2026-13-01", 10, &s), 0);
-  CU_ASSERT_NOT_EQUAL(lex_date("2026-00-10", 10, &s), 0);
-  CU_ASSERT_NOT_EQUAL(lex_date("2026-01-00", 10, &s), 0);
-  CU_ASSERT_NOT_EQUAL(lex_date("2026-01-32", 10, &s), 0);
+  CU_ASSERT_EQUAL(rt_parse_date("2026-01-31", 10, &s), 0);
+  CU_ASSERT_NOT_EQUAL(rt_parse_date("2026-04-31", 10, &s), 0);
+  CU_ASSERT_NOT_EQUAL(rt_parse_date("2026-13-01", 10, &s), 0);
+  CU_ASSERT_NOT_EQUAL(rt_parse_date("2026-00-10", 10, &s), 0);
+  CU_ASSERT_NOT_EQUAL(rt_parse_date("2026-01-00", 10, &s), 0);
+  CU_ASSERT_NOT_EQUAL(rt_parse_date("2026-01-32", 10, &s), 0);
   /* shape */
-  CU_ASSERT_NOT_EQUAL(lex_date("2026-1-22", 9, &s), 0);
-  CU_ASSERT_NOT_EQUAL(lex_date("2026/11/22", 10, &s), 0);
-  CU_ASSERT_NOT_EQUAL(lex_date("2026-11-2x", 10, &s), 0);
-  CU_ASSERT_NOT_EQUAL(lex_date("2026-11-22", 9, &s), 0);
-  CU_ASSERT_NOT_EQUAL(lex_date("", 0, &s), 0);
-  CU_ASSERT_EQUAL(lex_days_from_civil(1970, 1, 1), 0);
-  CU_ASSERT_EQUAL(lex_days_from_civil(2000, 3, 1), 11017);
-  CU_ASSERT_EQUAL(lex_days_from_civil(1, 1, 1), -719162);
-  CU_ASSERT_EQUAL(lex_days_from_civil(0, 3, 1), -719468);
+  CU_ASSERT_NOT_EQUAL(rt_parse_date("2026-1-22", 9, &s), 0);
+  CU_ASSERT_NOT_EQUAL(rt_parse_date("2026/11/22", 10, &s), 0);
+  CU_ASSERT_NOT_EQUAL(rt_parse_date("2026-11-2x", 10, &s), 0);
+  CU_ASSERT_NOT_EQUAL(rt_parse_date("2026-11-22", 9, &s), 0);
+  CU_ASSERT_NOT_EQUAL(rt_parse_date("", 0, &s), 0);
+  /* the day arithmetic (days_from_civil) at its edges */
+  CU_ASSERT(rt_parse_date("1970-01-01", 10, &s) == 0 && s == 0 * 86400);
+  CU_ASSERT(rt_parse_date("2000-03-01", 10, &s) == 0 && s == 11017 * 86400LL);
+  CU_ASSERT(rt_parse_date("0001-01-01", 10, &s) == 0 && s == -719162 * 86400LL);
+  CU_ASSERT(rt_parse_date("0000-03-01", 10, &s) == 0 && s == -719468 * 86400LL);
 }
 
-static int stamp(const char *s, int64_t *secs) { return lex_timestamp(s, strlen(s), secs); }
+static int stamp(const char *s, int64_t *secs) { return rt_parse_time(s, strlen(s), 0, secs); }
 
 static void test_timestamps(void) {
   int64_t s = 1;

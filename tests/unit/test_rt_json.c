@@ -2,6 +2,7 @@
  * output is valid JSON (checked by parsing it back with jansson). */
 #include <jansson.h>
 #include <string.h>
+#include "timefmt.h"
 #include "test_rt.h"
 #include "unit.h"
 #include "vm.h"
