@@ -52,8 +52,8 @@ typedef enum {
   OP(NOT,     NONE, 1, 1, T_BOOL, 0,          T_BOOL, "push !a") \
   OP(INSET,   SET,  1, 1, T_ANY, 0,           T_BOOL, "push a in sets[arg] (string or int set, by hash)") \
   OP(INLIST,  NONE, 2, 1, T_ANY, T_LIST,      T_BOOL, "push a in list b (input list)") \
-  OP(HASKEY,  NONE, 2, 1, T_STR, T_MAP,       T_BOOL, "push map b has key a") \
-  OP(INDEX,   NONE, 2, 1, T_MAP, T_STR,       T_ANY,  "push map a[b]; error if missing (type from the map)") \
+  OP(HASKEY,  NONE, 2, 1, T_STRLIKE, T_MAP,   T_BOOL, "push map b has key a") \
+  OP(INDEX,   NONE, 2, 1, T_MAP, T_STRLIKE,   T_ANY,  "push map a[b]; error if missing (type from the map)") \
   OP(UNDER,   NODE, 1, 1, T_SCOPE, 0,         T_BOOL, "push scope a is at or below trie node arg") \
   OP(STARTS,  NONE, 2, 1, T_STRLIKE, T_STRLIKE, T_BOOL, "push a starts with b") \
   OP(ENDS,    NONE, 2, 1, T_STRLIKE, T_STRLIKE, T_BOOL, "push a ends with b") \

@@ -170,6 +170,18 @@ static int tables(V *v) {
 
 typedef struct Slot { uint8_t t, elem; } Slot;
 
+/* Does an operand of type got fit the opcode table's want (opcodes.h)? first is the
+ * deeper operand, which T_SAMENUM must equal. */
+static int fits(uint8_t want, Slot got, Slot first) {
+  switch (want) {
+  case T_NONE: case T_ANY: return 1;
+  case T_NUM: return is_num(got.t);
+  case T_SAMENUM: return is_num(got.t) && got.t == first.t;
+  case T_STRLIKE: return is_strlike(got.t);
+  default: return got.t == want;
+  }
+}
+
 /* Forward jumps not yet reached, with the stack they expect at their target. Nesting
  * of and/or bounds how many are open at once. */
 enum { MAX_PENDING = LIMIT_OPEN_JUMPS };
@@ -215,22 +227,17 @@ static int program(V *v, uint32_t pi) {
     CHECK(sp >= oi->pops, "stack underflow at pc %u in program %u", pc, pi);
     Slot a = oi->pops >= 2 ? st[sp - 2] : oi->pops == 1 ? st[sp - 1] : (Slot){0, 0};
     Slot c = oi->pops >= 2 ? st[sp - 1] : (Slot){0, 0};
-    int ok = 1;
+    /* operand types come from the opcode table; only what depends on the bundle or on
+     * the operands themselves is spelled out here */
+    int ok = fits(oi->in1, a, a) && (oi->pops < 2 || fits(oi->in2, c, a));
     Slot out = {oi->out, 0};
     switch (op) {
     case OP_LDF: out.t = b->fields[arg].type; out.elem = b->fields[arg].elem; break;
-    case OP_CAST: ok = is_num(a.t); out.t = (uint8_t)arg; break;
-    case OP_EQ: case OP_NE: case OP_LT: case OP_LE: case OP_GT: case OP_GE: ok = is_num(a.t) && a.t == c.t; break;
-    case OP_SEQ: case OP_SNE: case OP_STARTS: case OP_ENDS: case OP_CONTAINS: case OP_GLOB: ok = is_strlike(a.t) && is_strlike(c.t); break;
-    case OP_ADD: case OP_SUB: ok = is_num(a.t) && is_num(c.t); break;
-    case OP_MUL: case OP_DIV: ok = a.t == T_INT && c.t == T_INT; break;
-    case OP_NEG: ok = is_num(a.t); break;
-    case OP_NOT: case OP_JFK: case OP_JTK: ok = a.t == T_BOOL; break;
+    case OP_CAST: out.t = (uint8_t)arg; break;
     case OP_INSET: ok = b->sets[arg].type == T_STR ? is_strlike(a.t) : is_num(a.t); break;
-    case OP_INLIST: ok = c.t == T_LIST && (a.t == c.elem || (is_strlike(a.t) && is_strlike(c.elem))); break;
-    case OP_HASKEY: ok = is_strlike(a.t) && c.t == T_MAP; break;
-    case OP_INDEX: ok = a.t == T_MAP && is_strlike(c.t); out.t = a.elem; break;
-    case OP_UNDER: ok = a.t == T_SCOPE && b->meta->scope_field < b->nfields; break;
+    case OP_INLIST: ok = ok && (a.t == c.elem || (is_strlike(a.t) && is_strlike(c.elem))); break;
+    case OP_INDEX: out.t = a.elem; break;
+    case OP_UNDER: ok = ok && b->meta->scope_field < b->nfields; break;
     case OP_LEN: ok = is_strlike(a.t) || a.t == T_LIST || a.t == T_MAP; break;
     case OP_RET: ok = sp == 1 && a.t == p->result; break;
     default: break;
