@@ -87,9 +87,10 @@ static int put_vm_error(aigw_ctx *c, const VmError *e) {
 }
 
 /* The guardrail's message template: `{}` is a hole filled from its next argument
- * program, `{{` and `}}` are literal braces. A hole that cannot be evaluated shows
- * as <?>: the finding still stands and its message should say what it can. */
-static int render_message(aigw_ctx *c, const BGuardrail *G, Finding *f, int *limit) {
+ * program, `{{` and `}}` are literal braces. A hole that cannot be evaluated (for any
+ * reason, the step limit included) shows as <?>: the finding still stands and its
+ * message should say what it can. */
+static int render_message(aigw_ctx *c, const BGuardrail *G, Finding *f) {
   const Bundle *b = c->b;
   int err = 0;
   f->msg_off = (uint32_t)c->nmsg;
@@ -109,9 +110,7 @@ static int render_message(aigw_ctx *c, const BGuardrail *G, Finding *f, int *lim
     else if (hole < G->args_count) {
       uint32_t prog = b->u32s[G->args_first + hole];
       Value v;
-      int r = vm_run(c, prog, &v);
-      if (r == VM_ERR_LIMIT) { *limit = 1; return -1; }
-      err |= r ? mputs(c, "<?>") : put_value(c, &b->programs[prog], v);
+      err |= vm_run(c, prog, &v) ? mputs(c, "<?>") : put_value(c, &b->programs[prog], v);
     } else err |= mputs(c, "<?>");
     hole += !esc;
     i += 2;
@@ -123,14 +122,12 @@ static int render_message(aigw_ctx *c, const BGuardrail *G, Finding *f, int *lim
 
 int rt_render_pending(aigw_ctx *c, Finding *f) {
   if (f->msg_len != MSG_PENDING) return 0;
-  int limit = 0;
   uint64_t steps = c->steps;
   c->steps = 0;     /* rendering is not part of the decision's step budget */
-  int err = render_message(c, &c->b->guardrails[f->index], f, &limit);
+  int err = render_message(c, &c->b->guardrails[f->index], f);
   c->steps = steps;
-  if (err && !limit) { f->msg_len = MSG_PENDING; return -1; }
-  if (limit) { f->msg_off = 0; f->msg_len = 0; }
-  return 0;
+  if (err) f->msg_len = MSG_PENDING;   /* out of memory: try again on the next request */
+  return err;
 }
 
 static aigw_status add_finding(aigw_ctx *c, int list, const Finding *f) {
