@@ -220,7 +220,6 @@ uint32_t cg_make_set(Comp *c, Node *list, Ty elem, int *ok) {
 static CV cg_in(Comp *c, Node *e, int negate) {
   Node *rhs = e->b;
   CV r;
-  Ty lt = peek(c, e->a);
   if (rhs->kind == N_LIST) {
     /* a literal list is a set built at compile time */
     CV l = cg(c, e->a, TY_NONE);
@@ -237,7 +236,7 @@ static CV cg_in(Comp *c, Node *e, int negate) {
     if (r.kind == CV_ERR) return err_cv();
     if (r.kind == CV_SET) {
       const BSet *s = &c->sets.v[r.index];
-      CV l = cg(c, e->a, s->type == T_INT && lt.t == T_LEVEL ? lt : TY_NONE);
+      CV l = cg(c, e->a, TY_NONE);
       if (l.kind != CV_VALUE) return err_cv();
       if ((s->type == T_STR) != is_strlike(l.ty) || (s->type == T_INT && !is_num(l.ty))) {
         char b[32]; ERR(e, "cannot look up a %s in a set of %s", ty_name(l.ty, b, 32), s->type == T_STR ? "strings" : "numbers");
