@@ -4,6 +4,7 @@
 #include <string.h>
 #include "comp.h"
 #include "hash.h"
+#include "scopefmt.h"
 
 static uint64_t trie_key(uint32_t parent, uint32_t sid) { return (uint64_t)parent << 32 | sid; }
 
@@ -49,56 +50,89 @@ static uint32_t new_node(Comp *c, uint32_t parent, uint32_t seg, int wild) {
   return id;
 }
 
+/* The trie node of scope s, added as needed. The scope is first put in the canonical
+ * form the runtime gives input scopes (runtime/scopefmt.h), so both sides agree. */
 uint32_t scope_node(Comp *c, const Node *where, const char *s, uint32_t n) {
   if (!c->nodes.n) new_node(c, NONE32, comp_str(c, "", 0), 0);
-  if (!n || s[0] != '/') {
+  char *canon = arena_alloc(&c->arena, (size_t)n + 2);
+  size_t cn;
+  uint32_t depth;
+  ScopeStatus st = rt_scope_canon(s, n, canon, &cn, &depth);
+  if (st != SCOPE_OK) {
     if (where) {
-      comp_error(c, where, "a scope starts with '/', like \"/subscriptions/…\"");
+      if (st == SCOPE_TOO_DEEP) comp_error(c, where, "scope too deep (limit is %d segments)", LIMIT_SCOPE_DEPTH);
+      else comp_error(c, where, "this scope %s; a scope is a resource ID like \"/subscriptions/…\"", rt_scope_status_text(st));
     }
     return NONE32;
   }
-  char seg[1024];
-  uint32_t node = 0, depth = 0;
-  for (uint32_t i = 0; i < n;) {
-    while (i < n && s[i] == '/') i++;
-    uint32_t j = i;
-    while (j < n && s[j] != '/') j++;
-    if (j == i) break;
-    if (j - i >= sizeof seg || ++depth > LIMIT_SCOPE_DEPTH) {
-      if (where) comp_error(c, where, j - i >= sizeof seg ? "scope segment too long (limit is %d bytes)" : "scope too deep (limit is %d segments)",
-                            j - i >= sizeof seg ? (int)sizeof seg - 1 : LIMIT_SCOPE_DEPTH);
-      return NONE32;
-    }
+  uint32_t node = 0;
+  for (size_t i = 1; i < cn;) {
+    size_t j = i;
     int wild = 0;
-    for (uint32_t k = i; k < j; k++) {
-      char ch = s[k];
-      seg[k - i] = ch >= 'A' && ch <= 'Z' ? (char)(ch + 32) : ch;
-      wild |= ch == '*' || ch == '?';
-    }
-    uint32_t sid = comp_str(c, seg, j - i);
+    for (; j < cn && canon[j] != '/'; j++) wild |= canon[j] == '*' || canon[j] == '?';
+    uint32_t sid = comp_str(c, canon + i, j - i);
     uint32_t *slot = trie_slot(c, trie_key(node, sid | (wild ? 0x80000000u : 0)));
     if (*slot == NONE32) *slot = new_node(c, node, sid, wild);
     node = *slot;
-    i = j;
+    i = j + 1;
   }
   if (c->nodes.v[node].scope_text == NOSTR) c->nodes.v[node].scope_text = comp_str(c, s, n);
   return node;
 }
 
+/* The edge child in parent as the source wrote it (whitespace runs as one space). */
+static void edge_text(Comp *c, uint32_t child, uint32_t parent, Buf *b) {
+  const Node *e = sema_hierarchy_edge(c, child, parent);
+  if (!e) {
+    uint32_t cs = c->nodes.v[child].scope_text, ps = c->nodes.v[parent].scope_text;
+    buf_printf(b, "\"%s\" in \"%s\"", cs != NOSTR ? c->strp.v[cs] : "?", ps != NOSTR ? c->strp.v[ps] : "?");
+    return;
+  }
+  const char *t = c->d->files[e->file]->text + e->off;
+  for (uint32_t i = 0; i < e->len; i++) {
+    int sp = t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r';
+    if (!sp) buf_putc(b, t[i]);
+    else if (b->n && b->p[b->n - 1] != ' ') buf_putc(b, ' ');
+  }
+}
+
+/* A cycle: path[s] in path[s+1], …, path[n-1] in path[s]. Reported at the edge of the
+ * cycle declared last, which is what closed it, listing the edges ending with it. */
+static void report_cycle(Comp *c, const uint32_t *path, uint32_t s, uint32_t n) {
+  uint32_t len = n - s, last = 0;
+  const Node *at = NULL;
+  for (uint32_t i = 0; i < len; i++) {
+    const Node *e = sema_hierarchy_edge(c, path[s + i], path[s + (i + 1) % len]);
+    if (e && (!at || e->file > at->file || (e->file == at->file && e->off > at->off))) { at = e; last = i; }
+  }
+  Buf b = {0};
+  for (uint32_t j = 1; j <= len; j++) {
+    uint32_t i = (last + j) % len;
+    if (j > 1) buf_puts(&b, ", ");
+    if (len > 8 && j == 4) { buf_puts(&b, "…"); j = len - 1; continue; }
+    edge_text(c, path[s + i], path[s + (i + 1) % len], &b);
+  }
+  comp_error(c, at, "the scope hierarchy has a cycle: %s", b.p);
+  buf_free(&b);
+}
+
 /* Declared hierarchy: each node's ancestor list becomes transitively closed, and a
- * cycle is an error. Depth-first with colours; lists are small. */
-static int close_node(Comp *c, uint32_t v, uint8_t *colour) {
+ * cycle is an error. Depth-first with colours, path holding the nodes being visited;
+ * lists are small. */
+static int close_node(Comp *c, uint32_t v, uint8_t *colour, uint32_t *path, uint32_t depth) {
   if (colour[v] == 2) return 0;
   if (colour[v] == 1) {
-    comp_error(c, NULL, "the scope hierarchy has a cycle through '%s'",
-               c->nodes.v[v].scope_text != NOSTR ? c->strp.v[c->nodes.v[v].scope_text] : "?");
+    uint32_t s = depth;
+    while (s > 0 && path[s - 1] != v) s--;
+    report_cycle(c, path, s ? s - 1 : 0, depth);
     return -1;
   }
   colour[v] = 1;
+  path[depth] = v;
   uint32_t n0 = c->node_anc[v].n;
   for (uint32_t i = 0; i < n0; i++) {
     uint32_t p = c->node_anc[v].v[i];
-    if (close_node(c, p, colour) != 0) return -1;
+    if (close_node(c, p, colour, path, depth + 1) != 0) return -1;
     for (uint32_t j = 0; j < c->node_anc[p].n; j++) {
       uint32_t q = c->node_anc[p].v[j], dup = 0;
       for (uint32_t k = 0; k < c->node_anc[v].n; k++) dup |= c->node_anc[v].v[k] == q;
@@ -111,8 +145,10 @@ static int close_node(Comp *c, uint32_t v, uint8_t *colour) {
 
 int scope_close_hierarchy(Comp *c) {
   uint8_t *colour = xcalloc(c->nodes.n ? c->nodes.n : 1, 1);
+  uint32_t *path = xmalloc(sizeof *path * (c->nodes.n ? c->nodes.n : 1));
   int rc = 0;
-  for (uint32_t v = 0; v < c->nodes.n && !rc; v++) rc = close_node(c, v, colour);
+  for (uint32_t v = 0; v < c->nodes.n && !rc; v++) rc = close_node(c, v, colour, path, 0);
+  xfree(path);
   xfree(colour);
   return rc;
 }

@@ -23,7 +23,7 @@ typedef struct Token { int kind; uint32_t off, len; } Token;
   X("mode", MODE) X("never", NEVER) X("not", NOT) X("now", NOW) X("on-error", ONERROR) \
   X("or", OR) X("owner", OWNER) X("per", PER) X("policy", POLICY) X("reason", REASON) \
   X("route", ROUTE) X("scope", SCOPE) X("set", SET) X("severity", SEVERITY) \
-  X("split", SPLIT) X("test", TEST) X("ticket", TICKET) X("true", TRUE) \
+  X("split", SPLIT) X("starts", STARTS) X("test", TEST) X("ticket", TICKET) X("true", TRUE) \
   X("under", UNDER) X("waives", WAIVES) X("warn", WARN) X("when", WHEN)
 
 typedef struct Lexer {
@@ -43,6 +43,9 @@ int  lex_keyword(const char *s, size_t n);
 /* Closest keyword within edit distance 2, or NULL. */
 const char *lex_suggest(const char *s, size_t n);
 const char *lex_token_name(int kind);
+/* `2026/12/31` at s: the length of that slashed date (0 if none), and in iso the
+ * date as written in the language, 2026-12-31. For hints only. */
+size_t lex_slashed_date(const char *s, size_t n, char iso[11]);
 
 /* Literal decoding, shared by parser actions and the compiler. Dates and timestamps
  * are read by runtime/timefmt.h, the same code that reads them in input. */

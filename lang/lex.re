@@ -24,8 +24,9 @@
   clock  = digit{2} ":" digit{2} ":" digit{2} ("." digit+)?;
   zone   = [zZ] | [+-] digit{2} ":" digit{2};
   stamp  = date [tT] clock zone;
-  model  = [A-Za-z] [A-Za-z0-9._-]*;
-  region = [A-Za-z0-9] [A-Za-z0-9_-]*;
+  fref   = "{" ident ("." ident)+ "}";
+  model  = [A-Za-z] [A-Za-z0-9._-]* | fref;
+  region = [A-Za-z0-9] [A-Za-z0-9_-]* | fref;
   target = ident ":" model ("@" region)?;
   u8t    = [\x80-\xbf];
   utf8   = [\xc2-\xdf] u8t | "\xe0" [\xa0-\xbf] u8t | [\xe1-\xec\xee\xef] u8t u8t
@@ -90,6 +91,25 @@ const char *lex_token_name(int kind) {
   case TK_STAR: return "'*'"; case TK_SLASH: return "'/'"; case TK_ASSIGN: return "'='";
   }
   return "token";
+}
+
+/* For hints: `2026/12/31`, a date written with slashes, which reads as numbers and
+ * division. The length of that text at s (0 if there is none), and the date as the
+ * language writes it, YYYY-MM-DD, in iso. */
+size_t lex_slashed_date(const char *s, size_t n, char iso[11]) {
+  size_t i = 0, at = 0;
+  for (int p = 0; p < 3; p++) {
+    size_t from = i;
+    while (i < n && s[i] >= '0' && s[i] <= '9' && i - from < 5) i++;
+    size_t w = i - from;
+    if (p == 0 ? w != 4 : (w < 1 || w > 2)) return 0;
+    if (p && w == 1) iso[at++] = '0';
+    memcpy(iso + at, s + from, w);
+    at += w;
+    iso[at++] = p < 2 ? '-' : '\0';
+    if (p < 2 && (i >= n || s[i++] != '/')) return 0;
+  }
+  return i;
 }
 
 /* A UTF-8 byte order mark, which some editors write, is skipped. */

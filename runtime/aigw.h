@@ -130,6 +130,10 @@ typedef struct aigw_target { const char *provider, *model, *region; } aigw_targe
 AIGW_API const char *aigw_route(const aigw_ctx *c);           /* route name, or NULL */
 AIGW_API size_t aigw_route_count(const aigw_ctx *c);
 AIGW_API aigw_status aigw_route_target(const aigw_ctx *c, size_t i, aigw_target *out);
+/* The rule that gave the route: its route, its position in the route (0-based) and
+ * where it is written. */
+typedef struct aigw_rule_info { const char *route; size_t index; const char *file; uint32_t line; } aigw_rule_info;
+AIGW_API aigw_status aigw_route_rule(const aigw_ctx *c, aigw_rule_info *out);
 
 typedef struct aigw_budget {
   const char *budget, *unit, *period;
@@ -140,8 +144,28 @@ typedef struct aigw_budget {
 AIGW_API size_t aigw_budget_count(const aigw_ctx *c);
 AIGW_API aigw_status aigw_budget_get(const aigw_ctx *c, size_t i, aigw_budget *out);
 
-/* The decision as JSON (DESIGN contract: fixed field order). Valid until the next eval. */
+/* The decision as JSON (docs/decision.md: fixed field order). Valid until the next eval. */
 AIGW_API const char *aigw_decision_json(aigw_ctx *c, size_t *len);
+
+/* Calendar days from now to the last day before `expires` (an exclusive bound, in UTC
+ * seconds): 0 on the last valid day, negative after; INT64_MAX for never. */
+AIGW_API int64_t aigw_days_left(int64_t expires, int64_t now);
+
+/* ---- why: the same tests the decision made, one at a time ---- */
+typedef enum aigw_exemption_state {
+  AIGW_EX_APPLIES = 0,      /* in scope, started, not expired, its `when` holds */
+  AIGW_EX_OUT_OF_SCOPE = 1, /* the input's scope is not at or below the exemption's */
+  AIGW_EX_SCOPE_UNKNOWN = 2,/* the input's scope is missing or not a resource ID */
+  AIGW_EX_NOT_STARTED = 3,  /* now is before its start */
+  AIGW_EX_EXPIRED = 4,      /* now is at or after its expiry */
+  AIGW_EX_WHEN_FALSE = 5,   /* its `when` is false */
+  AIGW_EX_WHEN_ERROR = 6,   /* its `when` could not be evaluated: it does not apply */
+  AIGW_EX_ERROR = 7         /* a bad index, no evaluation yet, or the step limit */
+} aigw_exemption_state;
+/* Whether exemption i (0 .. aigw_meta_count(b, AIGW_META_EXEMPTIONS) - 1) applies to
+ * the context's input at the time of its last aigw_eval. The decision uses exactly this
+ * test; a host or `aigwc explain` calls it to say why an exemption did not waive. */
+AIGW_API aigw_exemption_state aigw_exemption_check(aigw_ctx *c, size_t i);
 
 #ifdef __cplusplus
 }

@@ -85,9 +85,9 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...) {
 static void bundle_free(aigw_bundle *bh) {
   if (bh->field_by_name) rt_alloc(bh, bh->field_by_name, (size_t)bh->b.nfields * 2 * sizeof(uint32_t), 0);
   if (bh->ts_gr) rt_alloc(bh, bh->ts_gr, (size_t)bh->nts * sizeof(uint32_t), 0);
-  if (bh->src_off) rt_alloc(bh, bh->src_off, ((size_t)bh->b.nprograms + 1) * sizeof(uint32_t), 0);
+  if (bh->src_off) rt_alloc(bh, bh->src_off, ((size_t)bh->b.nprograms + bh->b.nrules + 1) * sizeof(uint32_t), 0);
   if (bh->src) rt_alloc(bh, bh->src, bh->src_size, 0);
-  if (bh->base_active) rt_alloc(bh, bh->base_active, ((size_t)bh->b.nguardrails + 63) / 64 * sizeof(uint64_t), 0);
+  if (bh->base_active) rt_alloc(bh, bh->base_active, ((size_t)bh->b.nguardrails + 63) / 64 * 2 * sizeof(uint64_t), 0);
   if (bh->groups) rt_alloc(bh, bh->groups, (size_t)bh->b.nguards * sizeof *bh->groups, 0);
   if (bh->mem) rt_alloc(bh, bh->mem, bh->memsize, 0);
   rt_alloc(bh, bh, sizeof *bh, 0);
@@ -172,7 +172,7 @@ static aigw_status bundle_finish(aigw_bundle *bh, const uint8_t *data, size_t le
     uint32_t n = 0;
     for (uint32_t g = 0; g < b->nguardrails; g++) {
       const BGuardrail *G = &b->guardrails[g];
-      if (!(G->flags & GR_TARGET_SENSITIVE) || G->effect != EFFECT_DENY || (G->flags & GR_DRY_RUN)) continue;
+      if (!bundle_refuses_targets(G)) continue;
       if (pass) bh->ts_gr[n] = g;
       n++;
     }
@@ -186,10 +186,13 @@ static aigw_status bundle_finish(aigw_bundle *bh, const uint8_t *data, size_t le
   /* Guardrail activation (bundle.h, BGuard): the always-active set, and the value
    * guards grouped by field so an input activates its guardrails by binary search. */
   size_t words = ((size_t)b->nguardrails + 63) / 64;
-  if (words && !(bh->base_active = rt_alloc(bh, NULL, 0, words * sizeof(uint64_t)))) goto oom;
-  if (words) memset(bh->base_active, 0, words * sizeof(uint64_t));
-  for (uint32_t g = 0; g < b->nguardrails; g++)
+  if (words && !(bh->base_active = rt_alloc(bh, NULL, 0, words * 2 * sizeof(uint64_t)))) goto oom;
+  if (words) memset(bh->base_active, 0, words * 2 * sizeof(uint64_t));
+  bh->scoped = bh->base_active + words;
+  for (uint32_t g = 0; g < b->nguardrails; g++) {
     if (!(b->guardrails[g].flags & (GR_SCOPED | GR_GUARDED))) bh->base_active[g >> 6] |= 1ull << (g & 63);
+    if (b->guardrails[g].flags & GR_SCOPED) bh->scoped[g >> 6] |= 1ull << (g & 63);
+  }
   if (b->nguards && !(bh->groups = rt_alloc(bh, NULL, 0, (size_t)b->nguards * sizeof *bh->groups))) goto oom;
   bh->under_first = b->nguards;
   for (uint32_t i = 0; i < b->nguards; i++) {
@@ -199,11 +202,14 @@ static aigw_status bundle_finish(aigw_bundle *bh, const uint8_t *data, size_t le
       bh->groups[bh->ngroups++] = (struct GuardGroup){k->slot, i, 0};
     bh->groups[bh->ngroups - 1].count++;
   }
-  /* "file:line" per program, so findings point at their source without formatting */
-  bh->src_off = rt_alloc(bh, NULL, 0, ((size_t)b->nprograms + 1) * sizeof(uint32_t));
+  /* "file:line" per program, then per route rule, so findings and routes point at
+   * their source without formatting */
+  size_t nsrc = (size_t)b->nprograms + b->nrules;
+  bh->src_off = rt_alloc(bh, NULL, 0, (nsrc + 1) * sizeof(uint32_t));
   if (!bh->src_off) goto oom;
   size_t total = 0;
   for (uint32_t i = 0; i < b->nprograms; i++) total += bundle_strlen(b, b->programs[i].file) + 12;
+  for (uint32_t r = 0; r < b->nroutes; r++) total += (size_t)(bundle_strlen(b, b->routes[r].file) + 12) * b->routes[r].nrules;
   bh->src_size = total ? total : 1;
   bh->src = rt_alloc(bh, NULL, 0, bh->src_size);
   if (!bh->src) goto oom;
@@ -212,7 +218,13 @@ static aigw_status bundle_finish(aigw_bundle *bh, const uint8_t *data, size_t le
     bh->src_off[i] = (uint32_t)at;
     at += (size_t)snprintf(bh->src + at, bh->src_size - at, "%s:%u", bundle_str(b, b->programs[i].file), b->programs[i].line) + 1;
   }
-  bh->src_off[b->nprograms] = (uint32_t)at;
+  for (uint32_t r = 0; r < b->nroutes; r++)
+    for (uint32_t k = 0; k < b->routes[r].nrules; k++) {
+      uint32_t ri = b->routes[r].first_rule + k;
+      bh->src_off[b->nprograms + ri] = (uint32_t)at;
+      at += (size_t)snprintf(bh->src + at, bh->src_size - at, "%s:%u", bundle_str(b, b->routes[r].file), b->rules[ri].line) + 1;
+    }
+  bh->src_off[nsrc] = (uint32_t)at;
   *out = bh;
   return AIGW_OK;
 oom:
@@ -287,6 +299,7 @@ aigw_status aigw_ctx_new(const aigw_bundle *bh, aigw_ctx **out) {
   memset(c, 0, sizeof *c);
   c->bh = bh;
   c->b = &bh->b;
+  c->scope_unknown = NONE32;
   size_t nslots = bh->b.nfields, nmark = (bh->b.nguardrails + 63) / 64;
   if (nslots && !(c->slots = rt_alloc(bh, NULL, 0, nslots * sizeof(Slot)))) goto oom;
   if (nmark && !(c->grmark = rt_alloc(bh, NULL, 0, nmark * sizeof(uint64_t)))) goto oom;

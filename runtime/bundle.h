@@ -12,7 +12,7 @@
 
 /* "AIGWB" then NUL, CR, LF: a text-mode transfer or a C-string copy mangles one of them. */
 #define BUNDLE_MAGIC "AIGWB\0\r\n"
-enum { BUNDLE_VERSION = 1, BUNDLE_ENDIAN = 0x01020304u, BUNDLE_HEADER = 64 };
+enum { BUNDLE_VERSION = 2, BUNDLE_ENDIAN = 0x01020304u, BUNDLE_HEADER = 64 };
 enum { NOSTR = 0xffffffffu, NONE32 = 0xffffffffu };
 
 /* Named limits, checked by the compiler (with their number in the message) and again by
@@ -119,6 +119,13 @@ typedef struct BGuardrail {
   uint32_t scope_first, scope_count; /* U32S: trie nodes (GR_SCOPED) */
 } BGuardrail;
 
+/* A guardrail that can refuse a route target: an enforced deny that reads the
+ * target's provider, model or region. The runtime checks targets against exactly
+ * these, and the compiler's "this rule always yields a target" asks the same. */
+static inline int bundle_refuses_targets(const BGuardrail *G) {
+  return (G->flags & GR_TARGET_SENSITIVE) && G->effect == EFFECT_DENY && !(G->flags & GR_DRY_RUN);
+}
+
 enum { CAT_WAIVER, CAT_MITIGATED };
 typedef struct BExemption {
   uint32_t id, owner, reason, ticket;   /* string ids (ticket may be NOSTR) */
@@ -128,8 +135,9 @@ typedef struct BExemption {
   uint32_t when;            /* program: bool, or NONE32 */
   uint32_t waives_first, waives_count;     /* U32S: guardrail indices */
   uint32_t controls_first, controls_count; /* U32S: string ids */
-  uint32_t category, file, line, reserved;
+  uint32_t category, file, line, col;
   int64_t created;          /* seconds, or INT64_MIN if absent */
+  int64_t starts;           /* applies from: `starts`, else `created`, else INT64_MIN */
   int64_t expires;          /* exclusive bound in seconds; INT64_MAX for never */
 } BExemption;
 
@@ -143,16 +151,23 @@ typedef struct BGuard { uint32_t slot, sid, guardrail, node; } BGuard;
 
 typedef struct BExRef { uint32_t node, guardrail, exemption, reserved; } BExRef;
 
-typedef struct BRoute { uint32_t name, first_rule, nrules, reserved; } BRoute;
+typedef struct BRoute { uint32_t name, first_rule, nrules, file, line, col, reserved[2]; } BRoute;
 enum { RULE_WHEN, RULE_SPLIT, RULE_DEFAULT };
+/* Facts the compiler proved about a rule, for its warnings and for lint: MATCHES_ALWAYS
+ * (a default, a split, or a condition that folds to true), MATCHES_NEVER (a condition
+ * that folds to false), YIELDS_ALWAYS (matches always and no guardrail can refuse a
+ * target, bundle_refuses_targets: later rules are unreachable), UNREACHABLE. */
+enum { RULE_MATCHES_ALWAYS = 1, RULE_MATCHES_NEVER = 2, RULE_YIELDS_ALWAYS = 4, RULE_UNREACHABLE = 8 };
 typedef struct BRule {
   uint32_t kind;
   uint32_t prog;            /* WHEN: bool condition; SPLIT: string key; DEFAULT: NONE32 */
   uint32_t first_target, ntargets;    /* TARGETS range (SPLIT: one per arm) */
   uint32_t weights_first;   /* SPLIT: U32S cumulative basis points per arm, last = 10000 */
-  uint32_t line, reserved[2];
+  uint32_t line, col, flags;
 } BRule;
-typedef struct BTarget { uint32_t provider, model, region, text; } BTarget;  /* region may be NOSTR */
+/* provider:model@region; region may be NOSTR. A part written {request.field} reuses the
+ * request's value: its program (a string) is in prog[0..2], else NONE32. */
+typedef struct BTarget { uint32_t provider, model, region, text, prog[3], reserved; } BTarget;
 
 typedef struct BBudget {
   uint32_t name, unit, period;        /* string ids */

@@ -12,7 +12,7 @@ void rt_decision_reset(aigw_ctx *c) {
   c->nbudgets = 0;
   c->nmsg = 0;
   c->json_ok = 0;
-  c->route = NONE32;
+  c->route = c->rule = NONE32;
   c->ntargets = 0;
   c->evaluated = 0;
   c->decision = AIGW_DENY;
@@ -28,13 +28,15 @@ static const Finding *finding(const aigw_ctx *c, aigw_list which, size_t i) {
 
 static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
 
-/* Calendar days from today to the exemption's last day, both UTC: an exemption that
+/* Calendar days from today to the last valid day, both UTC: an exemption that
  * "expires 2026-12-31" (valid until the end of that day) has 39 days left on
- * 2026-11-22 (DESIGN §3) and 0 on its last day. INT64_MAX for one that never expires. */
-static int64_t days_left(const aigw_ctx *c, const BExemption *E) {
-  if (E->expires == INT64_MAX || E->expires == INT64_MIN) return INT64_MAX;
-  return floor_div(E->expires - 1, 86400) - floor_div(c->now, 86400);
+ * 2026-11-22 and 0 on its last day; negative once expired. The one definition used by
+ * decisions, lint and audit. */
+int64_t aigw_days_left(int64_t expires, int64_t now) {
+  if (expires == INT64_MAX || expires == INT64_MIN) return INT64_MAX;
+  return floor_div(expires - 1, 86400) - floor_div(now, 86400);
 }
+static int64_t days_left(const aigw_ctx *c, const BExemption *E) { return aigw_days_left(E->expires, c->now); }
 
 aigw_decision aigw_result(const aigw_ctx *c) { return c && c->evaluated ? (aigw_decision)c->decision : AIGW_DENY; }
 
@@ -49,13 +51,14 @@ aigw_status aigw_get(const aigw_ctx *c, aigw_list which, size_t i, aigw_finding 
   const Bundle *b = c->b;
   memset(out, 0, sizeof *out);
   uint32_t sl;
-  out->source = rt_source(c, f->prog, &sl);
-  if (f->flags & FIND_BUDGET) {
+  if (f->flags & FIND_NAMED) {
     out->guardrail = c->msg + f->name_off;
-    out->severity = "";
+    out->source = c->msg + f->src_off;
+    out->severity = which == AIGW_VIOLATIONS ? "critical" : "";
     out->effect = "deny";
     return AIGW_OK;
   }
+  out->source = rt_source(c, f->prog, &sl);
   const BGuardrail *G = &b->guardrails[f->index];
   out->guardrail = bundle_str(b, G->name);
   out->severity = bundle_str(b, G->severity);
@@ -84,12 +87,23 @@ const char *aigw_route(const aigw_ctx *c) {
 
 size_t aigw_route_count(const aigw_ctx *c) { return c && c->evaluated ? c->ntargets : 0; }
 
+/* A target part as text: bundle strings are NUL-terminated; a part taken from the
+ * request points into the input, which is NUL-terminated too (input.c). */
 aigw_status aigw_route_target(const aigw_ctx *c, size_t i, aigw_target *out) {
   if (!c || !out || !c->evaluated || i >= c->ntargets) return AIGW_ERR_ARG;
-  const BTarget *t = &c->b->targets[c->targets[i]];
-  out->provider = bundle_str(c->b, t->provider);
-  out->model = bundle_str(c->b, t->model);
-  out->region = t->region == NOSTR ? NULL : bundle_str(c->b, t->region);
+  out->provider = c->tparts[i][0].u.p;
+  out->model = c->tparts[i][1].u.p;
+  out->region = c->tparts[i][2].u.p;
+  return AIGW_OK;
+}
+
+aigw_status aigw_route_rule(const aigw_ctx *c, aigw_rule_info *out) {
+  if (!c || !out || !c->evaluated || c->rule == NONE32) return AIGW_ERR_ARG;
+  const BRoute *R = &c->b->routes[c->route];
+  out->route = bundle_str(c->b, R->name);
+  out->index = c->rule - R->first_rule;
+  out->file = bundle_str(c->b, R->file);
+  out->line = c->b->rules[c->rule].line;
   return AIGW_OK;
 }
 
@@ -226,6 +240,12 @@ static int jfindings(aigw_ctx *c, aigw_list which) {
   int err = 0;
   for (uint32_t i = 0; i < c->nlist[which]; i++) {
     Finding *f = &c->lists[which][i];
+    if (f->flags & FIND_NAMED) {
+      err |= (i ? JS(",{\"guardrail\":") : JS("{\"guardrail\":")) | jmsg(c, f->name_off, f->name_len);
+      err |= JS(",\"severity\":\"critical\",\"effect\":\"deny\",\"message\":") | jmsg(c, f->msg_off, f->msg_len);
+      err |= JS(",\"source\":") | jmsg(c, f->src_off, f->src_len) | JS("}");
+      continue;
+    }
     const BGuardrail *G = &c->b->guardrails[f->index];
     err |= rt_render_pending(c, f);
     err |= (i ? JS(",{\"guardrail\":") : JS("{\"guardrail\":")) | jsid(c, G->name);
@@ -258,7 +278,7 @@ static int jerrors(aigw_ctx *c) {
     const Finding *f = &c->lists[AIGW_ERRORS][i];
     int allow = 0, dry = 0;
     err |= i ? JS(",{\"guardrail\":") : JS("{\"guardrail\":");
-    if (f->flags & FIND_BUDGET) err |= jmsg(c, f->name_off, f->name_len);
+    if (f->flags & FIND_NAMED) err |= jmsg(c, f->name_off, f->name_len);
     else {
       const BGuardrail *G = &c->b->guardrails[f->index];
       err |= jsid(c, G->name);
@@ -267,20 +287,23 @@ static int jerrors(aigw_ctx *c) {
     }
     err |= JS(",\"message\":") | jmsg(c, f->msg_off, f->msg_len);
     err |= allow ? JS(",\"on_error\":\"allow\"") : JS(",\"on_error\":\"deny\"");
-    err |= JS(",\"source\":") | jsource(c, f->prog);
+    err |= JS(",\"source\":") | ((f->flags & FIND_NAMED) ? jmsg(c, f->src_off, f->src_len) : jsource(c, f->prog));
     err |= dry ? JS(",\"dry_run\":true}") : JS("}");
   }
   return err;
 }
 
+static int jpart(aigw_ctx *c, Value v) { return jstr(c, v.u.p, v.len); }
+
 static int jroute(aigw_ctx *c) {
   if (c->route == NONE32) return JS("null");
-  int err = JS("{\"rule\":") | jsid(c, c->b->routes[c->route].name) | JS(",\"targets\":[");
+  const BRoute *R = &c->b->routes[c->route];
+  int err = JS("{\"rule\":") | jsid(c, R->name) | JS(",\"rule_index\":") | jint(c, c->rule - R->first_rule);
+  err |= JS(",\"source\":") | jsource(c, c->b->nprograms + c->rule) | JS(",\"targets\":[");
   for (uint32_t i = 0; i < c->ntargets; i++) {
-    const BTarget *t = &c->b->targets[c->targets[i]];
-    err |= (i ? JS(",{\"provider\":") : JS("{\"provider\":")) | jsid(c, t->provider);
-    err |= JS(",\"model\":") | jsid(c, t->model);
-    if (t->region != NOSTR) err |= JS(",\"region\":") | jsid(c, t->region);
+    err |= (i ? JS(",{\"provider\":") : JS("{\"provider\":")) | jpart(c, c->tparts[i][0]);
+    err |= JS(",\"model\":") | jpart(c, c->tparts[i][1]);
+    if (c->tparts[i][2].u.p) err |= JS(",\"region\":") | jpart(c, c->tparts[i][2]);
     err |= JS("}");
   }
   return err | JS("]}");

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "hash.h"
+#include "scopefmt.h"
 #include "timefmt.h"
 #include "vm.h"
 
@@ -80,6 +81,15 @@ static int put_vm_error(aigw_ctx *c, const VmError *e) {
   case VM_ERR_NOKEY:
     return mputs(c, "key '") | mput(c, e->key.u.p, e->key.len) | mputs(c, "' not in '") |
            mstr(c, c->b->fields[e->slot].name) | mputs(c, "'");
+  case VM_ERR_SCOPE: {
+    const Slot *s = &c->slots[e->slot];
+    int err = mputs(c, "field '") | mstr(c, c->b->fields[e->slot].name);
+    if (!s->set) return err | mputs(c, "' is not set: cannot tell whether the request is in scope");
+    if (c->b->fields[e->slot].type == T_LIST) return err | mputs(c, "' holds a scope that is not a resource ID");
+    return err | mputs(c, "': '") | mput(c, s->v.u.p, s->v.len > 200 ? 200 : s->v.len) | mputs(c, "' ") |
+           mputs(c, rt_scope_status_text(rt_scope_canon(s->v.u.p, s->v.len, NULL, NULL, NULL))) |
+           mputs(c, ", so it is not a resource ID");
+  }
   case VM_ERR_DIVZERO: return mputs(c, "division by zero");
   case VM_ERR_OVERFLOW: return mputs(c, "integer overflow");
   default: return mputs(c, "evaluation failed");
@@ -137,6 +147,29 @@ static aigw_status add_finding(aigw_ctx *c, int list, const Finding *f) {
   return AIGW_OK;
 }
 
+/* Whether exemption x applies now (aigw_exemption_state), the one test behind both the
+ * decision and aigwc explain. A `when` that cannot be evaluated does not apply: the
+ * guardrail then stands, which is the closed side. */
+int rt_exemption_state(aigw_ctx *c, uint32_t x, int check_scope) {
+  const BExemption *E = &c->b->exemptions[x];
+  if (check_scope) {
+    if (c->scope_unknown != NONE32) return AIGW_EX_SCOPE_UNKNOWN;
+    if (!vm_matched(c, E->node)) return AIGW_EX_OUT_OF_SCOPE;
+  }
+  if (c->now < E->starts) return AIGW_EX_NOT_STARTED;
+  if (!(c->now < E->expires)) return AIGW_EX_EXPIRED;
+  if (E->when == NONE32) return AIGW_EX_APPLIES;
+  Value v;
+  int r = vm_run(c, E->when, &v);
+  if (r == VM_ERR_LIMIT) return AIGW_EX_ERROR;
+  return r ? AIGW_EX_WHEN_ERROR : v.u.i ? AIGW_EX_APPLIES : AIGW_EX_WHEN_FALSE;
+}
+
+aigw_exemption_state aigw_exemption_check(aigw_ctx *c, size_t i) {
+  if (!c || !c->evaluated || i >= c->b->nexemptions) return AIGW_EX_ERROR;
+  return (aigw_exemption_state)rt_exemption_state(c, (uint32_t)i, 1);
+}
+
 /* The first exemption that waives guardrail g here, or NONE32. Matched nodes are
  * visited in ascending order and each node's index entries are sorted by (guardrail,
  * exemption), so the choice is deterministic; the lookup is a binary search per node,
@@ -155,16 +188,9 @@ static int find_waiver(aigw_ctx *c, uint32_t g, uint32_t *ex) {
       else hi = mid;
     }
     for (; lo < N->ex_count && r[lo].guardrail == g; lo++) {
-      const BExemption *E = &b->exemptions[r[lo].exemption];
-      if (!(c->now < E->expires)) continue;
-      if (E->when != NONE32) {
-        Value v;
-        int rr = vm_run(c, E->when, &v);
-        if (rr == VM_ERR_LIMIT) return -1;
-        if (rr || !v.u.i) continue;    /* a `when` that cannot be evaluated does not apply */
-      }
-      *ex = r[lo].exemption;
-      return 0;
+      int st = rt_exemption_state(c, r[lo].exemption, 0);
+      if (st == AIGW_EX_ERROR) return -1;
+      if (st == AIGW_EX_APPLIES) { *ex = r[lo].exemption; return 0; }
     }
   }
   return 0;
@@ -199,15 +225,22 @@ static void activate(aigw_ctx *c) {
     }
     for (; lo < G->count && k[lo].sid == sid; lo++) mark(c, k[lo].guardrail);
   }
-  if (bh->nunder && !c->slots[b->meta->scope_field].set)
+  /* a scope that cannot be judged activates every guardrail restricted to a scope:
+   * each then fails closed rather than silently not applying */
+  if (c->scope_unknown != NONE32) {
+    for (size_t w = 0; w < (b->nguardrails + 63) / 64; w++) c->grmark[w] |= bh->scoped[w];
     for (uint32_t j = 0; j < bh->nunder; j++) mark(c, b->guards[bh->under_first + j].guardrail);
+  }
 }
 
 static aigw_status check_guardrail(aigw_ctx *c, uint32_t g, int *deny) {
   const BGuardrail *G = &c->b->guardrails[g];
   Value v;
-  int r = vm_run(c, G->cond, &v);
-  if (r == VM_ERR_LIMIT) return over_limit(c);
+  int r;
+  if (c->scope_unknown != NONE32 && (G->flags & GR_SCOPED)) {
+    c->err.code = r = VM_ERR_SCOPE;
+    c->err.slot = c->scope_unknown;
+  } else if ((r = vm_run(c, G->cond, &v)) == VM_ERR_LIMIT) return over_limit(c);
   if (r == VM_OK && !v.u.i) return AIGW_OK;
   VmError e = c->err;                 /* the waiver's `when` may overwrite c->err */
   uint32_t ex;
@@ -233,39 +266,93 @@ static aigw_status check_guardrail(aigw_ctx *c, uint32_t g, int *deny) {
 
 /* ---- routes ---- */
 
-/* Would a deny guardrail refuse this target? The provider, model and region fields are
- * set to the target's for the check (the ids are the bundle's own, so they compare as
- * interned) and restored after. Sets *fatal past the step limit. */
-static int target_refused(aigw_ctx *c, const BTarget *t, int *fatal) {
-  const struct aigw_bundle *bh = c->bh;
-  if (!bh->nts) return 0;
-  const uint32_t roles[3] = {FIELD_ROLE_PROVIDER, FIELD_ROLE_MODEL, FIELD_ROLE_REGION};
+/* A named finding (vm.h): its name and its source are text. */
+static aigw_status add_named(aigw_ctx *c, int list, const char *prefix, uint32_t name, uint32_t src,
+                             const VmError *e, const char *why) {
+  Finding f = {.index = NONE32, .exemption = NONE32, .flags = FIND_NAMED, .prog = NONE32};
+  uint32_t sl;
+  const char *st = rt_source(c, src, &sl);
+  f.name_off = (uint32_t)c->nmsg;
+  int err = mputs(c, prefix) | (name != NOSTR ? mstr(c, name) : 0) | mend(c, f.name_off, &f.name_len);
+  f.src_off = (uint32_t)c->nmsg;
+  err |= mput(c, st, sl) | mend(c, f.src_off, &f.src_len);
+  f.msg_off = (uint32_t)c->nmsg;
+  err |= (e ? put_vm_error(c, e) : mputs(c, why)) | mend(c, f.msg_off, &f.msg_len);
+  if (err) return nomem(c);
+  return add_finding(c, list, &f);
+}
+
+/* The target's three parts: a bundle string, or the request's own value for a part
+ * written {request.field}. Fills c->tparts[i]; an unset field is an error. */
+static int resolve_target(aigw_ctx *c, uint32_t i, const BTarget *t) {
   const uint32_t ids[3] = {t->provider, t->model, t->region};
+  for (int k = 0; k < 3; k++) {
+    Value *v = &c->tparts[i][k];
+    if (t->prog[k] != NONE32) {
+      int r = vm_run(c, t->prog[k], v);
+      if (r) return r;
+    } else if (ids[k] == NOSTR) { v->u.p = NULL; v->len = 0; v->sid = NOSTR; }
+    else { v->u.p = bundle_str(c->b, ids[k]); v->len = bundle_strlen(c->b, ids[k]); v->sid = ids[k]; }
+  }
+  return VM_OK;
+}
+
+/* Runs guardrail g with the target's parts in the provider, model and region fields.
+ * 1 when it fires unwaived (refused), 0 otherwise; -1 past the step limit, -2 out of
+ * memory. With
+ * commit, a waiver that lets the target through is recorded in the decision, its
+ * message rendered now, while the fields hold the target's values. */
+static int target_check(aigw_ctx *c, uint32_t g, int commit, int *waived) {
+  const BGuardrail *G = &c->b->guardrails[g];
+  Value v;
+  uint32_t ex;
+  int r = vm_run(c, G->cond, &v);
+  if (r == VM_ERR_LIMIT) return -1;
+  if ((r == VM_OK && !v.u.i) || (r != VM_OK && (G->flags & GR_ON_ERROR_ALLOW))) return 0;
+  if (find_waiver(c, g, &ex)) return -1;
+  if (ex == NONE32) return 1;
+  *waived = 1;
+  if (!commit) return 0;
+  for (uint32_t i = 0; i < c->nlist[AIGW_WAIVED]; i++)
+    if (c->lists[AIGW_WAIVED][i].index == g && c->lists[AIGW_WAIVED][i].exemption == ex) return 0;
+  Finding f = {.index = g, .exemption = ex, .flags = 0, .prog = G->cond, .msg_len = MSG_PENDING};
+  if (rt_render_pending(c, &f) || add_finding(c, AIGW_WAIVED, &f)) return -2;
+  return 0;
+}
+
+/* Would a deny guardrail refuse target i (c->tparts[i])? The provider, model and region
+ * fields hold the target's parts during the check and are restored after. Returns the
+ * refusing guardrail, NONE32 when the target is permitted, TARGET_LIMIT past the step
+ * limit or TARGET_NOMEM. */
+enum { TARGET_LIMIT = NONE32 - 1, TARGET_NOMEM = NONE32 - 2 };
+static uint32_t target_refused(aigw_ctx *c, uint32_t i) {
+  const struct aigw_bundle *bh = c->bh;
+  if (!bh->nts) return NONE32;
+  const uint32_t roles[3] = {FIELD_ROLE_PROVIDER, FIELD_ROLE_MODEL, FIELD_ROLE_REGION};
   Slot save[3];
   for (int k = 0; k < 3; k++) {
     uint32_t s = bh->role_slot[roles[k]];
-    if (s == NONE32 || ids[k] == NOSTR) continue;
+    if (s == NONE32 || !c->tparts[i][k].u.p) continue;
     save[k] = c->slots[s];
-    c->slots[s].v.u.p = bundle_str(c->b, ids[k]);
-    c->slots[s].v.len = bundle_strlen(c->b, ids[k]);
-    c->slots[s].v.sid = ids[k];
-    c->slots[s].set = 1;
+    c->slots[s].v = c->tparts[i][k];
+    c->slots[s].set = SLOT_SET;
   }
-  int refused = 0;
-  for (uint32_t k = 0; k < bh->nts && !refused && !*fatal; k++) {
-    uint32_t g = bh->ts_gr[k], ex;
-    const BGuardrail *G = &c->b->guardrails[g];
+  uint32_t refused = NONE32;
+  int waived = 0;
+  for (uint32_t k = 0; k < bh->nts && refused == NONE32; k++) {
+    uint32_t g = bh->ts_gr[k];
     if (!marked(c, g)) continue;
-    Value v;
-    int r = vm_run(c, G->cond, &v);
-    if (r == VM_ERR_LIMIT) { *fatal = 1; break; }
-    if ((r == VM_OK && !v.u.i) || (r != VM_OK && (G->flags & GR_ON_ERROR_ALLOW))) continue;
-    if (find_waiver(c, g, &ex)) { *fatal = 1; break; }
-    refused = ex == NONE32;
+    int r = target_check(c, g, 0, &waived);
+    if (r) refused = r == -1 ? TARGET_LIMIT : r == -2 ? TARGET_NOMEM : g;
+  }
+  /* the waivers a permitted target relied on belong in the decision */
+  for (uint32_t k = 0; k < bh->nts && refused == NONE32 && waived; k++) {
+    int r = marked(c, bh->ts_gr[k]) ? target_check(c, bh->ts_gr[k], 1, &waived) : 0;
+    if (r < 0) refused = r == -1 ? TARGET_LIMIT : TARGET_NOMEM;
   }
   for (int k = 0; k < 3; k++) {
     uint32_t s = bh->role_slot[roles[k]];
-    if (s != NONE32 && ids[k] != NOSTR) c->slots[s] = save[k];
+    if (s != NONE32 && c->tparts[i][k].u.p) c->slots[s] = save[k];
   }
   return refused;
 }
@@ -277,9 +364,14 @@ static const char *key_text(const BProgram *P, Value v, char *buf, size_t *n) {
   return buf;
 }
 
-static aigw_status route(aigw_ctx *c) {
+/* Rules are tried in order; the first whose targets are not all refused gives the
+ * route. A rule, split key or target part that cannot be evaluated denies (a route
+ * must not fall through to a rule meant for other requests), and so does a request
+ * for which no rule gives a permitted target: no allowed request is without a
+ * destination. */
+static aigw_status route(aigw_ctx *c, int *deny) {
   const Bundle *b = c->b;
-  uint32_t cand[LIMIT_TARGETS];
+  uint32_t cand[LIMIT_TARGETS], matched = 0, first_refuser = NONE32;
   for (uint32_t ri = 0; ri < b->nroutes; ri++) {
     const BRoute *R = &b->routes[ri];
     for (uint32_t k = 0; k < R->nrules; k++) {
@@ -288,8 +380,13 @@ static aigw_status route(aigw_ctx *c) {
       Value v;
       int r = U->kind == RULE_DEFAULT ? VM_OK : vm_run(c, U->prog, &v);
       if (r == VM_ERR_LIMIT) return over_limit(c);
-      if (r != VM_OK) continue;       /* a rule that cannot be evaluated does not match */
+      if (r != VM_OK) {
+        VmError e = c->err;
+        *deny = 1;
+        return add_named(c, AIGW_ERRORS, "route:", R->name, b->nprograms + R->first_rule + k, &e, NULL);
+      }
       if (U->kind == RULE_WHEN && !v.u.i) continue;
+      matched++;
       if (U->kind == RULE_SPLIT) {
         /* Sticky and deterministic: the same key lands on the same arm everywhere; the
          * other arms follow in declared order as fallbacks. */
@@ -306,29 +403,39 @@ static aigw_status route(aigw_ctx *c) {
       } else
         for (uint32_t i = 0; i < n; i++) cand[nc++] = U->first_target + i;
       uint32_t np = 0;
-      int fatal = 0;
       for (uint32_t i = 0; i < nc; i++) {
-        if (!target_refused(c, &b->targets[cand[i]], &fatal)) c->targets[np++] = cand[i];
-        if (fatal) return over_limit(c);
+        const BTarget *t = &b->targets[cand[i]];
+        if ((r = resolve_target(c, np, t))) {
+          if (r == VM_ERR_LIMIT) return over_limit(c);
+          VmError e = c->err;
+          *deny = 1;
+          return add_named(c, AIGW_ERRORS, "route:", R->name, b->nprograms + R->first_rule + k, &e, NULL);
+        }
+        uint32_t g = target_refused(c, np);
+        if (g == TARGET_LIMIT) return over_limit(c);
+        if (g == TARGET_NOMEM) return nomem(c);
+        if (g == NONE32) c->targets[np++] = cand[i];
+        else if (first_refuser == NONE32) first_refuser = g;
       }
-      if (np) { c->route = ri; c->ntargets = np; return AIGW_OK; }
+      if (np) { c->route = ri; c->rule = R->first_rule + k; c->ntargets = np; return AIGW_OK; }
     }
   }
-  return AIGW_OK;
+  if (!b->nroutes) return AIGW_OK;
+  *deny = 1;
+  const BRoute *R = &b->routes[0];
+  char why[320];
+  if (!matched) snprintf(why, sizeof why, "no permitted route: no route rule matched the request");
+  else snprintf(why, sizeof why, "no permitted route: every target of the %u matching rule%s is refused (the first by %s)",
+                matched, matched == 1 ? "" : "s", bundle_str(b, b->guardrails[first_refuser].name));
+  return add_named(c, AIGW_VIOLATIONS, "no-permitted-route", NOSTR, b->nprograms + R->first_rule, NULL, why);
 }
 
 /* ---- budgets ---- */
 
 static aigw_status budget_error(aigw_ctx *c, uint32_t i, uint32_t prog, int *deny) {
-  Finding f = {.index = i, .exemption = NONE32, .flags = FIND_BUDGET, .prog = prog};
   VmError e = c->err;
-  f.name_off = (uint32_t)c->nmsg;
-  int err = mputs(c, "budget:") | mstr(c, c->b->budgets[i].name) | mend(c, f.name_off, &f.name_len);
-  f.msg_off = (uint32_t)c->nmsg;
-  err |= put_vm_error(c, &e) | mend(c, f.msg_off, &f.msg_len);
-  if (err) return nomem(c);
   *deny = 1;
-  return add_finding(c, AIGW_ERRORS, &f);
+  return add_named(c, AIGW_ERRORS, "budget:", c->b->budgets[i].name, prog, &e, NULL);
 }
 
 static aigw_status budgets(aigw_ctx *c, int *deny) {
@@ -379,11 +486,11 @@ aigw_status aigw_eval(aigw_ctx *c, int64_t now) {
   for (uint32_t w = 0; w < (b->nguardrails + 63) / 64; w++)
     for (uint64_t bits = c->grmark[w]; bits; bits &= bits - 1)
       if ((st = check_guardrail(c, w * 64 + (uint32_t)__builtin_ctzll(bits), &deny))) return st;
-  /* Budgets and the route belong to an allowed request only; a budget that cannot be
-   * evaluated fails closed like a guardrail, so budgets come first. */
+  /* The route and budgets belong to an allowed request only. Either can still deny:
+   * no permitted route, or a rule or budget that cannot be evaluated. */
+  if (!deny && (st = route(c, &deny))) return st;
   if (!deny && (st = budgets(c, &deny))) return st;
-  if (deny) c->nbudgets = 0;
-  else if ((st = route(c))) return st;
+  if (deny) { c->nbudgets = 0; c->route = NONE32; c->ntargets = 0; }
   c->decision = deny ? AIGW_DENY : AIGW_ALLOW;
   c->evaluated = 1;
   return AIGW_OK;

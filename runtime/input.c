@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <string.h>
 #include "hash.h"
+#include "scopefmt.h"
 #include "timefmt.h"
 #include "vm.h"
 
@@ -133,29 +134,28 @@ static aigw_status text_value(aigw_ctx *c, const char *s, size_t n, Value *v) {
   return AIGW_OK;
 }
 
-/* A scope as "/seg/seg": segments split on '/', empty ones dropped (so doubled and
- * trailing slashes vanish), ASCII lower-cased. The root is "/". */
+/* A scope in canonical form (runtime/scopefmt.h). One that is not a resource ID is
+ * kept as written and marked SID_BADSCOPE: the slot is then set but malformed, which
+ * fails every scope-restricted guardrail closed (DESIGN: "cannot tell" is an error). */
 static aigw_status scope_value(aigw_ctx *c, uint32_t f, const char *s, size_t n, Value *v) {
   if (n > RT_MAX_TEXT) return rt_error(c, AIGW_ERR_LIMIT, "field '%s': scope too long", field_name(c, f));
   char *p = text_alloc(c, n + 2);
   if (!p) return rt_error(c, AIGW_ERR_NOMEM, "no room for %zu more bytes of input text", n);
-  size_t o = 0, depth = 0;
-  for (size_t i = 0; i < n;) {
-    while (i < n && s[i] == '/') i++;
-    if (i == n) break;
-    if (++depth > LIMIT_SCOPE_DEPTH) {
-      text_unalloc(c, n + 2);
-      return rt_error(c, AIGW_ERR_LIMIT, "field '%s': scope has more than %d segments",
-                      field_name(c, f), LIMIT_SCOPE_DEPTH);
-    }
-    p[o++] = '/';
-    for (; i < n && s[i] != '/'; i++) {
-      char ch = s[i];
-      p[o++] = ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
-    }
+  size_t o;
+  uint32_t depth;
+  ScopeStatus st = rt_scope_canon(s, n, p, &o, &depth);
+  if (st == SCOPE_TOO_DEEP) {
+    text_unalloc(c, n + 2);
+    return rt_error(c, AIGW_ERR_LIMIT, "field '%s': scope has more than %d segments",
+                    field_name(c, f), LIMIT_SCOPE_DEPTH);
   }
-  if (!o) p[o++] = '/';
-  p[o] = 0;
+  if (st != SCOPE_OK) {
+    if (n) memcpy(p, s, n);
+    p[n] = 0;
+    text_unalloc(c, 1);
+    v->u.p = p; v->len = (uint32_t)n; v->sid = SID_BADSCOPE;
+    return AIGW_OK;
+  }
   uint32_t sid = rt_intern(c->b, p, o);
   v->len = (uint32_t)o; v->sid = sid;
   if (sid != NOSTR) { text_unalloc(c, n + 2); v->u.p = bundle_str(c->b, sid); }
@@ -260,15 +260,18 @@ static aigw_status check_field(aigw_ctx *c, int field) {
   return AIGW_OK;
 }
 
+/* A malformed scope marks its slot SLOT_BAD, a list holding one included. */
 static void set_slot(aigw_ctx *c, uint32_t f, Value v) {
   Slot *s = &c->slots[f];
-  s->v = v; s->set = 1;
+  s->set = v.sid == SID_BADSCOPE ? SLOT_BAD : SLOT_SET;
+  if (v.sid == SID_BADSCOPE) v.sid = NOSTR;
+  s->v = v;
 }
 
 /* Marks a list or map slot set (possibly empty). */
 static void set_coll(aigw_ctx *c, uint32_t f) {
   Slot *s = &c->slots[f];
-  if (!s->set) { s->set = 1; s->v.u.i = f; s->v.len = 0; s->v.sid = NOSTR; s->head = s->tail = NONE32; }
+  if (!s->set) { s->set = SLOT_SET; s->v.u.i = f; s->v.len = 0; s->v.sid = NOSTR; s->head = s->tail = NONE32; }
 }
 
 static aigw_status add_item(aigw_ctx *c, uint32_t f, Value key, Value val) {
@@ -277,6 +280,7 @@ static aigw_status add_item(aigw_ctx *c, uint32_t f, Value key, Value val) {
     return rt_error(c, AIGW_ERR_LIMIT, "too many list and map items (limit is %d)", RT_MAX_ITEMS);
   if (rt_grow(c, (void **)&c->items, &c->items_cap, c->nitems + 1, sizeof(Item)))
     return rt_error(c, AIGW_ERR_NOMEM, "out of memory");
+  if (val.sid == SID_BADSCOPE) { val.sid = NOSTR; s->set = SLOT_BAD; }
   uint32_t i = c->nitems++;
   Item *it = &c->items[i];
   it->key = key; it->val = val; it->next = NONE32;
@@ -525,14 +529,21 @@ static int walk(aigw_ctx *c, Value scope) {
   return 0;
 }
 
+/* The nodes the input's scope is at or below. A scope the schema declares but the
+ * input leaves out, or gives in a form that is not a resource ID, matches nothing,
+ * not even the root, and scope_unknown names its slot: every scope-restricted
+ * guardrail then fails closed and no exemption applies. */
 int rt_match_scopes(aigw_ctx *c) {
   const struct aigw_bundle *bh = c->bh;
   const Bundle *b = c->b;
   c->nmatched = 0;
+  c->scope_unknown = NONE32;
   if (!b->nnodes) return 0;
-  match_add(c, 0);
   uint32_t sf = bh->role_slot[FIELD_ROLE_SCOPE], af = bh->role_slot[FIELD_ROLE_ANCESTORS];
-  if (sf != NONE32 && c->slots[sf].set && walk(c, c->slots[sf].v)) return -1;
+  if (sf != NONE32 && c->slots[sf].set != SLOT_SET) { c->scope_unknown = sf; return 0; }
+  if (af != NONE32 && c->slots[af].set == SLOT_BAD) { c->scope_unknown = af; return 0; }
+  match_add(c, 0);
+  if (sf != NONE32 && walk(c, c->slots[sf].v)) return -1;
   if (af != NONE32 && c->slots[af].set)
     for (uint32_t i = c->slots[af].head; i != NONE32; i = c->items[i].next)
       if (walk(c, c->items[i].val)) return -1;

@@ -313,11 +313,11 @@ static int records(V *v) {
   }
   for (uint32_t i = 0; i < b->nroutes; i++) {
     const BRoute *r = &b->routes[i];
-    CHECK(STR_OK(r->name) && RANGE_OK(r->first_rule, r->nrules, b->nrules), "route %u out of range", i);
+    CHECK(STR_OK(r->name) && STR_OK(r->file) && RANGE_OK(r->first_rule, r->nrules, b->nrules), "route %u out of range", i);
   }
   for (uint32_t i = 0; i < b->nrules; i++) {
     const BRule *r = &b->rules[i];
-    CHECK(r->kind <= RULE_DEFAULT, "rule %u has a bad kind", i);
+    CHECK(r->kind <= RULE_DEFAULT && !(r->flags & ~0xfu), "rule %u has a bad kind or flag", i);
     CHECK(r->ntargets >= 1 && r->ntargets <= LIMIT_TARGETS && RANGE_OK(r->first_target, r->ntargets, b->ntargets), "rule %u has bad targets", i);
     if (r->kind == RULE_WHEN) CHECK(prog_ok(b, r->prog, T_BOOL), "rule %u has a bad condition", i);
     if (r->kind == RULE_DEFAULT) CHECK(r->prog == NONE32, "rule %u has a stray program", i);
@@ -336,6 +336,8 @@ static int records(V *v) {
   for (uint32_t i = 0; i < b->ntargets; i++) {
     const BTarget *t = &b->targets[i];
     CHECK(STR_OK(t->provider) && STR_OK(t->model) && OPT_STR_OK(t->region) && STR_OK(t->text), "target %u has a bad string", i);
+    CHECK(t->prog[0] == NONE32 && (t->prog[1] == NONE32 || prog_ok(b, t->prog[1], T_STR)) &&
+          (t->prog[2] == NONE32 || (t->region != NOSTR && prog_ok(b, t->prog[2], T_STR))), "target %u has a bad field", i);
   }
   for (uint32_t i = 0; i < b->nbudgets; i++) {
     const BBudget *g = &b->budgets[i];

@@ -123,7 +123,7 @@ int vm_run(aigw_ctx *c, uint32_t prog, Value *out) {
     vmdispatch(INSN_OP(w)) {
       vmcase(LDF) {                   /* push input[slot]; error if unset */
         const Slot *s = &c->slots[INSN_ARG(w)];
-        if (!s->set) { c->err.slot = INSN_ARG(w); FAIL(VM_ERR_UNSET); }
+        if (s->set != SLOT_SET) { c->err.slot = INSN_ARG(w); FAIL(s->set ? VM_ERR_SCOPE : VM_ERR_UNSET); }
         *sp++ = s->v;
         vmbreak;
       }
@@ -208,6 +208,7 @@ int vm_run(aigw_ctx *c, uint32_t prog, Value *out) {
         vmbreak;
       }
       vmcase(UNDER) {                 /* the operand is the request scope: the matched set decides */
+        if (c->scope_unknown != NONE32) { c->err.slot = c->scope_unknown; FAIL(VM_ERR_SCOPE); }
         sp[-1].u.i = vm_matched(c, INSN_ARG(w));
         sp[-1].sid = NOSTR;
         vmbreak;

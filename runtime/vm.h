@@ -27,9 +27,13 @@ typedef struct Value {
 _Static_assert(sizeof(Value) == 16, "a value is 16 bytes");
 
 /* One input field. List and map items are chained through ctx->items from head. */
+/* A slot is unset, set, or set to something the runtime cannot judge: a scope that is
+ * not a resource ID (or a list holding one). Reading a SLOT_BAD slot is an error. */
+enum { SLOT_UNSET = 0, SLOT_SET = 1, SLOT_BAD = 2 };
+enum { SID_BADSCOPE = 0xfffffffeu };   /* while a value travels from input to its slot */
 typedef struct Slot {
   Value v;
-  uint32_t set;             /* 0 unset, 1 set */
+  uint32_t set;             /* SLOT_* */
   uint32_t head, tail;      /* first and last item (NONE32 when empty) */
   uint32_t reserved;
 } Slot;
@@ -41,20 +45,24 @@ typedef struct Item { Value key, val; uint32_t next, reserved[3]; } Item;
 typedef struct TextChunk { struct TextChunk *next; size_t cap, used; char *data; } TextChunk;
 
 /* A VM error: why a program could not be evaluated, kept so a message can be rendered. */
-enum { VM_OK = 0, VM_ERR_UNSET, VM_ERR_NOKEY, VM_ERR_DIVZERO, VM_ERR_OVERFLOW, VM_ERR_LIMIT };
+enum { VM_OK = 0, VM_ERR_UNSET, VM_ERR_NOKEY, VM_ERR_DIVZERO, VM_ERR_OVERFLOW, VM_ERR_SCOPE,
+       VM_ERR_LIMIT };
 typedef struct VmError { int code; uint32_t slot; Value key; } VmError;
 
 /* A finding of the decision. Text lives in ctx->msg (offsets: the buffer may move while
- * the decision is built; it does not move afterwards). */
-enum { FIND_BUDGET = 1 };
+ * the decision is built; it does not move afterwards). A named finding is not a
+ * guardrail's: a budget or route that could not be evaluated ("budget:NAME",
+ * "route:NAME") or no permitted route; its name and source are text in msg. */
+enum { FIND_NAMED = 1 };
 enum { MSG_PENDING = 0xffffffffu };
 typedef struct Finding {
-  uint32_t index;           /* guardrail, or budget when flags & FIND_BUDGET */
+  uint32_t index;           /* guardrail, unless FIND_NAMED */
   uint32_t exemption;       /* WAIVED: the exemption; otherwise NONE32 */
   uint32_t flags;
-  uint32_t prog;            /* program the source location comes from */
+  uint32_t prog;            /* program the source location comes from, unless FIND_NAMED */
   uint32_t msg_off, msg_len;       /* msg_len MSG_PENDING: rendered on first request */
-  uint32_t name_off, name_len;    /* FIND_BUDGET: "budget:NAME" */
+  uint32_t name_off, name_len;     /* FIND_NAMED */
+  uint32_t src_off, src_len;       /* FIND_NAMED */
 } Finding;
 
 typedef struct BudgetOut { uint32_t budget, key_off, key_len, reserved; } BudgetOut;
@@ -67,6 +75,7 @@ struct aigw_bundle {
   uint32_t *field_by_name;          /* (name sid, field) pairs sorted by sid */
   uint32_t *ts_gr, nts;             /* guardrails a route target is checked against */
   uint64_t *base_active;            /* guardrails neither scoped nor guarded: always run */
+  uint64_t *scoped;                 /* GR_SCOPED guardrails: run when the scope is unknown */
   struct GuardGroup { uint32_t slot, first, count; } *groups;   /* value guards by field */
   uint32_t ngroups, under_first, nunder;   /* GUARDS range of `scope under` guards */
   char *src; uint32_t *src_off;     /* "file:line" of program i: src + src_off[i], built
@@ -87,13 +96,14 @@ struct aigw_ctx {
   uint64_t steps;
   int evaluated, decision;
   int input_changed;                /* scopes must be matched again before the next eval */
-  uint32_t route;                   /* route index or NONE32 */
+  uint32_t route, rule;             /* route and rule index, or NONE32 */
   Finding *lists[4]; uint32_t nlist[4], caplist[4];
   BudgetOut *budgets; uint32_t nbudgets, capbudgets;
   char *msg; size_t nmsg, capmsg;   /* messages and budget keys */
   char *json; size_t njson, capjson; int json_ok;
   VmError err;
   uint32_t nmatched, ntargets;
+  uint32_t scope_unknown;           /* the slot whose scope is missing or malformed, or NONE32 */
   Value stack[LIMIT_STACK];
   uint32_t matched[LIMIT_MATCHED];
   uint32_t targets[LIMIT_TARGETS];
@@ -101,6 +111,7 @@ struct aigw_ctx {
   Item *items; uint32_t nitems, items_cap;
   TextChunk *text, *text_cur;
   size_t text_total;
+  Value tparts[LIMIT_TARGETS][3];   /* the route's targets: provider, model, region */
   /* used only while matching scopes (once per input) or reporting an error */
   uint32_t front[2][LIMIT_MATCHED];
   char errmsg[256];
@@ -127,13 +138,17 @@ const char *rt_type_name(const Bundle *b, uint32_t type, uint32_t elem, uint32_t
 /* eval.c: text helpers shared with decision.c */
 size_t rt_fmt_i64(char *out, int64_t v);           /* decimal; out holds 21 bytes */
 
-/* The "file:line" of a program, from the table built at open. */
+/* The "file:line" of a program, from the table built at open; a route rule's follows
+ * the programs': rt_source(c, nprograms + rule, …). */
 static inline const char *rt_source(const aigw_ctx *c, uint32_t prog, uint32_t *len) {
   *len = c->bh->src_off[prog + 1] - c->bh->src_off[prog] - 1;
   return c->bh->src + c->bh->src_off[prog];
 }
 /* eval.c: render a finding's message if it is still pending; -1 when out of memory. */
 int rt_render_pending(aigw_ctx *c, Finding *f);
+/* eval.c: whether exemption x applies to this input now (aigw_exemption_state); the
+ * scope test is skipped when the caller found x through a matched node. */
+int rt_exemption_state(aigw_ctx *c, uint32_t x, int check_scope);
 
 /* decision.c */
 void rt_decision_reset(aigw_ctx *c);

@@ -427,15 +427,24 @@ static void test_diag_split_weights(void) {
 }
 
 static void test_diag_unreachable_rule(void) {
-  Want w[] = {{DIAG_WARN, line(3), 3, "unreachable route rule: an earlier rule always matches", NULL}};
+  char msg[96];
+  snprintf(msg, sizeof msg, "unreachable route rule: the rule at line %d always gives a target", line(2));
+  Want w[] = {{DIAG_WARN, line(3), 3, msg, NULL}};
   tc_expect_diags("route r {\n  default -> a:b\n  when request.tokens > 3 -> c:d\n}\n", NULL, w, 1);
   /* a condition that folds to true ends the route just as well */
   tc_expect_diags("route r {\n  when 1 < 2 -> a:b\n  when request.tokens > 3 -> c:d\n}\n", NULL, w, 1);
+  /* and it ends every later route: routes are tried in order */
+  Want wr[] = {{DIAG_WARN, line(4), 11, msg, NULL}};
+  tc_expect_diags("route r {\n  default -> a:b\n}\nroute s { default -> c:d }\n", NULL, wr, 1);
   Want w2[] = {{DIAG_WARN, line(2), 3, "this route rule never matches", NULL}};
   tc_expect_diags("route r {\n  when 2 < 1 -> a:b\n  default -> c:d\n}\n", NULL, w2, 1);
+  /* a guardrail that can refuse a target makes no rule certain: the fallback after a
+   * split whose arms can all be refused is reachable, and nothing is said */
+  tc_expect_diags("guardrail g { deny when request.model == \"b\" }\n"
+                  "route r {\n  split by request.team { 50% a:b, 50% c:b }\n  default -> e:f\n}\n", NULL, NULL, 0);
   /* with warnings as errors, the same is an error and nothing is emitted */
   CompileOpts o = {0, 1};
-  Want w3[] = {{DIAG_ERR, line(3), 3, "unreachable route rule: an earlier rule always matches", NULL}};
+  Want w3[] = {{DIAG_ERR, line(3), 3, msg, NULL}};
   tc_expect_diags("route r {\n  default -> a:b\n  when request.tokens > 3 -> c:d\n}\n", &o, w3, 1);
 }
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "bundle.h"
 #include "hash.h"
 #include "test_rt.h"
 #include "unit.h"
@@ -89,10 +90,10 @@ static void t_allow(void) {
   snprintf(want, sizeof want,
            "{\"decision\":\"allow\",\"violations\":[],\"waived\":[],\"warnings\":[],"
            "\"errors\":[{\"guardrail\":\"tolerant\",\"message\":\"division by zero\",\"on_error\":\"allow\",\"source\":\"t.aigw:%d\"}],"
-           "\"route\":{\"rule\":\"chat\",\"targets\":[%s]},"
+           "\"route\":{\"rule\":\"chat\",\"rule_index\":1,\"source\":\"t.aigw:%d\",\"targets\":[%s]},"
            "\"budgets\":[{\"budget\":\"team-tokens\",\"key\":\"t1\",\"limit\":1000,\"unit\":\"tokens\",\"period\":\"day\",\"warn_at\":0.75},"
            "{\"budget\":\"by-n\",\"key\":\"5\",\"limit\":5,\"unit\":\"requests\",\"period\":\"hour\"}]",
-           line_of(POLICY, "request.n / ("), split);
+           line_of(POLICY, "request.n / ("), line_of(POLICY, "split by request.principal"), split);
   EXPECT_STR(body(t.c, t.b, "{\"model\":\"gpt-4o\",\"provider\":\"azure-openai\",\"scope\":\"/subscriptions/s1/resourceGroups/rg/x\","
                             "\"principal\":\"p1\",\"team\":\"t1\",\"n\":5,\"tags\":{\"cc\":\"1\"}}", TU_NOW), want);
   /* the accessors agree with the JSON */
@@ -121,7 +122,7 @@ static void t_allow(void) {
   int arms[2] = {0, 0};
   for (int i = 0; i < 200; i++) {
     char in[256];
-    snprintf(in, sizeof in, "{\"model\":\"gpt-4o\",\"provider\":\"azure-openai\",\"principal\":\"user-%d\",\"team\":\"t\",\"n\":1,\"tags\":{\"cc\":\"1\"}}", i);
+    snprintf(in, sizeof in, "{\"model\":\"gpt-4o\",\"provider\":\"azure-openai\",\"scope\":\"/s\",\"principal\":\"user-%d\",\"team\":\"t\",\"n\":1,\"tags\":{\"cc\":\"1\"}}", i);
     tu_decide(t.c, in, TU_NOW);
     CU_ASSERT_EQUAL_FATAL(aigw_route_target(t.c, 0, &tg), AIGW_OK);
     char key[32];
@@ -132,10 +133,13 @@ static void t_allow(void) {
   }
   CU_ASSERT(arms[0] > 50 && arms[1] > 50);
   /* vip: the first rule; openai is refused by azure-only, so only the fallback stays */
-  EXPECT_STR(strstr(body(t.c, t.b, "{\"model\":\"gpt-4o\",\"provider\":\"azure-openai\",\"team\":\"vip\",\"n\":1,\"tags\":{\"cc\":\"\"}}", TU_NOW), "\"route\""),
-             "\"route\":{\"rule\":\"chat\",\"targets\":[{\"provider\":\"azure-openai\",\"model\":\"gpt-4o\",\"region\":\"eastus\"}]},"
-             "\"budgets\":[{\"budget\":\"team-tokens\",\"key\":\"vip\",\"limit\":1000,\"unit\":\"tokens\",\"period\":\"day\",\"warn_at\":0.75},"
-             "{\"budget\":\"by-n\",\"key\":\"1\",\"limit\":5,\"unit\":\"requests\",\"period\":\"hour\"}]");
+  char vip[512];
+  snprintf(vip, sizeof vip, "\"route\":{\"rule\":\"chat\",\"rule_index\":0,\"source\":\"t.aigw:%d\","
+           "\"targets\":[{\"provider\":\"azure-openai\",\"model\":\"gpt-4o\",\"region\":\"eastus\"}]},"
+           "\"budgets\":[{\"budget\":\"team-tokens\",\"key\":\"vip\",\"limit\":1000,\"unit\":\"tokens\",\"period\":\"day\",\"warn_at\":0.75},"
+           "{\"budget\":\"by-n\",\"key\":\"1\",\"limit\":5,\"unit\":\"requests\",\"period\":\"hour\"}]",
+           line_of(POLICY, "\"vip\" ->"));
+  EXPECT_STR(strstr(body(t.c, t.b, "{\"model\":\"gpt-4o\",\"provider\":\"azure-openai\",\"scope\":\"/s\",\"team\":\"vip\",\"n\":1,\"tags\":{\"cc\":\"\"}}", TU_NOW), "\"route\""), vip);
   close_t(t);
 }
 
@@ -179,7 +183,7 @@ static void t_deny(void) {
   CU_ASSERT_EQUAL(aigw_budget_count(t.c), 0);
   /* EX-3's when holds: big is waived too, by the first exemption in index order */
   const char *d = tu_decide(t.c, "{\"model\":\"llama\",\"provider\":\"azure-openai\",\"scope\":\"/subscriptions/s1/resourcegroups/rg\","
-                                 "\"team\":\"t\",\"n\":150,\"tags\":{\"zzz\":\"1\",\"cc\":\"\"}}", TU_NOW);
+                                 "\"principal\":\"p\",\"team\":\"t\",\"n\":150,\"tags\":{\"zzz\":\"1\",\"cc\":\"\"}}", TU_NOW);
   CU_ASSERT(tu_has(d, "\"decision\":\"allow\""));
   CU_ASSERT(tu_has(d, "\"waived\":[{\"guardrail\":\"approved-model\",\"exemption\":\"EX-1\",\"owner\":\"a@x\",\"expires\":\"2026-12-31\",\"days_left\":39},"
                       "{\"guardrail\":\"big\",\"exemption\":\"EX-3\",\"owner\":\"d@x\",\"expires\":\"never\",\"days_left\":null}],\"warnings\":[]"));
@@ -278,26 +282,39 @@ static void t_routes(void) {
     "guardrail dry { severity low  mode dry-run  deny when request.model == \"m2\" }\n"
     "route r {\n"
     "  when request.team == \"x\" -> openai:gpt-4o\n"
-    "  when request.n / (request.n - request.n) > 1 -> azure-openai:a@eastus\n"
+    "  when request.n > 100 -> azure-openai:a@eastus\n"
+    "  when request.team == \"odd\" and request.n / (request.n - request.n) > 1 -> azure-openai:b@eastus\n"
     "  split by request.principal { 30% openai:m1, 70% azure-openai:m2@westeurope }\n"
     "  default -> azure-openai:d\n"
     "}\n";
   T t = open_src(src);
-  /* rule 1: its only target is refused; rule 2 cannot be evaluated; the split's openai
-   * arm is refused whichever arm the key picks; dry-run guardrails refuse nothing */
+  /* rule 1: its only target is refused; rule 2 does not match; the split's openai arm
+   * is refused whichever arm the key picks; dry-run guardrails refuse nothing */
   const char *d = tu_decide(t.c, "{\"provider\":\"azure-openai\",\"model\":\"zzz\",\"region\":\"westeurope\",\"team\":\"x\",\"principal\":\"p\",\"n\":1}", TU_NOW);
-  CU_ASSERT(tu_has(d, "\"route\":{\"rule\":\"r\",\"targets\":[{\"provider\":\"azure-openai\",\"model\":\"m2\",\"region\":\"westeurope\"}]}"));
-  /* no principal: the split cannot be evaluated and the default applies; its target has
-   * no region, so the request's region stands for the check */
+  CU_ASSERT(tu_has(d, "\"route\":{\"rule\":\"r\",\"rule_index\":3,\"source\":\"t.aigw:11\",\"targets\":[{\"provider\":\"azure-openai\",\"model\":\"m2\",\"region\":\"westeurope\"}]}"));
+  aigw_rule_info ri;
+  CU_ASSERT_EQUAL(aigw_route_rule(t.c, &ri), AIGW_OK);
+  CU_ASSERT_STRING_EQUAL(ri.route, "r");
+  CU_ASSERT_EQUAL(ri.index, 3);
+  CU_ASSERT_EQUAL(ri.line, 11);
+  /* a rule that cannot be evaluated denies: the request must not fall through to a
+   * rule meant for other requests */
+  d = tu_decide(t.c, "{\"provider\":\"azure-openai\",\"model\":\"zzz\",\"region\":\"westeurope\",\"team\":\"odd\",\"principal\":\"p\",\"n\":1}", TU_NOW);
+  CU_ASSERT(tu_has(d, "\"decision\":\"deny\""));
+  CU_ASSERT(tu_has(d, "\"errors\":[{\"guardrail\":\"route:r\",\"message\":\"division by zero\",\"on_error\":\"deny\",\"source\":\"t.aigw:10\"}],\"route\":null"));
+  CU_ASSERT_EQUAL(aigw_route_rule(t.c, &ri), AIGW_ERR_ARG);
+  /* so does a split key that is missing */
   d = tu_decide(t.c, "{\"provider\":\"azure-openai\",\"model\":\"zzz\",\"region\":\"westeurope\",\"team\":\"eu\",\"n\":1}", TU_NOW);
-  CU_ASSERT(tu_has(d, "\"route\":{\"rule\":\"r\",\"targets\":[{\"provider\":\"azure-openai\",\"model\":\"d\"}]}"));
-  /* the input is restored after the checks */
+  CU_ASSERT(tu_has(d, "\"errors\":[{\"guardrail\":\"route:r\",\"message\":\"field 'principal' is not set\",\"on_error\":\"deny\",\"source\":\"t.aigw:11\"}]"));
+  /* the default's target has no region, so the request's region stands for the check */
+  d = tu_decide(t.c, "{\"provider\":\"azure-openai\",\"model\":\"zzz\",\"region\":\"westeurope\",\"team\":\"eu\",\"principal\":\"p\",\"n\":1}", TU_NOW);
   aigw_target tg;
   CU_ASSERT_EQUAL(aigw_route_target(t.c, 0, &tg), AIGW_OK);
-  CU_ASSERT_PTR_NULL(tg.region);
-  /* every target refused: allowed, but no route */
+  CU_ASSERT_STRING_EQUAL(tg.model, "m2");
+  /* every target refused: no permitted route, so deny */
   d = tu_decide(t.c, "{\"provider\":\"azure-openai\",\"model\":\"zzz\",\"region\":\"westeurope\",\"team\":\"stuck\",\"principal\":\"p\",\"n\":1}", TU_NOW);
-  CU_ASSERT(tu_has(d, "\"decision\":\"allow\""));
+  CU_ASSERT(tu_has(d, "\"decision\":\"deny\",\"violations\":[{\"guardrail\":\"no-permitted-route\",\"severity\":\"critical\",\"effect\":\"deny\","
+                      "\"message\":\"no permitted route: every target of the 2 matching rules is refused (the first by "));
   CU_ASSERT(tu_has(d, "\"route\":null"));
   close_t(t);
 }
@@ -361,8 +378,10 @@ static void t_open_errors(void) {
   /* the version is checked before anything else */
   ((uint32_t *)bytes)[2] = 99;
   CU_ASSERT_EQUAL(aigw_bundle_open_mem(bytes, n, NULL, &b, err, sizeof err), AIGW_ERR_VERSION);
-  CU_ASSERT_STRING_EQUAL(err, "bundle format version 99 is not supported (this library reads version 1)");
-  ((uint32_t *)bytes)[2] = 1;
+  char want[96];
+  snprintf(want, sizeof want, "bundle format version 99 is not supported (this library reads version %d)", BUNDLE_VERSION);
+  CU_ASSERT_STRING_EQUAL(err, want);
+  ((uint32_t *)bytes)[2] = BUNDLE_VERSION;
   bytes[n - 1] ^= 1;                 /* checksum */
   CU_ASSERT_EQUAL(aigw_bundle_open_mem(bytes, n, NULL, &b, err, sizeof err), AIGW_ERR_CORRUPT);
   CU_ASSERT_PTR_NULL(b);

@@ -22,7 +22,8 @@ static const char *const SRC =
   "guardrail in-q { severity low  warn when request.scope under q }\n"
   "guardrail scoped { severity low  scope sandbox  warn when true }\n";
 
-/* The guardrails that fired for this scope (and ancestors JSON), comma-separated. */
+/* The guardrails that fired for this scope (and ancestors JSON), comma-separated; then
+ * those that could not tell, marked '!'. */
 static const char *fired(aigw_ctx *c, const char *scope, const char *ancestors) {
   static char out[256];
   char json[1024];
@@ -34,6 +35,12 @@ static const char *fired(aigw_ctx *c, const char *scope, const char *ancestors) 
     aigw_finding f;
     aigw_get(c, AIGW_WARNINGS, i, &f);
     if (i) strcat(out, ",");
+    strcat(out, f.guardrail);
+  }
+  for (size_t i = 0; i < aigw_count(c, AIGW_ERRORS); i++) {
+    aigw_finding f;
+    aigw_get(c, AIGW_ERRORS, i, &f);
+    strcat(out, out[0] ? ",!" : "!");
     strcat(out, f.guardrail);
   }
   return out;
@@ -48,7 +55,9 @@ static void t_scopes(void) {
     {"/subscriptions/abc/resourceGroups/ai-sandbox-7", NULL, "in-sandbox,scoped"},
     /* case, doubled and trailing slashes do not matter */
     {"/SUBSCRIPTIONS/abc//resourcegroups/AI-SANDBOX-7/", NULL, "in-sandbox,scoped"},
-    {"subscriptions/abc/resourceGroups/ai-sandbox-7///", NULL, "in-sandbox,scoped"},
+    /* not a resource ID: no guardrail restricted to a scope can tell, so each fails
+     * closed, and `under` cannot tell either */
+    {"subscriptions/abc/resourceGroups/ai-sandbox-7///", NULL, "!in-sandbox,!in-sub,!in-prod,!in-q,!scoped"},
     /* below the scope */
     {"/subscriptions/abc/resourceGroups/ai-sandbox-7/providers/x/y", NULL, "in-sandbox,scoped"},
     /* '*' matches within one segment only */
@@ -66,7 +75,9 @@ static void t_scopes(void) {
     {"/subscriptions/s1x", NULL, ""},
     {"/subscriptions", NULL, ""},
     {"/", NULL, ""},
-    {"", NULL, ""},
+    {"", NULL, "!in-sandbox,!in-sub,!in-prod,!in-q,!scoped"},
+    {" /subscriptions/s1", NULL, "!in-sandbox,!in-sub,!in-prod,!in-q,!scoped"},
+    {"/other", "[\"/x\", \"x\"]", "!in-sandbox,!in-sub,!in-prod,!in-q,!scoped"},
     {"/providers/microsoft.management/managementgroups/PROD/x", NULL, "in-prod"},
     /* the one subscription under both: it is in sandbox by glob, in sub by literal */
     {"/subscriptions/S1/resourceGroups/ai-sandbox-1", NULL, "in-sandbox,in-sub,in-prod,scoped"},
