@@ -37,11 +37,21 @@ int cli_read_bundle(const char *path, Buf *out) {
   return EXIT_OK;
 }
 
+const char cli_now_forms[] =
+  "--now takes a date, 2026-11-22 (the start of that UTC day), an RFC 3339 timestamp, "
+  "2026-11-22T09:30:00Z, or Unix seconds, 1795339800";
+
 int cli_parse_now(const char *s, int64_t *now) {
   size_t n = strlen(s);
   if (rt_parse_date(s, n, now) == 0 || rt_parse_time(s, n, 0, now) == 0) return 0;
+  /* Unix seconds: digits after an optional sign, and nothing strtoll would forgive
+   * (leading spaces, a value out of range) */
+  const char *d = s + (*s == '-' || *s == '+');
+  if (*d < '0' || *d > '9') return -1;
   char *end;
+  errno = 0;
   long long v = strtoll(s, &end, 10);
-  if (*s && !*end) { *now = v; return 0; }
-  return -1;
+  if (*end || errno == ERANGE) return -1;
+  *now = v;
+  return 0;
 }

@@ -33,7 +33,17 @@ struct aigw_bundle;
 int  cli_open_bundle(const char *bpath, int npaths, char **paths, struct aigw_bundle **out);
 /* eval and explain: (-b BUNDLE | PATH...) [-i INPUT] [--now TIME]; opens the bundle and
  * reads the input. Returns an exit code. */
-int  cli_eval_setup(const char *cmd, int argc, char **argv, struct aigw_bundle **b, char **text,
-                    size_t *len, int64_t *now, const char **ipath);
+int  cli_eval_setup(const char *cmd, int argc, char **argv, struct aigw_bundle **b, FILE **in,
+                    int64_t *now, const char **ipath);
+struct aigw_ctx;
+int  cli_set_input(struct aigw_ctx *c, const char *name, const char *text, size_t len, unsigned line,
+                   const char *cmd);
+
+/* input_stream.c: each record of a JSON document or JSON Lines input (docs/input.md),
+ * with the number of the line it starts on; an empty record stands for a blank line
+ * between records. The result is the records' results or'ed, or EXIT_USAGE when the
+ * input cannot be read or holds nothing. */
+typedef int (*cli_record_fn)(void *ud, const char *text, size_t len, unsigned line);
+int cli_each_input(FILE *in, const char *name, cli_record_fn fn, void *ud);
 
 #endif

@@ -11,7 +11,9 @@ const char cmd_eval_summary[] = "evaluate inputs and print decisions";
 const char cmd_eval_usage[] =
   "usage: aigwc eval (-b BUNDLE.aigwb | PATH...) [-i INPUT.json | -i -] [--now TIME]\n\n"
   "Prints one decision (JSON) per input. The input is one JSON object, or JSON Lines:\n"
-  "one object per line, one decision per line.\n"
+  "one object per line, decided as it arrives, and line N of the output answers line N\n"
+  "of the input: a line that is not a valid input gives {\"decision\":\"deny\",\"line\":N,\n"
+  "\"error\":…} there, and FILE:N:COL: why on standard error (docs/input.md).\n"
   "  -b FILE      evaluate a compiled bundle (otherwise PATHs are compiled first)\n"
   "  -i FILE      input file; '-' or none reads standard input\n"
   "  --now TIME   evaluation time: 2026-11-22 (start of that UTC day), an RFC 3339\n"
@@ -28,15 +30,15 @@ int cli_open_bundle(const char *bpath, int npaths, char **paths, aigw_bundle **o
   buf_free(&data);
   if (s != AIGW_OK) {
     fprintf(stderr, "aigwc: %s: %s\n", bpath ? bpath : "bundle", err);
-    return bpath ? EXIT_FINDINGS : EXIT_USAGE;
+    return EXIT_USAGE;                /* a bundle that cannot be used is an input error */
   }
   return EXIT_OK;
 }
 
 /* The options eval and explain share: (-b BUNDLE | PATH...) [-i INPUT] [--now TIME].
- * Opens the bundle and reads the input; returns an exit code. */
-int cli_eval_setup(const char *cmd, int argc, char **argv, aigw_bundle **b, char **text,
-                   size_t *len, int64_t *now, const char **ipath) {
+ * Opens the bundle and the input; returns an exit code. */
+int cli_eval_setup(const char *cmd, int argc, char **argv, aigw_bundle **b, FILE **in,
+                   int64_t *now, const char **ipath) {
   const char *bpath = NULL;
   int npaths = 0;
   char **paths = argv + 1;
@@ -46,73 +48,77 @@ int cli_eval_setup(const char *cmd, int argc, char **argv, aigw_bundle **b, char
     if (!strcmp(argv[i], "-b") && i + 1 < argc) bpath = argv[++i];
     else if (!strcmp(argv[i], "-i") && i + 1 < argc) *ipath = argv[++i];
     else if (!strcmp(argv[i], "--now") && i + 1 < argc) {
-      if (cli_parse_now(argv[++i], now) != 0) return cli_usage_error(cmd, "bad --now '%s'", argv[i]);
+      if (cli_parse_now(argv[++i], now) != 0) return cli_usage_error(cmd, "bad --now '%s'\n  help: %s", argv[i], cli_now_forms);
     } else if (argv[i][0] == '-' && argv[i][1]) return cli_usage_error(cmd, "unknown or incomplete option '%s'", argv[i]);
     else paths[npaths++] = argv[i];
   }
   if (!bpath && !npaths) return cli_usage_error(cmd, "give -b BUNDLE or policy PATHs");
   int rc = cli_open_bundle(bpath, npaths, paths, b);
   if (rc) return rc;
-  if (read_file(*ipath, text, len, (size_t)1 << 30) != 0) {
+  *in = strcmp(*ipath, "-") ? fopen(*ipath, "rb") : stdin;
+  if (!*in) {
     fprintf(stderr, "aigwc %s: cannot read %s\n", cmd, *ipath);
     aigw_bundle_close(*b);
     return EXIT_USAGE;
   }
+  *ipath = strcmp(*ipath, "-") ? *ipath : "stdin";
   return EXIT_OK;
+}
+
+/* Sets the context's input from one record; on failure prints FILE:LINE[:COL]: why
+ * (the position within the whole input) and returns EXIT_USAGE. Shared with explain. */
+int cli_set_input(aigw_ctx *c, const char *name, const char *text, size_t len, unsigned line, const char *cmd) {
+  if (!len) {
+    fprintf(stderr, "aigwc %s: %s:%u: empty line (JSON Lines has one object per line)\n", cmd, name, line);
+    return EXIT_USAGE;
+  }
+  if (aigw_input_json(c, text, len) == AIGW_OK) return EXIT_OK;
+  uint32_t l, col;
+  aigw_ctx_error_at(c, &l, &col);
+  if (l) fprintf(stderr, "aigwc %s: %s:%u:%u: %s\n", cmd, name, line + l - 1, col, aigw_ctx_error(c));
+  else fprintf(stderr, "aigwc %s: %s:%u: %s\n", cmd, name, line, aigw_ctx_error(c));
+  return EXIT_USAGE;
+}
+
+typedef struct Eval { aigw_ctx *c; const char *name; int64_t now; Buf out; int any_deny; } Eval;
+
+static void put_error(Eval *e, unsigned line, const char *why) {
+  buf_printf(&e->out, "{\"decision\":\"deny\",\"line\":%u,\"error\":", line);
+  buf_json_str(&e->out, why, strlen(why));
+  buf_puts(&e->out, "}\n");
+}
+
+static int eval_record(void *ud, const char *text, size_t len, unsigned line) {
+  Eval *e = ud;
+  int rc = cli_set_input(e->c, e->name, text, len, line, "eval");
+  if (rc) put_error(e, line, len ? aigw_ctx_error(e->c) : "empty line");
+  else if (aigw_eval(e->c, e->now) != AIGW_OK) {
+    fprintf(stderr, "aigwc eval: %s:%u: %s\n", e->name, line, aigw_ctx_error(e->c));
+    put_error(e, line, aigw_ctx_error(e->c));
+    rc = EXIT_USAGE;
+  } else {
+    size_t jl;
+    const char *j = aigw_decision_json(e->c, &jl);
+    buf_put(&e->out, j, jl);
+    buf_putc(&e->out, '\n');
+    e->any_deny |= aigw_result(e->c) == AIGW_DENY;
+  }
+  /* written as decided: a gateway's log piped through eval sees each answer at once */
+  if (e->out.n) { fwrite(e->out.p, 1, e->out.n, stdout); fflush(stdout); e->out.n = 0; }
+  return rc;
 }
 
 int cmd_eval(int argc, char **argv) {
   aigw_bundle *b;
-  char *text; size_t len;
-  int64_t now;
-  const char *ipath;
-  int rc = cli_eval_setup("eval", argc, argv, &b, &text, &len, &now, &ipath);
+  FILE *in;
+  Eval e = {0};
+  int rc = cli_eval_setup("eval", argc, argv, &b, &in, &e.now, &e.name);
   if (rc) return rc;
-  aigw_ctx *c;
-  if (aigw_ctx_new(b, &c) != AIGW_OK) { fprintf(stderr, "aigwc eval: out of memory\n"); exit(EXIT_USAGE); }
-  /* one object spread over lines, or JSON Lines: try the whole text first */
-  size_t start = 0;
-  while (start < len && (text[start] == ' ' || text[start] == '\n' || text[start] == '\r' || text[start] == '\t')) start++;
-  int whole = aigw_input_json(c, text + start, len - start) == AIGW_OK;
-  int any_deny = 0, lineno = 0, errors = 0;
-  Buf out = {0};
-  for (size_t p = 0; p < len || whole;) {
-    const char *line = text + p;
-    size_t n;
-    if (whole) { n = len; line = text; }
-    else {
-      const char *nl = memchr(line, '\n', len - p);
-      n = nl ? (size_t)(nl - line) : len - p;
-      p += n + 1;
-      lineno++;
-      size_t k = 0;
-      while (k < n && (line[k] == ' ' || line[k] == '\t' || line[k] == '\r')) k++;
-      if (k == n) continue;
-      if (aigw_input_json(c, line, n) != AIGW_OK) {
-        fprintf(stderr, "aigwc eval: %s:%d: %s\n", ipath, lineno, aigw_ctx_error(c));
-        errors++;
-        continue;
-      }
-    }
-    if (aigw_eval(c, now) != AIGW_OK) {
-      fprintf(stderr, "aigwc eval: %s: %s\n", ipath, aigw_ctx_error(c));
-      errors++;
-    } else {
-      size_t jl;
-      const char *j = aigw_decision_json(c, &jl);
-      buf_put(&out, j, jl);
-      buf_putc(&out, '\n');
-      any_deny |= aigw_result(c) == AIGW_DENY;
-      if (out.n > 1 << 20) { fwrite(out.p, 1, out.n, stdout); out.n = 0; }
-    }
-    if (whole) break;
-  }
-  if (!whole && !lineno) { fprintf(stderr, "aigwc eval: %s: no input\n", ipath); errors++; }
-  if (!whole && lineno == 1 && errors) { /* a single bad document: the message above says why */ }
-  fwrite(out.p, 1, out.n, stdout);
-  buf_free(&out);
-  xfree(text);
-  aigw_ctx_free(c);
+  if (aigw_ctx_new(b, &e.c) != AIGW_OK) { fprintf(stderr, "aigwc eval: out of memory\n"); exit(EXIT_USAGE); }
+  rc = cli_each_input(in, e.name, eval_record, &e);
+  if (in != stdin) fclose(in);
+  buf_free(&e.out);
+  aigw_ctx_free(e.c);
   aigw_bundle_close(b);
-  return errors ? EXIT_USAGE : any_deny ? EXIT_FINDINGS : EXIT_OK;
+  return rc ? EXIT_USAGE : e.any_deny ? EXIT_FINDINGS : EXIT_OK;
 }

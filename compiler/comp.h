@@ -83,6 +83,7 @@ typedef struct Comp {
   int cg_reads_target;      /* the current program reads provider/model/region */
   int cg_open_jumps;        /* and/or whose jump is not yet patched */
   int quiet;                /* set while peeking at a type: no diagnostics */
+  uint32_t route_yields;    /* line of the first route rule that always gives a target */
   uint64_t cost;
 } Comp;
 
@@ -101,6 +102,7 @@ int  sema_run(Comp *c);
 Sym *sema_lookup(Comp *c, const AstFile *f, const char *name, uint32_t len, int kind_mask);
 Sym *sema_lookup_global(Comp *c, SymKind k, const char *name, uint32_t len);
 void sema_suggest(Comp *c, const char *name, uint32_t len, int kind_mask);
+Node *sema_hierarchy_edge(Comp *c, uint32_t child, uint32_t parent);
 
 /* cg.c: compile one expression into a program; returns the program index or NONE32
  * after reporting an error. want: the type required (T_NONE for any). */
@@ -114,5 +116,10 @@ int  scope_close_hierarchy(Comp *c);
 
 /* emit.c */
 void emit_bundle(Comp *c, Buf *out);
+
+/* tests.c: check every `test` (called by sema_run once all names are declared), then
+ * copy the tests out for the runner (compile_bundle_tests). */
+void tests_check(Comp *c);
+void tests_export(Comp *c, TestList *out);
 
 #endif

@@ -238,7 +238,42 @@ static uint32_t scope_ref(Comp *c, const AstFile *f, Node *r) {
   return y->index;
 }
 
+/* The `hierarchy` edge that declares child in parent, where scope.c finds a cycle:
+ * resolved as sema_run resolved it, so it is found (or NULL, which is never expected). */
+Node *sema_hierarchy_edge(Comp *c, uint32_t child, uint32_t parent) {
+  for (int i = 0; i < c->nfiles; i++)
+    for (Node *d = c->files[i]->decls; d; d = d->next)
+      if (d->kind == N_HIERARCHY)
+        for (Node *e = d->a; e; e = e->next)
+          if (scope_ref(c, c->files[i], e->a) == child && scope_ref(c, c->files[i], e->b) == parent) return e;
+  return NULL;
+}
+
 static const char *severities[] = {"low", "medium", "high", "critical"};
+
+/* Where a declaration is, for the bundle's metadata (lint and explain point there). */
+static void decl_loc(Comp *c, const Node *d, uint32_t *file, uint32_t *line, uint32_t *col) {
+  diag_linecol(c->d, d->file, d->off, line, col);
+  *file = comp_strz(c, c->d->files[d->file]->name);
+}
+
+/* A dotted field path written inside braces, `{request.model}` in a message or a
+ * target: NAME/MEMBER nodes over its text at source offset off, or NULL if it is not
+ * one. The text must be the source's own bytes: names are read back through offsets. */
+static Node *path_node(Comp *c, int file, uint32_t off, uint32_t n) {
+  const char *raw = c->d->files[file]->text + off;
+  Node *e = NULL;
+  for (uint32_t k = 0; k <= n;) {
+    uint32_t s0 = k;
+    while (k < n && raw[k] != '.') k++;
+    if (k == s0) return NULL;
+    Node *nm = ast_node(&c->arena, e ? N_MEMBER : N_NAME, file, off + s0, k - s0);
+    if (e) { nm->a = e; nm->off = e->off; nm->len = off + k - e->off; nm->name_off = off + s0; nm->name_len = k - s0; }
+    e = nm;
+    k++;
+  }
+  return e;
+}
 
 /* Split "model {request.model} is …" into a template with {} holes and one program per
  * hole. Braces escaped as \{ \} in the source are literal and become {{ }}. */
@@ -270,19 +305,8 @@ static void do_message(Comp *c, Node *str, BGuardrail *g) {
       diag_help(c->d, "write \\{ for a literal brace");
       break;
     }
-    /* the hole is a dotted field path: build MEMBER/NAME nodes over its text */
-    Node *e = NULL;
-    uint32_t k = i + 1, ok = 1;
-    while (k <= j) {
-      uint32_t s0 = k;
-      while (k < j && raw[k] != '.') k++;
-      if (k == s0) { ok = 0; break; }
-      Node *nm = ast_node(&c->arena, e ? N_MEMBER : N_NAME, str->file, str->name_off + 1 + s0, k - s0);
-      if (e) { nm->a = e; nm->off = e->off; nm->len = str->name_off + 1 + k - e->off; nm->name_off = str->name_off + 1 + s0; nm->name_len = k - s0; }
-      e = nm;
-      k++;
-    }
-    if (!ok || !e) diag_report(c->d, DIAG_ERR, str->file, hoff, j - i - 1 ? j - i - 1 : 1, "a message hole holds a field, like {request.model}");
+    Node *e = path_node(c, str->file, hoff, j - i - 1);
+    if (!e) diag_report(c->d, DIAG_ERR, str->file, hoff, j - i - 1 ? j - i - 1 : 1, "a message hole holds a field, like {request.model}");
     else if (nargs == LIMIT_MSG_ARGS) diag_report(c->d, DIAG_ERR, str->file, hoff, j - i - 1, "too many holes in one message (limit is %d)", LIMIT_MSG_ARGS);
     else {
       Ty got;
@@ -356,6 +380,7 @@ static void do_guardrail(Comp *c, const AstFile *f, Node *d) {
   check_props(c, d, "guardrail", rules, 8);
   BGuardrail g = {0};
   g.name = comp_str(c, TEXT(d), d->name_len);
+  decl_loc(c, d, &g.file, &g.line, &g.col);
   g.cond = NONE32; g.message = NOSTR;
   Node *sev = prop(c, d, TK_SEVERITY, NULL);
   g.severity = comp_strz(c, "medium");
@@ -384,6 +409,8 @@ static void do_guardrail(Comp *c, const AstFile *f, Node *d) {
   }
   Node *sc = prop(c, d, TK_SCOPE, NULL);
   uint32_t gi = c->guardrails.n;
+  if (sc && c->meta.scope_field == NONE32)
+    comp_error(c, sc, "a guardrail restricted to a scope needs an input field of type scope");
   if (sc) {
     uint32_t nodes[LIMIT_SCOPES], nn = 0;
     for (Node *r = sc->a; r; r = r->next) {
@@ -413,19 +440,20 @@ static int64_t moment(const Node *n, int end_of_day) {
 static void do_exemption(Comp *c, const AstFile *f, Node *d) {
   static const PropRule rules[] = {
     {TK_WAIVES, "waives", 1}, {TK_SCOPE, "scope", 1}, {TK_WHEN, "when", 0}, {TK_OWNER, "owner", 1},
-    {TK_CREATED, "created", 0}, {TK_EXPIRES, "expires", 1}, {TK_CATEGORY, "category", 0},
-    {TK_REASON, "reason", 1}, {TK_CONTROLS, "controls", 0}, {TK_TICKET, "ticket", 0},
+    {TK_CREATED, "created", 0}, {TK_STARTS, "starts", 0}, {TK_EXPIRES, "expires", 1},
+    {TK_CATEGORY, "category", 0}, {TK_REASON, "reason", 1}, {TK_CONTROLS, "controls", 0},
+    {TK_TICKET, "ticket", 0},
   };
-  check_props(c, d, "exemption", rules, 10);
+  check_props(c, d, "exemption", rules, 11);
   BExemption x;
   memset(&x, 0, sizeof x);
   x.id = comp_str(c, TEXT(d), d->name_len);
   x.owner = x.reason = x.ticket = x.expires_text = x.scope_text = NOSTR;
   x.node = NONE32; x.when = NONE32;
-  x.created = INT64_MIN; x.expires = INT64_MAX;
+  x.created = x.starts = INT64_MIN; x.expires = INT64_MAX;
   uint32_t line, col;
   diag_linecol(c->d, d->file, d->off, &line, &col);
-  x.file = comp_strz(c, c->d->files[d->file]->name); x.line = line;
+  x.file = comp_strz(c, c->d->files[d->file]->name); x.line = line; x.col = col;
   Node *p;
   uint32_t len;
   if ((p = prop(c, d, TK_OWNER, NULL))) {
@@ -447,6 +475,13 @@ static void do_exemption(Comp *c, const AstFile *f, Node *d) {
     x.created = moment(p->a, 0);
     if (x.created >= x.expires) comp_error(c, p->a, "exemption is created after it expires");
   }
+  /* it applies from `starts`, else from `created`: never before either is reached */
+  x.starts = x.created;
+  if ((p = prop(c, d, TK_STARTS, NULL))) {
+    x.starts = moment(p->a, 0);
+    if (x.starts >= x.expires) comp_error(c, p->a, "exemption starts after it expires");
+    if (x.created != INT64_MIN && x.starts < x.created) comp_error(c, p->a, "exemption starts before it is created");
+  }
   x.category = CAT_WAIVER;
   if ((p = prop(c, d, TK_CATEGORY, NULL))) {
     if (name_is(c, p->a, "mitigated")) x.category = CAT_MITIGATED;
@@ -463,6 +498,8 @@ static void do_exemption(Comp *c, const AstFile *f, Node *d) {
     comp_error(c, p ? p : d, "a mitigated exemption must list its compensating controls");
   x.controls_first = comp_u32s(c, ctl, nctl); x.controls_count = nctl;
   if ((p = prop(c, d, TK_SCOPE, NULL))) {
+    if (c->meta.scope_field == NONE32)
+      comp_error(c, p, "an exemption's scope needs an input field of type scope to match against");
     if (p->a->next) comp_error(c, p->a->next, "an exemption has one scope");
     x.node = scope_ref(c, f, p->a);
     if (p->a->kind == N_STR) { const char *s = comp_strlit(c, p->a, &len); x.scope_text = comp_str(c, s, len); }
@@ -494,6 +531,33 @@ static void do_exemption(Comp *c, const AstFile *f, Node *d) {
   VEC_PUSH(c->exemptions, x);
 }
 
+/* One part of a target: a name, or {request.field} compiled to a string program. A
+ * part that reads like a field path without braces would silently become a model
+ * called "request.model": refused, with the spelling that reuses the field. */
+static int target_part(Comp *c, Node *t, const char *s, size_t n, const char *what, uint32_t *sid, uint32_t *prog) {
+  *sid = NOSTR; *prog = NONE32;
+  if (n >= 2 && s[0] == '{' && s[n - 1] == '}') {
+    const char *raw = TEXT(t), *at = NULL;
+    for (uint32_t i = 0; i + n <= t->name_len && !at; i++) if (!memcmp(raw + i, s, n)) at = raw + i;
+    Node *e = at ? path_node(c, t->file, t->name_off + (uint32_t)(at - raw) + 1, (uint32_t)n - 2) : NULL;
+    if (!e) { comp_error(c, t, "a target's %s in braces is a field, like {request.%s}", what, what); return -1; }
+    Ty got;
+    *prog = cg_program(c, e, (Ty){T_NONE, 0, 0}, &got);
+    if (*prog == NONE32) return -1;
+    if (got.t != T_STR) { comp_error(c, t, "a target's %s must be a string field", what); *prog = NONE32; return -1; }
+    *sid = comp_str(c, s, n);
+    return 0;
+  }
+  const char *dot = memchr(s, '.', n);
+  if (c->input && dot && (size_t)(dot - s) == c->input->len && !memcmp(s, c->input->name, c->input->len)) {
+    comp_error(c, t, "this target's %s is the text '%.*s', not the field", what, (int)n, s);
+    diag_help(c->d, "to reuse the request's value, write it in braces: {%.*s}", (int)n, s);
+    return -1;
+  }
+  *sid = comp_str(c, s, n);
+  return 0;
+}
+
 static uint32_t do_target(Comp *c, Node *t) {
   uint32_t len;
   const char *s = t->flags ? comp_strlit(c, t, &len) : TEXT(t);
@@ -507,37 +571,48 @@ static uint32_t do_target(Comp *c, Node *t) {
     return NONE32;
   }
   const char *mend = at ? at : s + len;
-  BTarget bt = {comp_str(c, s, (size_t)(colon - s)), comp_str(c, colon + 1, (size_t)(mend - colon - 1)),
-                at ? comp_str(c, at + 1, (size_t)(s + len - at - 1)) : NOSTR, comp_str(c, s, len)};
+  BTarget bt = {comp_str(c, s, (size_t)(colon - s)), NOSTR, NOSTR, comp_str(c, s, len), {NONE32, NONE32, NONE32}, 0};
+  if (target_part(c, t, colon + 1, (size_t)(mend - colon - 1), "model", &bt.model, &bt.prog[1]) ||
+      (at && target_part(c, t, at + 1, (size_t)(s + len - at - 1), "region", &bt.region, &bt.prog[2])))
+    return NONE32;
   VEC_PUSH(c->targets, bt);
   return c->targets.n - 1;
 }
 
+/* Routes are tried in declaration order, rule by rule, across route declarations.
+ * Each rule records what the compiler proved about it (bundle.h, RULE_*): the
+ * unreachable-rule warning and lint read those facts, and the runtime never needs
+ * them, so the warning cannot claim what the runtime would not do. A rule yields a
+ * target always only when it matches always and no guardrail can refuse a target. */
 static void do_route(Comp *c, Node *d) {
-  BRoute r = {comp_str(c, TEXT(d), d->name_len), c->rules.n, 0, 0};
-  int terminal = 0;
+  uint32_t line, col;
+  diag_linecol(c->d, d->file, d->off, &line, &col);
+  BRoute r = {comp_str(c, TEXT(d), d->name_len), c->rules.n, 0, comp_strz(c, c->d->files[d->file]->name), line, col, {0, 0}};
+  int refusable = 0;
+  for (uint32_t i = 0; i < c->guardrails.n; i++) refusable |= bundle_refuses_targets(&c->guardrails.v[i]);
   for (Node *n = d->a; n; n = n->next) {
-    uint32_t line, col;
     diag_linecol(c->d, n->file, n->off, &line, &col);
-    BRule rule = {0, NONE32, c->targets.n, 0, 0, line, {0, 0}};
-    if (terminal) comp_warn(c, n, "unreachable route rule: an earlier rule always matches");
+    BRule rule = {0, NONE32, c->targets.n, 0, 0, line, col, 0};
+    if (c->route_yields) {
+      rule.flags |= RULE_UNREACHABLE;
+      comp_warn(c, n, "unreachable route rule: the rule at line %u always gives a target", c->route_yields);
+    }
     if (n->kind == N_RULE) {
       rule.kind = RULE_WHEN;
       uint32_t before = c->code.n;
       rule.prog = cg_program(c, n->a, (Ty){T_BOOL, 0, 0}, NULL);
-      /* a condition folded to `true` makes every later rule unreachable */
       if (rule.prog != NONE32 && c->code.n - before == 2 && INSN_OP(c->code.v[before]) == OP_LDB) {
-        if (INSN_ARG(c->code.v[before])) terminal = 1;
-        else comp_warn(c, n, "this route rule never matches");
+        rule.flags |= INSN_ARG(c->code.v[before]) ? RULE_MATCHES_ALWAYS : RULE_MATCHES_NEVER;
+        if (!INSN_ARG(c->code.v[before])) comp_warn(c, n, "this route rule never matches");
       }
       for (Node *t = n->b; t; t = t->next) if (do_target(c, t) != NONE32) rule.ntargets++;
-      if (rule.ntargets > LIMIT_TARGETS) comp_error(c, n, "too many targets (limit is %d)", LIMIT_TARGETS);
     } else if (n->kind == N_DEFAULT) {
       rule.kind = RULE_DEFAULT;
+      rule.flags |= RULE_MATCHES_ALWAYS;
       for (Node *t = n->b; t; t = t->next) if (do_target(c, t) != NONE32) rule.ntargets++;
-      terminal = 1;
     } else {
       rule.kind = RULE_SPLIT;
+      rule.flags |= RULE_MATCHES_ALWAYS;
       Ty got;
       rule.prog = cg_program(c, n->a, (Ty){T_NONE, 0, 0}, &got);
       if (rule.prog != NONE32 && got.t != T_STR && got.t != T_INT && got.t != T_SCOPE) {
@@ -553,9 +628,12 @@ static void do_route(Comp *c, Node *d) {
       }
       if (total != 10000) comp_error(c, n, "split weights add up to %u.%02u%%, not 100%%", total / 100, total % 100);
       rule.weights_first = comp_u32s(c, cum, na);
-      terminal = 1;
     }
     if (rule.ntargets > LIMIT_TARGETS) comp_error(c, n, "too many targets (limit is %d)", LIMIT_TARGETS);
+    if ((rule.flags & RULE_MATCHES_ALWAYS) && !refusable) {
+      rule.flags |= RULE_YIELDS_ALWAYS;
+      if (!c->route_yields) c->route_yields = line;
+    }
     VEC_PUSH(c->rules, rule);
     r.nrules++;
   }
@@ -566,7 +644,8 @@ static void do_route(Comp *c, Node *d) {
 static void do_budget(Comp *c, Node *d) {
   static const PropRule rules[] = {{TK_KEY, "key", 1}, {TK_LIMIT, "limit", 1}, {TK_WARN, "warn at", 0}, {TK_WHEN, "when", 0}};
   check_props(c, d, "budget", rules, 4);
-  BBudget b = {comp_str(c, TEXT(d), d->name_len), NOSTR, NOSTR, NONE32, NONE32, -1, 0};
+  BBudget b = {comp_str(c, TEXT(d), d->name_len), NOSTR, NOSTR, NONE32, NONE32, -1, 0, 0, 0, 0, 0};
+  decl_loc(c, d, &b.file, &b.line, &b.col);
   Node *p;
   if ((p = prop(c, d, TK_KEY, NULL))) {
     Ty got;
@@ -623,8 +702,15 @@ int sema_run(Comp *c) {
           if (y) d->sema = y;
         }
       if (d->kind == N_INPUT) {
-        if (c->input) comp_error(c, d, "more than one input schema; the policies of a bundle share one");
-        else if (d->sema) c->input = d->sema;
+        if (c->input) {
+          const Node *first = c->input->decl;
+          uint32_t line, col;
+          diag_linecol(c->d, first->file, first->off, &line, &col);
+          diag_report(c->d, DIAG_ERR, d->file, d->name_off, d->name_len ? d->name_len : 1,
+                      "more than one input schema; the policies of a bundle share one");
+          diag_help(c->d, "the first is '%.*s' at %s:%u:%u", (int)c->input->len, c->input->name,
+                    c->d->files[first->file]->name, line, col);
+        } else if (d->sema) c->input = d->sema;
       }
       if (d->kind == N_TEST) VEC_PUSH(c->tests, d);
       if (d->kind == N_IMPORT) {
@@ -643,6 +729,7 @@ int sema_run(Comp *c) {
   for (int i = 0; i < c->nfiles; i++)
     for (Node *d = c->files[i]->decls; d; d = d->next)
       if (d->kind == N_GUARDRAIL && d->sema) ((Sym *)d->sema)->index = gi++;
+  tests_check(c);   /* every name is declared now: what tests expect can be checked */
 
   /* 2. types, then the schema, scopes and sets */
   scope_node(c, NULL, "/", 1);   /* node 0: the root */

@@ -78,6 +78,9 @@ AIGW_API const char *aigw_bundle_policy(const aigw_bundle *b);  /* policy (packa
 AIGW_API aigw_status aigw_ctx_new(const aigw_bundle *b, aigw_ctx **out);
 AIGW_API void aigw_ctx_free(aigw_ctx *c);
 AIGW_API const char *aigw_ctx_error(const aigw_ctx *c);
+/* After aigw_input_json refused invalid JSON: where, 1-based within the text given;
+ * 0, 0 for any other failure. */
+AIGW_API void aigw_ctx_error_at(const aigw_ctx *c, uint32_t *line, uint32_t *col);
 
 /* ---- input ----
  * Field ids come from aigw_field(), once per bundle: "model", "tags", … (the names in
@@ -85,7 +88,9 @@ AIGW_API const char *aigw_ctx_error(const aigw_ctx *c);
  * Unset fields are missing: a guardrail that reads one fails closed. */
 AIGW_API int aigw_field(const aigw_bundle *b, const char *name);   /* -1 if unknown */
 AIGW_API void aigw_input_reset(aigw_ctx *c);
-/* Resets, then sets every field from one JSON object. Unknown keys are ignored. */
+/* Resets, then sets every field from one JSON object (docs/input.md gives the encoding of
+ * each type). Unknown keys are ignored; a duplicate key is an error; every bad field is
+ * named in the message, and on any error no field stays set. */
 AIGW_API aigw_status aigw_input_json(aigw_ctx *c, const char *json, size_t len);
 AIGW_API aigw_status aigw_input_string(aigw_ctx *c, int field, const char *s, size_t len);
 AIGW_API aigw_status aigw_input_int(aigw_ctx *c, int field, int64_t v);
@@ -166,6 +171,87 @@ typedef enum aigw_exemption_state {
  * the context's input at the time of its last aigw_eval. The decision uses exactly this
  * test; a host or `aigwc explain` calls it to say why an exemption did not waive. */
 AIGW_API aigw_exemption_state aigw_exemption_check(aigw_ctx *c, size_t i);
+
+/* ---- metadata: what a bundle declares, for tools (explain, lint, audit) ----
+ * Read-only views into the bundle: strings stay valid until it is closed. Dates are UTC
+ * seconds; INT64_MIN means absent and INT64_MAX never. A location is where the
+ * declaration is written (1-based line and column). */
+typedef enum aigw_meta_kind {
+  AIGW_META_FIELDS = 0, AIGW_META_GUARDRAILS = 1, AIGW_META_EXEMPTIONS = 2,
+  AIGW_META_ROUTES = 3, AIGW_META_BUDGETS = 4
+} aigw_meta_kind;
+AIGW_API size_t aigw_meta_count(const aigw_bundle *b, aigw_meta_kind k);
+
+typedef struct aigw_loc { const char *file; uint32_t line, col; } aigw_loc;
+
+typedef struct aigw_field_info { const char *name, *type; } aigw_field_info;
+AIGW_API aigw_status aigw_meta_field(const aigw_bundle *b, size_t i, aigw_field_info *out);
+
+typedef struct aigw_guardrail_info {
+  const char *name, *severity, *effect;
+  const char *message;            /* the template: {} holes, {{ and }} literal braces; or NULL */
+  int dry_run, on_error_allow;
+  int refuses_targets;            /* an enforced deny that reads provider, model or region */
+  size_t nscopes;                 /* scopes it is restricted to (0: everywhere) */
+  aigw_loc loc;
+} aigw_guardrail_info;
+AIGW_API aigw_status aigw_meta_guardrail(const aigw_bundle *b, size_t i, aigw_guardrail_info *out);
+AIGW_API const char *aigw_meta_guardrail_scope(const aigw_bundle *b, size_t i, size_t k);
+
+typedef struct aigw_exemption_info {
+  const char *id, *owner, *reason, *ticket, *category, *scope, *expires_text;
+  int64_t created, starts, expires;
+  uint32_t scope_depth;           /* segments of the scope: 0 is the tenant root */
+  int has_when;
+  size_t nwaives, ncontrols;
+  aigw_loc loc;
+} aigw_exemption_info;
+AIGW_API aigw_status aigw_meta_exemption(const aigw_bundle *b, size_t i, aigw_exemption_info *out);
+/* The guardrail index exemption i waives as its k-th; SIZE_MAX when out of range. */
+AIGW_API size_t aigw_meta_exemption_waives(const aigw_bundle *b, size_t i, size_t k);
+AIGW_API const char *aigw_meta_exemption_control(const aigw_bundle *b, size_t i, size_t k);
+
+/* Rule facts the compiler proved (a default or split matches always, a condition may fold) */
+enum { AIGW_RULE_MATCHES_ALWAYS = 1, AIGW_RULE_MATCHES_NEVER = 2, AIGW_RULE_YIELDS_ALWAYS = 4,
+       AIGW_RULE_UNREACHABLE = 8 };
+typedef struct aigw_route_info { const char *name; size_t nrules; aigw_loc loc; } aigw_route_info;
+typedef struct aigw_rule_meta {
+  const char *kind;               /* "when", "split" or "default" */
+  unsigned flags;                 /* AIGW_RULE_* */
+  size_t ntargets;
+  aigw_loc loc;
+} aigw_rule_meta;
+AIGW_API aigw_status aigw_meta_route(const aigw_bundle *b, size_t i, aigw_route_info *out);
+AIGW_API aigw_status aigw_meta_rule(const aigw_bundle *b, size_t route, size_t k, aigw_rule_meta *out);
+/* A rule's target t as written: "azure-openai:gpt-4o@eastus". */
+AIGW_API const char *aigw_meta_rule_target(const aigw_bundle *b, size_t route, size_t k, size_t t);
+
+typedef struct aigw_budget_info {
+  const char *name, *unit, *period;
+  int64_t limit;
+  int32_t warn_bp;
+  int has_when;
+  aigw_loc loc;
+} aigw_budget_info;
+AIGW_API aigw_status aigw_meta_budget(const aigw_bundle *b, size_t i, aigw_budget_info *out);
+
+/* The bundle's programs as text, one instruction a line ("addr OPCODE arg ; comment"),
+ * handed to write in pieces. */
+typedef void (*aigw_write_fn)(void *ud, const char *s, size_t n);
+AIGW_API void aigw_disasm(const aigw_bundle *b, aigw_write_fn write, void *ud);
+
+/* ---- explaining one decision: the tests it made, one at a time ---- */
+/* 1 when the last input activated guardrail g: in one of its scopes, and its leading
+ * `field == "value"` not excluded (otherwise it did not run at all). */
+AIGW_API int aigw_guardrail_active(const aigw_ctx *c, size_t g);
+/* Runs guardrail g's condition on the context's input: *fired 0 or 1, or
+ * AIGW_ERR_INPUT with the reason it cannot be evaluated in aigw_ctx_error(). */
+AIGW_API aigw_status aigw_guardrail_check(aigw_ctx *c, size_t g, int *fired);
+/* Whether rule k of a route matches the input (as aigw_guardrail_check). */
+AIGW_API aigw_status aigw_rule_check(aigw_ctx *c, size_t route, size_t k, int *matches);
+/* Whether target t of rule k would be refused, and by which guardrail (NULL if not). */
+AIGW_API aigw_status aigw_target_check(aigw_ctx *c, size_t route, size_t k, size_t t,
+                                       const char **refused_by);
 
 #ifdef __cplusplus
 }

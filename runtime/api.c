@@ -87,6 +87,8 @@ static void bundle_free(aigw_bundle *bh) {
   if (bh->ts_gr) rt_alloc(bh, bh->ts_gr, (size_t)bh->nts * sizeof(uint32_t), 0);
   if (bh->src_off) rt_alloc(bh, bh->src_off, ((size_t)bh->b.nprograms + bh->b.nrules + 1) * sizeof(uint32_t), 0);
   if (bh->src) rt_alloc(bh, bh->src, bh->src_size, 0);
+  if (bh->field_types) rt_alloc(bh, bh->field_types, bh->field_types_size, 0);
+  if (bh->field_type_off) rt_alloc(bh, bh->field_type_off, (size_t)bh->b.nfields * sizeof(uint32_t), 0);
   if (bh->base_active) rt_alloc(bh, bh->base_active, ((size_t)bh->b.nguardrails + 63) / 64 * 2 * sizeof(uint64_t), 0);
   if (bh->groups) rt_alloc(bh, bh->groups, (size_t)bh->b.nguards * sizeof *bh->groups, 0);
   if (bh->mem) rt_alloc(bh, bh->mem, bh->memsize, 0);
@@ -225,6 +227,17 @@ static aigw_status bundle_finish(aigw_bundle *bh, const uint8_t *data, size_t le
       at += (size_t)snprintf(bh->src + at, bh->src_size - at, "%s:%u", bundle_str(b, b->routes[r].file), b->rules[ri].line) + 1;
     }
   bh->src_off[nsrc] = (uint32_t)at;
+  /* each field's type as text, for the metadata view */
+  bh->field_types_size = (size_t)b->nfields * 80 + 1;
+  bh->field_types = rt_alloc(bh, NULL, 0, bh->field_types_size);
+  if (!bh->field_types) goto oom;
+  if (b->nfields && !(bh->field_type_off = rt_alloc(bh, NULL, 0, (size_t)b->nfields * sizeof(uint32_t)))) goto oom;
+  at = 0;
+  for (uint32_t i = 0; i < b->nfields; i++) {
+    bh->field_type_off[i] = (uint32_t)at;
+    rt_type_name(b, b->fields[i].type, b->fields[i].elem, b->fields[i].levels, bh->field_types + at, 80);
+    at += strlen(bh->field_types + at) + 1;
+  }
   *out = bh;
   return AIGW_OK;
 oom:

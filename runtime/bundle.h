@@ -117,6 +117,7 @@ typedef struct BGuardrail {
   uint32_t message;         /* string id of the template with {} holes, or NOSTR */
   uint32_t args_first, args_count;   /* U32S: one program per {} hole, in order */
   uint32_t scope_first, scope_count; /* U32S: trie nodes (GR_SCOPED) */
+  uint32_t file, line, col, reserved; /* where it is declared */
 } BGuardrail;
 
 /* A guardrail that can refuse a route target: an enforced deny that reads the
@@ -175,6 +176,7 @@ typedef struct BBudget {
   uint32_t when;            /* program: bool, or NONE32 */
   int32_t warn_bp;          /* -1 if none */
   int64_t limit;
+  uint32_t file, line, col, reserved; /* where it is declared */
 } BBudget;
 
 typedef struct BSrcLoc { uint32_t pc, file, line, reserved; } BSrcLoc;

@@ -464,6 +464,82 @@ static aigw_status budgets(aigw_ctx *c, int *deny) {
   return AIGW_OK;
 }
 
+/* ---- explaining: the decision's own tests, one at a time (aigw.h) ---- */
+
+int aigw_guardrail_active(const aigw_ctx *c, size_t g) {
+  return c && c->evaluated && g < c->b->nguardrails && marked(c, (uint32_t)g);
+}
+
+static aigw_status explain_run(aigw_ctx *c, uint32_t prog, int *truth) {
+  Value v;
+  uint64_t steps = c->steps;
+  c->steps = 0;
+  int r = vm_run(c, prog, &v);
+  c->steps = steps;
+  if (r == VM_OK) { *truth = v.u.i != 0; return AIGW_OK; }
+  VmError e = c->err;
+  size_t keep = c->nmsg;
+  if (put_vm_error(c, &e) | mput(c, "", 1)) return nomem(c);
+  rt_error(c, AIGW_ERR_INPUT, "%s", c->msg + keep);
+  c->nmsg = keep;
+  return AIGW_ERR_INPUT;
+}
+
+aigw_status aigw_guardrail_check(aigw_ctx *c, size_t g, int *fired) {
+  if (!c || !fired || !c->evaluated || g >= c->b->nguardrails) return AIGW_ERR_ARG;
+  const BGuardrail *G = &c->b->guardrails[g];
+  if (c->scope_unknown != NONE32 && (G->flags & GR_SCOPED)) {
+    VmError e = {VM_ERR_SCOPE, c->scope_unknown, {{0}, 0, 0}};
+    size_t keep = c->nmsg;
+    if (put_vm_error(c, &e) | mput(c, "", 1)) return nomem(c);
+    rt_error(c, AIGW_ERR_INPUT, "%s", c->msg + keep);
+    c->nmsg = keep;
+    return AIGW_ERR_INPUT;
+  }
+  return explain_run(c, G->cond, fired);
+}
+
+static const BRule *rule_of(const aigw_ctx *c, size_t route, size_t k) {
+  if (!c || !c->evaluated || route >= c->b->nroutes || k >= c->b->routes[route].nrules) return NULL;
+  return &c->b->rules[c->b->routes[route].first_rule + k];
+}
+
+aigw_status aigw_rule_check(aigw_ctx *c, size_t route, size_t k, int *matches) {
+  const BRule *U = rule_of(c, route, k);
+  if (!U || !matches) return AIGW_ERR_ARG;
+  if (U->kind != RULE_WHEN) { *matches = 1; return U->kind == RULE_SPLIT ? explain_run(c, U->prog, &(int){0}) : AIGW_OK; }
+  return explain_run(c, U->prog, matches);
+}
+
+aigw_status aigw_target_check(aigw_ctx *c, size_t route, size_t k, size_t t, const char **refused_by) {
+  const BRule *U = rule_of(c, route, k);
+  if (!U || !refused_by || t >= U->ntargets) return AIGW_ERR_ARG;
+  *refused_by = NULL;
+  /* a scratch slot past the decision's own targets, so the decision stays intact */
+  uint32_t slot = LIMIT_TARGETS - 1, saved = c->ntargets;
+  if (c->ntargets > slot) return AIGW_ERR_LIMIT;
+  int r = resolve_target(c, slot, &c->b->targets[U->first_target + t]);
+  if (r) {
+    VmError e = c->err;
+    size_t keep = c->nmsg;
+    if (put_vm_error(c, &e) | mput(c, "", 1)) return nomem(c);
+    rt_error(c, AIGW_ERR_INPUT, "%s", c->msg + keep);
+    c->nmsg = keep;
+    return AIGW_ERR_INPUT;
+  }
+  uint64_t steps = c->steps;
+  c->steps = 0;
+  uint32_t nw = c->nlist[AIGW_WAIVED];
+  uint32_t g = target_refused(c, slot);
+  c->nlist[AIGW_WAIVED] = nw;          /* explaining records nothing in the decision */
+  c->steps = steps;
+  c->ntargets = saved;
+  if (g == TARGET_LIMIT) return over_limit(c);
+  if (g == TARGET_NOMEM) return nomem(c);
+  if (g != NONE32) *refused_by = bundle_str(c->b, c->b->guardrails[g].name);
+  return AIGW_OK;
+}
+
 /* ---- the decision ---- */
 
 aigw_status aigw_eval(aigw_ctx *c, int64_t now) {

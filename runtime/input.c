@@ -204,8 +204,9 @@ static aigw_status from_text(aigw_ctx *c, uint32_t f, const char *path, uint32_t
     v->u.i = k;
     return AIGW_OK;
   case T_TIME:
-    if (rt_parse_time(s, n, 1, &v->u.i))
-      return rt_error(c, AIGW_ERR_INPUT, "field '%s%s': expected an RFC 3339 time, got '%.*s'",
+    /* a date is the start of that UTC day, as --now takes it */
+    if (rt_parse_time(s, n, 1, &v->u.i) && rt_parse_date(s, n, &v->u.i))
+      return rt_error(c, AIGW_ERR_INPUT, "field '%s%s': expected a date, an RFC 3339 time or Unix seconds, got '%.*s'",
                       field_name(c, f), path ? path : "", (int)(n > 64 ? 64 : n), s);
     return AIGW_OK;
   case T_INT: case T_DUR:
@@ -356,12 +357,21 @@ int aigw_field(const aigw_bundle *bh, const char *name) {
   return lo < bh->b.nfields && bh->field_by_name[2 * lo] == sid ? (int)bh->field_by_name[2 * lo + 1] : -1;
 }
 
+/* Every bad field is reported, not only the first, so one round trip fixes a request:
+ * the messages are joined with "; " (as many as the message buffer holds). Duplicate
+ * keys are refused: a gateway that kept the other value would enforce a request other
+ * than the one judged. */
 aigw_status aigw_input_json(aigw_ctx *c, const char *json, size_t len) {
   if (!c || (!json && len)) return AIGW_ERR_ARG;
   aigw_input_reset(c);
+  c->err_line = c->err_col = 0;
   json_error_t je;
-  json_t *root = json_loadb(json ? json : "", len, JSON_DECODE_ANY, &je);
-  if (!root) return rt_error(c, AIGW_ERR_INPUT, "invalid JSON at line %d, column %d: %s", je.line, je.column, je.text);
+  json_t *root = json_loadb(json ? json : "", len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
+  if (!root) {
+    c->err_line = (uint32_t)(je.line > 0 ? je.line : 1);
+    c->err_col = (uint32_t)(je.column > 0 ? je.column : 1);
+    return rt_error(c, AIGW_ERR_INPUT, "invalid JSON: %s", je.text);
+  }
   if (!json_is_object(root)) {
     json_decref(root);
     return rt_error(c, AIGW_ERR_INPUT, "input is not a JSON object");
@@ -369,19 +379,28 @@ aigw_status aigw_input_json(aigw_ctx *c, const char *json, size_t len) {
   const char *key;
   json_t *val;
   aigw_status st = AIGW_OK;
+  char all[sizeof c->errmsg];
+  size_t n = 0;
   json_object_foreach(root, key, val) {
     int f = aigw_field(c->bh, key);
     if (f < 0 || json_is_null(val)) continue;      /* unknown keys are ignored; null is unset */
-    if ((st = set_json(c, (uint32_t)f, val))) break;
+    aigw_status fs = set_json(c, (uint32_t)f, val);
+    if (fs == AIGW_OK) continue;
+    if (st == AIGW_OK || st == AIGW_ERR_INPUT) st = fs;
+    if (n < sizeof all - 1) n += (size_t)snprintf(all + n, sizeof all - n, "%s%s", n ? "; " : "", c->errmsg);
+    if (fs != AIGW_ERR_INPUT) break;   /* a limit or no memory: nothing more to learn */
   }
   json_decref(root);
   if (st) {
-    char keep[sizeof c->errmsg];
-    memcpy(keep, c->errmsg, sizeof keep);
     aigw_input_reset(c);             /* no half-set input */
-    memcpy(c->errmsg, keep, sizeof keep);
+    memcpy(c->errmsg, all, sizeof all);
   }
   return st;
+}
+
+void aigw_ctx_error_at(const aigw_ctx *c, uint32_t *line, uint32_t *col) {
+  if (line) *line = c ? c->err_line : 0;
+  if (col) *col = c ? c->err_col : 0;
 }
 
 aigw_status aigw_input_string(aigw_ctx *c, int field, const char *s, size_t len) {

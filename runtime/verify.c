@@ -286,7 +286,7 @@ static int records(V *v) {
   CHECK(m->max_stack <= LIMIT_STACK, "declared stack too deep");
   for (uint32_t i = 0; i < b->nguardrails; i++) {
     const BGuardrail *g = &b->guardrails[i];
-    CHECK(STR_OK(g->name) && STR_OK(g->severity) && OPT_STR_OK(g->message), "guardrail %u has a bad string", i);
+    CHECK(STR_OK(g->name) && STR_OK(g->severity) && OPT_STR_OK(g->message) && STR_OK(g->file), "guardrail %u has a bad string", i);
     CHECK(g->effect <= EFFECT_AUDIT && !(g->flags & ~0x1fu), "guardrail %u has a bad effect or flag", i);
     CHECK(!((g->flags & GR_GUARDED) && (g->flags & GR_SCOPED)), "guardrail %u is both scoped and guarded", i);
     CHECK(prog_ok(b, g->cond, T_BOOL), "guardrail %u has a bad condition", i);
@@ -341,7 +341,7 @@ static int records(V *v) {
   }
   for (uint32_t i = 0; i < b->nbudgets; i++) {
     const BBudget *g = &b->budgets[i];
-    CHECK(STR_OK(g->name) && STR_OK(g->unit) && STR_OK(g->period), "budget %u has a bad string", i);
+    CHECK(STR_OK(g->name) && STR_OK(g->unit) && STR_OK(g->period) && STR_OK(g->file), "budget %u has a bad string", i);
     CHECK(prog_ok(b, g->key, -1) && (b->programs[g->key].result == T_STR || b->programs[g->key].result == T_SCOPE ||
           b->programs[g->key].result == T_INT), "budget %u has a bad key", i);
     CHECK(g->when == NONE32 || prog_ok(b, g->when, T_BOOL), "budget %u has a bad condition", i);

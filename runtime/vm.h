@@ -81,6 +81,8 @@ struct aigw_bundle {
   char *src; uint32_t *src_off;     /* "file:line" of program i: src + src_off[i], built
                                        once at open so a decision never formats one */
   size_t src_size;
+  char *field_types; uint32_t *field_type_off;   /* "list<scope>" per field, for metadata */
+  size_t field_types_size;
 };
 
 enum { RT_MAX_ITEMS = 1 << 20, RT_MAX_TEXT = 1 << 26 };   /* input size limits */
@@ -114,7 +116,8 @@ struct aigw_ctx {
   Value tparts[LIMIT_TARGETS][3];   /* the route's targets: provider, model, region */
   /* used only while matching scopes (once per input) or reporting an error */
   uint32_t front[2][LIMIT_MATCHED];
-  char errmsg[256];
+  uint32_t err_line, err_col;       /* where invalid JSON input went wrong, or 0 */
+  char errmsg[1024];
 };
 
 /* api.c: allocation through the config's hook, and the context's error message. */

@@ -98,38 +98,48 @@ static int parse_now(const char *s, int64_t *out) {
 
 /* ---- mode 1: JSON Lines ---- */
 
-/* One decision per non-blank line. The context is reused for every line: after the
- * first decisions it has grown its buffers to their high-water mark, and evaluating
- * allocates nothing more. */
+/* A line that is not a valid input still gets its line of output, so that output line
+ * N always answers input line N: {"decision":"deny","line":N,"error":"why"}. */
+static void put_error(int lineno, const char *why) {
+  printf("{\"decision\":\"deny\",\"line\":%d,\"error\":\"", lineno);
+  for (const unsigned char *p = (const unsigned char *)why; *p; p++) {
+    if (*p == '"' || *p == '\\') printf("\\%c", *p);
+    else if (*p < 0x20) printf("\\u%04x", *p);
+    else putchar(*p);
+  }
+  printf("\"}\n");
+}
+
+/* One decision per line. The context is reused for every line: after the first
+ * decisions it has grown its buffers to their high-water mark, and evaluating
+ * allocates nothing more. A blank line between records answers with an error (it
+ * has a line of output like any other); blank lines at the end are not records. */
 static int run_jsonl(aigw_ctx *ctx, int64_t now) {
   char *line = NULL;
   size_t cap = 0;
   ssize_t n;
-  int lineno = 0, errors = 0, any_deny = 0;
+  int lineno = 0, errors = 0, any_deny = 0, blanks = 0;
   while ((n = getline(&line, &cap, stdin)) != -1) {
     lineno++;
     size_t len = (size_t)n;
-    if (len && line[len - 1] == '\n') len--;
+    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r')) len--;
     size_t k = 0;
     while (k < len && (line[k] == ' ' || line[k] == '\t' || line[k] == '\r')) k++;
-    if (k == len) continue;                       /* blank lines are skipped */
+    if (k == len) { blanks++; continue; }
+    for (; blanks; blanks--) {
+      fprintf(stderr, "embed: stdin:%d: empty line\n", lineno - blanks);
+      put_error(lineno - blanks, "empty line");
+      errors++;
+    }
 
     /* aigw_input_json resets the input, then sets every field the object names;
      * keys the schema does not declare are ignored, null leaves a field unset. */
-    if (aigw_input_json(ctx, line, len) != AIGW_OK) {
+    const char *json = NULL;
+    size_t jl = 0;
+    if (aigw_input_json(ctx, line, len) != AIGW_OK || aigw_eval(ctx, now) != AIGW_OK ||
+        !(json = aigw_decision_json(ctx, &jl))) {     /* valid until the next eval */
       fprintf(stderr, "embed: stdin:%d: %s\n", lineno, aigw_ctx_error(ctx));
-      errors++;
-      continue;
-    }
-    if (aigw_eval(ctx, now) != AIGW_OK) {          /* e.g. the step limit */
-      fprintf(stderr, "embed: stdin:%d: %s\n", lineno, aigw_ctx_error(ctx));
-      errors++;
-      continue;
-    }
-    size_t jl;
-    const char *json = aigw_decision_json(ctx, &jl);   /* valid until the next eval */
-    if (!json) {
-      fprintf(stderr, "embed: stdin:%d: %s\n", lineno, aigw_ctx_error(ctx));
+      put_error(lineno, aigw_ctx_error(ctx));
       errors++;
       continue;
     }

@@ -15,7 +15,7 @@
 D="$ROOT/tests/eval"
 norm() { sed 's/"bundle":"sha256:[0-9a-f]\{64\}"/"bundle":"*"/' "$@"; }
 # stderr: jansson words its own parse errors, so only "invalid JSON" is compared
-norm_err() { sed 's/invalid JSON at .*/invalid JSON/' "$@"; }
+norm_err() { sed "s/invalid JSON: .*/invalid JSON/" "$@"; }
 
 cd "$D" || { bad "no $D"; finish; exit 1; }
 for dir in */; do

@@ -59,8 +59,8 @@ static void t_json_type_errors(void) {
     {"{\"nums\":[1,\"2\"]}", "input: field 'nums[1]': expected int, got string"},
     {"{\"tags\":{\"env\":1}}", "input: field 'tags.env': expected string, got int"},
     {"{\"tags\":[]}", "input: field 'tags': expected map<string>, got array"},
-    {"{\"at\":\"2026-13-01T00:00:00Z\"}", "input: field 'at': expected an RFC 3339 time, got '2026-13-01T00:00:00Z'"},
-    {"{\"at\":\"2026-12-31\"}", "input: field 'at': expected an RFC 3339 time, got '2026-12-31'"},
+    {"{\"at\":\"2026-13-01T00:00:00Z\"}", "input: field 'at': expected a date, an RFC 3339 time or Unix seconds, got '2026-13-01T00:00:00Z'"},
+    {"{\"at\":\"2026-12-31 \"}", "input: field 'at': expected a date, an RFC 3339 time or Unix seconds, got '2026-12-31 '"},
     {"{\"at\":1.5}", "input: field 'at': expected time, got float"},
     {"{\"ttl\":\"30s\"}", "input: field 'ttl': expected duration, got string"},
     {"[]", "input: input is not a JSON object"},
@@ -72,7 +72,16 @@ static void t_json_type_errors(void) {
     CU_ASSERT_STRING_EQUAL(got, cases[i].want);
     if (strcmp(got, cases[i].want)) fprintf(stderr, "\n  %s\n  got  %s\n  want %s\n", cases[i].json, got, cases[i].want);
   }
-  CU_ASSERT_EQUAL(strncmp(in(t, "{\"model\":"), "input: invalid JSON at line 1", 29), 0);
+  CU_ASSERT_EQUAL(strncmp(in(t, "{\"model\":"), "input: invalid JSON: ", 21), 0);
+  uint32_t line, col;
+  aigw_ctx_error_at(t.c, &line, &col);
+  CU_ASSERT(line == 1 && col >= 9);
+  /* every bad field is named, not only the first; a duplicate key is refused */
+  CU_ASSERT_STRING_EQUAL(in(t, "{\"model\":1,\"prompt_tokens\":\"x\",\"streaming\":true}"),
+                         "input: field 'model': expected string, got int; field 'prompt_tokens': expected int, got string");
+  CU_ASSERT_EQUAL(strncmp(in(t, "{\"model\":\"a\",\"model\":\"b\"}"), "input: invalid JSON: duplicate object key", 41), 0);
+  aigw_ctx_error_at(t.c, &line, &col);
+  CU_ASSERT_EQUAL(line, 1);
   CU_ASSERT_EQUAL(strncmp(in(t, "{\"prompt_tokens\": 99999999999999999999}"), "input: invalid JSON", 19), 0);
   /* a failed input leaves nothing half-set */
   in(t, "{\"model\":\"gpt\", \"prompt_tokens\":\"x\"}");
@@ -92,7 +101,9 @@ static void t_json_values(void) {
   CU_ASSERT_STRING_EQUAL(shown(t, "{\"at\":\"2026-12-30t19:00:00.999-05:00\"}"), "<?>|<?>|<?>|2026-12-31T00:00:00Z|<?>|<?>|<?>");
   CU_ASSERT_STRING_EQUAL(shown(t, "{\"at\":1709209815}"), "<?>|<?>|<?>|2024-02-29T12:30:15Z|<?>|<?>|<?>");
   CU_ASSERT_STRING_EQUAL(shown(t, "{\"at\":-1}"), "<?>|<?>|<?>|1969-12-31T23:59:59Z|<?>|<?>|<?>");
-  CU_ASSERT_STRING_EQUAL(in(t, "{\"at\":\"2025-02-29T00:00:00Z\"}"), "input: field 'at': expected an RFC 3339 time, got '2025-02-29T00:00:00Z'");
+  CU_ASSERT_STRING_EQUAL(in(t, "{\"at\":\"2025-02-29T00:00:00Z\"}"), "input: field 'at': expected a date, an RFC 3339 time or Unix seconds, got '2025-02-29T00:00:00Z'");
+  /* a date is the start of that UTC day, as --now takes it */
+  CU_ASSERT_STRING_EQUAL(shown(t, "{\"at\":\"2026-11-20\"}"), "<?>|<?>|<?>|2026-11-20T00:00:00Z|<?>|<?>|<?>");
   /* empty collections are set, and render empty */
   CU_ASSERT_STRING_EQUAL(shown(t, "{\"tags\":{},\"nums\":[],\"scope\":\"///\"}"), "<?>|<?>|<?>|<?>|<?>|<?>|/");
   close_t(t);
