@@ -1,140 +1,332 @@
-/* aigwc test: run the `test` declarations in policy sources against the compiled
- * bundle, through libaigw, and compare each decision with its expectations. */
+/* aigwc test: compile each policy set, run the `test` declarations the compiler hands
+ * back through libaigw, and report every expectation that does not hold next to what
+ * the decision held instead. */
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "aigw.h"
-#include "bundle_io.h"
 #include "cli.h"
-#include "parse.h"
+#include "compile.h"
 
 const char cmd_test_summary[] = "run the policies' test declarations";
 const char cmd_test_usage[] =
   "usage: aigwc test [-v] PATH...\n\n"
-  "Compiles PATHs and runs every `test \"name\" { … }` declaration: its input at its\n"
-  "`now`, checked against its `expect` lines. Prints a line per failure and a summary.\n"
+  "Runs every `test \"name\" { … }` declaration: its input at its `now`, checked against\n"
+  "all of its `expect` lines.\n\n"
+  "Each policy set is compiled into a bundle of its own, so sets may declare different\n"
+  "input schemas:\n"
+  "  - the files named on the command line together form one set, tested first;\n"
+  "  - a directory stands for every directory below it (itself included) that directly\n"
+  "    holds .aigw files: each of those is one set, in name order.\n\n"
+  "Prints a header line per set (`== SET`), a `FAIL file:line: test \"name\": …` line per\n"
+  "failing test followed by one indented line per failed expectation, expected vs actual,\n"
+  "and last `N passed, M failed`, summed over the sets. A set that does not compile\n"
+  "prints its errors on stderr and counts as one failed test.\n"
   "  -v   also print a line per passing test\n\n"
   "exit codes: 0 all tests pass, 1 a test fails or a policy has errors, 2 usage error\n";
 
-static void to_json(Buf *j, DiagSink *d, const Node *v) {
-  const char *text = d->files[v->file]->text;
-  switch (v->kind) {
-  case N_STR: {
-    char *tmp = xmalloc(v->name_len + 1);
-    size_t n = lex_unescape(text + v->name_off + 1, v->name_len - 2, tmp);
-    buf_json_str(j, tmp, n);
-    xfree(tmp);
-    break;
-  }
-  case N_INT: case N_DATE: case N_TIME: case N_DUR: buf_printf(j, "%lld", (long long)v->ival); break;
-  case N_BOOL: buf_puts(j, v->ival ? "true" : "false"); break;
-  case N_NAME: buf_json_str(j, text + v->name_off, v->name_len); break;
-  case N_LIST:
-    buf_putc(j, '[');
-    for (const Node *x = v->a; x; x = x->next) { to_json(j, d, x); if (x->next) buf_putc(j, ','); }
-    buf_putc(j, ']');
-    break;
-  case N_RECORD:
-    buf_putc(j, '{');
-    for (const Node *p = v->a; p; p = p->next) {
-      if (p->flags) {   /* "quoted": key */
-        char *tmp = xmalloc(p->name_len + 1);
-        size_t n = lex_unescape(text + p->name_off + 1, p->name_len - 2, tmp);
-        buf_json_str(j, tmp, n);
-        xfree(tmp);
-      } else buf_json_str(j, text + p->name_off, p->name_len);
-      buf_putc(j, ':');
-      to_json(j, d, p->a);
-      if (p->next) buf_putc(j, ',');
-    }
-    buf_putc(j, '}');
-    break;
-  default: buf_puts(j, "null");
-  }
+/* ---- policy sets ---- */
+
+typedef struct Set { char *label; char **files; int n, cap; } Set;
+typedef struct Sets { Set *v; int n, cap; } Sets;
+
+static Set *set_new(Sets *s, char *label) {
+  if (s->n == s->cap) { s->cap = s->cap ? s->cap * 2 : 8; s->v = xrealloc(s->v, sizeof *s->v * (size_t)s->cap); }
+  Set *t = &s->v[s->n++];
+  memset(t, 0, sizeof *t);
+  t->label = label;
+  return t;
 }
 
-static int has_finding(aigw_ctx *c, aigw_list which, const char *g, size_t gl, const char *x, size_t xl) {
-  for (size_t i = 0; i < aigw_count(c, which); i++) {
+static void set_add(Set *t, char *file) {
+  if (t->n == t->cap) { t->cap = t->cap ? t->cap * 2 : 8; t->files = xrealloc(t->files, sizeof *t->files * (size_t)t->cap); }
+  t->files[t->n++] = file;
+}
+
+static size_t dir_len(const char *path) {
+  const char *slash = strrchr(path, '/');
+  return slash ? (size_t)(slash - path) : 0;
+}
+
+/* By directory, then by name: the files of one directory end up side by side. */
+static int by_dir(const void *a, const void *b) {
+  const char *x = *(char *const *)a, *y = *(char *const *)b;
+  size_t dx = dir_len(x), dy = dir_len(y);
+  int r = strncmp(x, y, dx < dy ? dx : dy);
+  if (r) return r;
+  if (dx != dy) return dx < dy ? -1 : 1;
+  return strcmp(x + dx, y + dx);
+}
+
+/* Splits PATHs into sets (see the usage text). Returns an exit code. */
+static int collect_sets(int npaths, char **paths, Sets *sets) {
+  Buf label = {0};
+  int rc = EXIT_OK, named = 0;
+  for (int i = 0; i < npaths; i++) {
+    struct stat st;
+    if (strcmp(paths[i], "-") && stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode)) continue;
+    if (!named++) set_new(sets, NULL);   /* the first set: nothing else is added before it */
+    buf_printf(&label, "%s%s", named > 1 ? " " : "", paths[i]);
+    char **one; int n;
+    if (cli_collect_sources(1, &paths[i], &one, &n) != 0) rc = EXIT_USAGE;
+    for (int k = 0; k < n; k++) set_add(&sets->v[0], one[k]);
+    xfree(one);
+  }
+  if (named) sets->v[0].label = xstrndup(label.p ? label.p : "", label.n);
+  buf_free(&label);
+  for (int i = 0; i < npaths; i++) {
+    struct stat st;
+    if (!strcmp(paths[i], "-") || stat(paths[i], &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+    char **files; int n;
+    cli_collect_sources(1, &paths[i], &files, &n);
+    if (!n) { fprintf(stderr, "aigwc test: %s: no .aigw files\n", paths[i]); rc = EXIT_USAGE; }
+    qsort(files, (size_t)n, sizeof *files, by_dir);
+    Set *t = NULL;
+    for (int k = 0; k < n; k++) {
+      size_t dl = dir_len(files[k]);
+      if (!t || dir_len(t->files[0]) != dl || memcmp(t->files[0], files[k], dl))
+        t = set_new(sets, dl ? xstrndup(files[k], dl) : xstrndup(".", 1));
+      set_add(t, files[k]);
+    }
+    xfree(files);
+  }
+  return rc;
+}
+
+static void free_sets(Sets *s) {
+  for (int i = 0; i < s->n; i++) { cli_free_sources(s->v[i].files, s->v[i].n); xfree(s->v[i].label); }
+  xfree(s->v);
+}
+
+/* ---- the decision, told as text ---- */
+
+static const char *const list_word[] = {"violation", "waived", "warning", "error"};
+static const char *const list_plural[] = {"violations", "waived", "warnings", "errors"};
+
+static int find(aigw_ctx *c, aigw_list which, const char *name, aigw_finding *out) {
+  for (size_t i = 0; i < aigw_count(c, which); i++)
+    if (aigw_get(c, which, i, out) == AIGW_OK && !strcmp(out->guardrail, name)) return 1;
+  return 0;
+}
+
+/* "a, b by EX-1, c", or "none" */
+static void put_list(aigw_ctx *c, aigw_list which, Buf *o) {
+  size_t n = aigw_count(c, which);
+  if (!n) { buf_puts(o, "none"); return; }
+  for (size_t i = 0; i < n; i++) {
     aigw_finding f;
     if (aigw_get(c, which, i, &f) != AIGW_OK) continue;
-    if (strlen(f.guardrail) == gl && !memcmp(f.guardrail, g, gl) &&
-        (!x || (f.exemption && strlen(f.exemption) == xl && !memcmp(f.exemption, x, xl))))
-      return 1;
+    buf_printf(o, "%s%s", i ? ", " : "", f.guardrail);
+    if (which == AIGW_WAIVED && f.exemption) buf_printf(o, " by %s", f.exemption);
   }
+}
+
+static void put_target(const aigw_target *t, Buf *o) {
+  buf_printf(o, "%s:%s%s%s", t->provider, t->model, t->region ? "@" : "", t->region ? t->region : "");
+}
+
+/* "route chat -> p:m@r, p:m2@r", "route chat -> no targets" or "route none" */
+static void put_route(aigw_ctx *c, Buf *o) {
+  const char *r = aigw_route(c);
+  if (!r) { buf_puts(o, "route none"); return; }
+  buf_printf(o, "route %s -> ", r);
+  size_t n = aigw_route_count(c);
+  if (!n) buf_puts(o, "no targets");
+  for (size_t i = 0; i < n; i++) {
+    aigw_target t;
+    if (i) buf_puts(o, ", ");
+    if (aigw_route_target(c, i, &t) == AIGW_OK) put_target(&t, o);
+  }
+}
+
+static void put_budgets(aigw_ctx *c, Buf *o) {
+  size_t n = aigw_budget_count(c);
+  if (!n) buf_puts(o, "none");
+  for (size_t i = 0; i < n; i++) {
+    aigw_budget b;
+    if (aigw_budget_get(c, i, &b) == AIGW_OK) buf_printf(o, "%s%s", i ? ", " : "", b.budget);
+  }
+}
+
+/* The whole decision in one line, for a wrong allow/deny. */
+static void put_decision(aigw_ctx *c, Buf *o) {
+  buf_puts(o, "fired: ");
+  put_list(c, AIGW_VIOLATIONS, o);
+  static const aigw_list more[] = {AIGW_ERRORS, AIGW_WARNINGS, AIGW_WAIVED};
+  for (int i = 0; i < 3; i++)
+    if (aigw_count(c, more[i])) { buf_printf(o, "; %s: ", list_plural[more[i]]); put_list(c, more[i], o); }
+  buf_puts(o, "; ");
+  put_route(c, o);
+}
+
+/* Where a finding expected in one list went: " (g is waived by EX)", " (g did not fire)". */
+static void put_whereabouts(aigw_ctx *c, const char *g, aigw_list except, Buf *o) {
+  static const aigw_list order[] = {AIGW_VIOLATIONS, AIGW_ERRORS, AIGW_WARNINGS, AIGW_WAIVED};
+  aigw_finding f;
+  for (int i = 0; i < 4; i++) {
+    if (order[i] == except || !find(c, order[i], g, &f)) continue;
+    if (order[i] == AIGW_WAIVED) buf_printf(o, " (%s is waived by %s)", g, f.exemption ? f.exemption : "an exemption");
+    else buf_printf(o, " (%s is %s %s)", g, order[i] == AIGW_ERRORS ? "an" : "a", list_word[order[i]]);
+    return;
+  }
+  buf_printf(o, " (%s did not fire)", g);
+}
+
+/* ---- expectations ---- */
+
+/* `expect violation g1, g2` (warning, error, waived): each is in the list. */
+static int check_list(aigw_ctx *c, const TestExpect *e, aigw_list l, Buf *why) {
+  aigw_finding f;
+  Buf missing = {0}, notes = {0};
+  for (uint32_t i = 0; i < e->nnames; i++)
+    if (!find(c, l, e->names[i], &f)) {
+      buf_printf(&missing, "%s%s", missing.n ? ", " : "", e->names[i]);
+      put_whereabouts(c, e->names[i], l, &notes);
+    }
+  int ok = !missing.n;
+  if (!ok) {
+    buf_printf(why, "expected %s %s; actual %s: ", list_word[l], missing.p, list_plural[l]);
+    put_list(c, l, why);
+    buf_puts(why, notes.p);
+  }
+  buf_free(&missing); buf_free(&notes);
+  return ok;
+}
+
+/* Checks one expectation; when it does not hold, says so in why and returns 0. */
+static int check(aigw_ctx *c, const TestExpect *e, Buf *why) {
+  aigw_finding f;
+  switch (e->kind) {
+  case EXPECT_ALLOW: case EXPECT_DENY: {
+    aigw_decision want = e->kind == EXPECT_DENY ? AIGW_DENY : AIGW_ALLOW;
+    if (aigw_result(c) == want) return 1;
+    buf_printf(why, "expected %s, got %s (", want == AIGW_DENY ? "deny" : "allow", want == AIGW_DENY ? "allow" : "deny");
+    put_decision(c, why);
+    buf_putc(why, ')');
+    return 0;
+  }
+  case EXPECT_VIOLATION: return check_list(c, e, AIGW_VIOLATIONS, why);
+  case EXPECT_WARNING: return check_list(c, e, AIGW_WARNINGS, why);
+  case EXPECT_ERROR: return check_list(c, e, AIGW_ERRORS, why);
+  case EXPECT_WAIVED: {
+    if (!e->by) return check_list(c, e, AIGW_WAIVED, why);
+    const char *g = e->names[0];
+    if (find(c, AIGW_WAIVED, g, &f) && f.exemption && !strcmp(f.exemption, e->by)) return 1;
+    buf_printf(why, "expected waived %s by %s; actual: ", g, e->by);
+    if (find(c, AIGW_WAIVED, g, &f)) buf_printf(why, "waived by %s", f.exemption ? f.exemption : "another exemption");
+    else { buf_puts(why, "not waived"); put_whereabouts(c, g, AIGW_WAIVED, why); }
+    return 0;
+  }
+  case EXPECT_ROUTE: {
+    const char *got = aigw_route(c);
+    int ok = e->route ? got && !strcmp(got, e->route) : !got;
+    if (ok && e->nnames) {
+      ok = aigw_route_count(c) == e->nnames;
+      for (uint32_t i = 0; ok && i < e->nnames; i++) {
+        aigw_target t;
+        Buf have = {0};
+        if (aigw_route_target(c, i, &t) == AIGW_OK) put_target(&t, &have);
+        ok = have.n && !strcmp(have.p, e->names[i]);
+        buf_free(&have);
+      }
+    }
+    if (ok) return 1;
+    buf_printf(why, "expected route %s", e->route ? e->route : "none");
+    for (uint32_t i = 0; i < e->nnames; i++) buf_printf(why, "%s%s", i ? ", " : " -> ", e->names[i]);
+    buf_puts(why, "; actual ");
+    put_route(c, why);
+    return 0;
+  }
+  case EXPECT_BUDGET:
+    for (size_t i = 0; i < aigw_budget_count(c); i++) {
+      aigw_budget b;
+      if (aigw_budget_get(c, i, &b) == AIGW_OK && !strcmp(b.budget, e->names[0])) return 1;
+    }
+    buf_printf(why, "expected budget %s charged; budgets charged: ", e->names[0]);
+    put_budgets(c, why);
+    return 0;
+  }
+  buf_puts(why, "unknown expectation");
   return 0;
 }
 
-/* Checks one `expect` line; on failure appends why to msg. */
-static int check(aigw_ctx *c, DiagSink *d, const Node *p, Buf *msg) {
-  const char *text = d->files[p->file]->text;
-  const Node *what = p->a;
-  const char *w = text + what->name_off;
-  uint32_t wl = what->name_len;
-#define IS(s) (wl == strlen(s) && !memcmp(w, s, wl))
-  if (IS("deny") || IS("allow")) {
-    int want = IS("deny") ? AIGW_DENY : AIGW_ALLOW;
-    if ((int)aigw_result(c) == want) return 1;
-    buf_printf(msg, "expected %.*s, got %s", (int)wl, w, aigw_result(c) == AIGW_DENY ? "deny" : "allow");
-    return 0;
+typedef struct Tally { int pass, fail; } Tally;
+
+static void quoted(const char *s, Buf *o) { buf_json_str(o, s, strlen(s)); }
+
+/* Runs one test; prints its FAIL block (or its PASS line with -v). */
+static void run_test(aigw_ctx *c, const TestCase *t, int verbose, Tally *n) {
+  Buf name = {0}, why = {0};
+  quoted(t->name, &name);
+  uint32_t failed = 0;
+  if (aigw_input_json(c, t->input, t->input_len) != AIGW_OK) {
+    buf_printf(&why, "bad input: %s", aigw_ctx_error(c));
+    failed = 1;
+  } else if (aigw_eval(c, t->now) != AIGW_OK) {
+    buf_printf(&why, "evaluation failed: %s", aigw_ctx_error(c));
+    failed = 1;
+  } else {
+    Buf one = {0};
+    for (uint32_t i = 0; i < t->nexpects; i++) {
+      one.n = 0;
+      if (check(c, &t->expects[i], &one)) continue;
+      failed++;
+      buf_printf(&why, "\n    line %u: %.*s", t->expects[i].line, (int)one.n, one.p);
+    }
+    buf_free(&one);
+    if (failed) {
+      Buf head = {0};
+      buf_printf(&head, "%u of %u expectations failed", failed, t->nexpects);
+      buf_put(&head, why.p, why.n);
+      buf_free(&why);
+      why = head;
+    }
   }
-  if (IS("violation") || IS("warning") || IS("error") || IS("waived")) {
-    aigw_list l = IS("violation") ? AIGW_VIOLATIONS : IS("warning") ? AIGW_WARNINGS : IS("error") ? AIGW_ERRORS : AIGW_WAIVED;
-    int ok = 1;
-    for (const Node *g = p->b; g; g = g->next) {
-      const Node *ex = IS("waived") ? g->next : NULL;
-      if (!has_finding(c, l, text + g->name_off, g->name_len, ex ? text + ex->name_off : NULL, ex ? ex->name_len : 0)) {
-        buf_printf(msg, "%sexpected %.*s %.*s%s%.*s", ok ? "" : "; ", (int)wl, w, (int)g->name_len, text + g->name_off,
-                   ex ? " by " : "", ex ? (int)ex->name_len : 0, ex ? text + ex->name_off : "");
-        ok = 0;
-      }
-      if (ex) break;
-    }
-    return ok;
+  if (!failed) {
+    n->pass++;
+    if (verbose) printf("PASS %s:%u: test %s\n", t->file, t->line, name.p);
+  } else {
+    n->fail++;
+    printf("FAIL %s:%u: test %s: %s\n", t->file, t->line, name.p, why.p);
   }
-  if (IS("route")) {
-    const Node *r = p->b;
-    const char *got = aigw_route(c);
-    const char *rn = text + r->name_off;
-    if (r->name_len == 4 && !memcmp(rn, "none", 4)) {
-      if (!got) return 1;
-      buf_printf(msg, "expected no route, got route %s", got);
-      return 0;
-    }
-    if (!got || strlen(got) != r->name_len || memcmp(got, rn, r->name_len)) {
-      buf_printf(msg, "expected route %.*s, got %s", (int)r->name_len, rn, got ? got : "none");
-      return 0;
-    }
-    size_t i = 0;
-    for (const Node *t = r->next; t; t = t->next, i++) {
-      aigw_target tg;
-      char have[512] = "none";
-      if (aigw_route_target(c, i, &tg) == AIGW_OK)
-        snprintf(have, sizeof have, "%s:%s%s%s", tg.provider, tg.model, tg.region ? "@" : "", tg.region ? tg.region : "");
-      const char *want = text + t->name_off;
-      size_t wl2 = t->name_len;
-      if (t->flags) { want++; wl2 -= 2; }
-      if (strlen(have) != wl2 || memcmp(have, want, wl2)) {
-        buf_printf(msg, "expected target %zu to be %.*s, got %s", i + 1, (int)wl2, want, have);
-        return 0;
-      }
-    }
-    if (r->next && i != aigw_route_count(c)) {
-      buf_printf(msg, "expected %zu targets, got %zu", i, aigw_route_count(c));
-      return 0;
-    }
-    return 1;
+  buf_free(&name); buf_free(&why);
+}
+
+/* Compiles one set and runs its tests. */
+static void run_set(const Set *s, int verbose, Tally *n) {
+  printf("== %s\n", s->label);
+  fflush(stdout);   /* the header comes before the set's diagnostics on a shared terminal */
+  DiagSink d; diag_init(&d);
+  int loaded = 1;
+  for (int i = 0; i < s->n; i++) if (diag_load_file(&d, s->files[i]) < 0) loaded = 0;
+  Buf bundle = {0};
+  TestList tests;
+  int rc = compile_bundle_tests(&d, NULL, &bundle, &tests);
+  if (!loaded) rc = -1;
+  if (rc || d.warnings) diag_print(&d, stderr);
+  if (rc) {
+    fprintf(stderr, "aigwc: %d error%s\n", d.errors, d.errors == 1 ? "" : "s");
+    printf("FAIL %s: does not compile\n", s->label);
+    n->fail++;
+  } else {
+    aigw_bundle *b = NULL;
+    aigw_ctx *c = NULL;
+    char err[256];
+    if (aigw_bundle_open_mem(bundle.p, bundle.n, NULL, &b, err, sizeof err) != AIGW_OK) {
+      printf("FAIL %s: bundle: %s\n", s->label, err);
+      n->fail++;
+    } else if (aigw_ctx_new(b, &c) != AIGW_OK) {
+      fputs("aigwc test: out of memory\n", stderr);
+      exit(EXIT_USAGE);
+    } else
+      for (uint32_t i = 0; i < tests.n; i++) run_test(c, &tests.v[i], verbose, n);
+    aigw_ctx_free(c);
+    aigw_bundle_close(b);
   }
-  if (IS("budget")) {
-    const Node *bn = p->b;
-    for (size_t i = 0; i < aigw_budget_count(c); i++) {
-      aigw_budget bg;
-      if (aigw_budget_get(c, i, &bg) == AIGW_OK && strlen(bg.budget) == bn->name_len && !memcmp(bg.budget, text + bn->name_off, bn->name_len))
-        return 1;
-    }
-    buf_printf(msg, "expected budget %.*s to be charged", (int)bn->name_len, text + bn->name_off);
-    return 0;
-  }
-  buf_printf(msg, "unknown expectation '%.*s' (allow, deny, violation, warning, error, waived, route, budget)", (int)wl, w);
-  return 0;
-#undef IS
+  compile_tests_free(&tests);
+  buf_free(&bundle);
+  diag_free(&d);
+  fflush(stdout);
 }
 
 int cmd_test(int argc, char **argv) {
@@ -146,48 +338,12 @@ int cmd_test(int argc, char **argv) {
     else paths[npaths++] = argv[i];
   }
   if (!npaths) return cli_usage_error("test", "no input files");
-  aigw_bundle *b;
-  int rc = cli_open_bundle(NULL, npaths, paths, &b);
-  if (rc) return rc == EXIT_USAGE ? EXIT_FINDINGS : rc;
-  char **files; int nfiles;
-  cli_collect_sources(npaths, paths, &files, &nfiles);
-  DiagSink d; diag_init(&d);
-  Arena a; arena_init(&a);
-  aigw_ctx *c;
-  if (aigw_ctx_new(b, &c) != AIGW_OK) { fputs("aigwc test: out of memory\n", stderr); return EXIT_USAGE; }
-  int pass = 0, fail = 0;
-  for (int i = 0; i < nfiles; i++) {
-    int f = diag_load_file(&d, files[i]);
-    if (f < 0) continue;
-    AstFile *af = parse_file(&d, f, &a, 0);
-    for (Node *t = af->decls; t; t = t->next) {
-      if (t->kind != N_TEST) continue;
-      uint32_t line, col;
-      diag_linecol(&d, f, t->off, &line, &col);
-      int64_t now = 0;
-      Buf in = {0}, msg = {0};
-      buf_puts(&in, "{}");
-      for (Node *p = t->a; p; p = p->next) {
-        if (p->op == TK_NOW) now = p->a->ival;
-        if (p->op == TK_INPUT) { in.n = 0; to_json(&in, &d, p->a); }
-      }
-      int ok = 1;
-      if (aigw_input_json(c, in.p, in.n) != AIGW_OK) { buf_printf(&msg, "bad input: %s", aigw_ctx_error(c)); ok = 0; }
-      else if (aigw_eval(c, now) != AIGW_OK) { buf_printf(&msg, "evaluation failed: %s", aigw_ctx_error(c)); ok = 0; }
-      else
-        for (Node *p = t->a; p; p = p->next)
-          if (p->op == TK_EXPECT && !check(c, &d, p, &msg)) { ok = 0; break; }
-      if (ok) { pass++; if (verbose) printf("PASS %.*s\n", (int)t->name_len, af->text + t->name_off); }
-      else {
-        fail++;
-        printf("FAIL %s:%u: test %.*s: %s\n", files[i], line, (int)t->name_len, af->text + t->name_off, msg.p);
-      }
-      buf_free(&in); buf_free(&msg);
-    }
-  }
-  printf("%d passed, %d failed\n", pass, fail);
-  aigw_ctx_free(c);
-  aigw_bundle_close(b);
-  arena_free(&a); diag_free(&d); cli_free_sources(files, nfiles);
-  return fail ? EXIT_FINDINGS : EXIT_OK;
+  Sets sets = {0};
+  int rc = collect_sets(npaths, paths, &sets);
+  if (rc) { free_sets(&sets); return rc; }
+  Tally n = {0, 0};
+  for (int i = 0; i < sets.n; i++) run_set(&sets.v[i], verbose, &n);
+  printf("%d passed, %d failed\n", n.pass, n.fail);
+  free_sets(&sets);
+  return n.fail ? EXIT_FINDINGS : EXIT_OK;
 }

@@ -95,6 +95,11 @@ uint32_t comp_u32s(Comp *c, const uint32_t *v, uint32_t n) {
 }
 
 int compile_bundle(DiagSink *d, const CompileOpts *o, Buf *out) {
+  return compile_bundle_tests(d, o, out, NULL);
+}
+
+int compile_bundle_tests(DiagSink *d, const CompileOpts *o, Buf *out, TestList *tests) {
+  if (tests) { memset(tests, 0, sizeof *tests); arena_init(&tests->arena); }
   Comp c;
   CompileOpts defaults = {0, 0};
   comp_init(&c, d, o ? o : &defaults);
@@ -116,6 +121,7 @@ int compile_bundle(DiagSink *d, const CompileOpts *o, Buf *out) {
       comp_warn(&c, NULL, "worst-case cost is %llu instructions per decision, above the default "
                 "step limit of %d: hosts should raise aigw_config.step_limit",
                 (unsigned long long)c.cost, DEFAULT_STEP_LIMIT);
+    if (rc == 0 && tests) tests_export(&c, tests);
   }
   comp_free(&c);
   return rc;

@@ -455,6 +455,16 @@ static void test_diag_unknown_set(void) {
   tc_expect_diags("guardrail g { deny when request.tokens in approved }\n", NULL, w2, 1);
 }
 
+static void test_diag_target_field(void) {
+  /* a field path without braces would route to a model named "request.model" */
+  Want w[] = {{DIAG_ERR, line(1), 22, "this target's model is the text 'request.model', not the field",
+               "to reuse the request's value, write it in braces: {request.model}"}};
+  tc_expect_diags("route r { default -> azure-openai:request.model@westeurope }\n", NULL, w, 1);
+  Want w2[] = {{DIAG_ERR, line(1), 22, "a target's model must be a string field", NULL}};
+  tc_expect_diags("route r { default -> azure-openai:{request.tokens}@westeurope }\n", NULL, w2, 1);
+  tc_expect_diags("route r { default -> azure-openai:{request.model}@westeurope }\n", NULL, NULL, 0);
+}
+
 static void test_diag_under(void) {
   Want w[] = {{DIAG_ERR, line(1), 25, "the left side of 'under' must be the input's scope field", NULL}};
   tc_expect_diags("guardrail g { deny when request.model under \"/s/1\" }\n", NULL, w, 1);
@@ -563,6 +573,7 @@ UNIT_SUITE(compile,
   {"diagnostic: unreachable route rule", test_diag_unreachable_rule},
   {"diagnostic: unknown set", test_diag_unknown_set},
   {"diagnostic: under on a non-scope field", test_diag_under},
+  {"diagnostic: a target part that reads like a field", test_diag_target_field},
   {"an exemption waiving a guardrail twice verifies", test_waives_twice},
   {"65 nested and's: a diagnostic or a bundle that verifies", test_deep_and},
   {"a guardrail with 66 scopes keeps them all", test_many_scopes},
