@@ -12,7 +12,7 @@ PREFIX  ?= /usr/local
 SAN     ?=
 BUILD   ?= $(if $(SAN),build-san,build)
 FUZZ_SECONDS ?= 60
-VERSION := 0.1.0
+VERSION := $(shell sed -n 's/^#define AIGW_VERSION_STRING "\(.*\)".*/\1/p' runtime/aigw.h)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 SANFLAGS := -fsanitize=address -fsanitize=undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "aigw.h"
 #include "util.h"
 
 static const Command commands[] = {
@@ -102,7 +103,7 @@ int main(int argc, char **argv) {
     usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? EXIT_USAGE : EXIT_OK;
   }
-  if (!strcmp(argv[1], "--version")) { puts("aigwc 0.1.0"); return EXIT_OK; }
+  if (!strcmp(argv[1], "--version")) { puts("aigwc " AIGW_VERSION_STRING); return EXIT_OK; }
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     if (!strcmp(argv[1], commands[i].name)) {
       if (cli_wants_help(argc - 1, argv + 1, commands[i].usage)) return EXIT_OK;

@@ -6,8 +6,10 @@
  * (division by zero, overflow): those are left to the VM, which fails closed. */
 #include <stdlib.h>
 #include <string.h>
+#include "arith.h"
 #include "comp.h"
 #include "lex.h"
+#include "timefmt.h"
 
 enum { CV_VALUE, CV_RECORD, CV_SCOPE, CV_SET, CV_LEVELS, CV_ERR };
 
@@ -113,6 +115,164 @@ static int find_level(Comp *c, uint16_t lv, const char *s, uint32_t n) {
   return -1;
 }
 
+/* ---- hints: what was probably meant, when an expression does not check ---- */
+
+static const char *levels_name(Comp *c, uint16_t lv) { return c->strp.v[c->levels.v[lv].name]; }
+static const char *level_name(Comp *c, uint16_t lv, uint32_t k) { return c->strp.v[c->u32s.v[c->levels.v[lv].first + k]]; }
+
+/* The level of lv nearest to s[0..n), for "did you mean", or NULL. */
+static const char *nearest_level(Comp *c, uint16_t lv, const char *s, uint32_t n) {
+  const char *best = NULL; int bd = 3;
+  for (uint32_t k = 0; k < c->levels.v[lv].count; k++) {
+    const char *l = level_name(c, lv, k);
+    int d = edit_distance(s, n, l, strlen(l), 2);
+    if (d < bd) { bd = d; best = l; }
+  }
+  return best;
+}
+
+/* Could s[0..n) be an operand of '-': now, a number or duration, or a name in scope? */
+static int operand_like(Comp *c, const char *s, uint32_t n) {
+  if (!n) return 0;
+  if ((s[0] >= '0' && s[0] <= '9') || (n == 3 && !memcmp(s, "now", 3))) return 1;
+  if (sema_lookup(c, c->cur, s, n, 1 << SYM_INPUT | 1 << SYM_SCOPE | 1 << SYM_SET | 1 << SYM_LEVELS)) return 1;
+  for (uint32_t lv = 0; lv < c->levels.n; lv++) if (find_level(c, (uint16_t)lv, s, n) >= 0) return 1;
+  return 0;
+}
+
+static int is_field(Comp *c, const char *s, uint32_t n) {
+  for (uint32_t i = 0; i < c->fields.n; i++)
+    if (c->strl.v[c->fields.v[i].name] == n && !memcmp(c->strp.v[c->fields.v[i].name], s, n)) return 1;
+  return 0;
+}
+
+/* A '-' between name characters continues the name (§3.3), so `now-request.created` is
+ * the name `now-request` and `request.x-1` the field `x-1`. When the text either side of
+ * a '-' in the name at name_off reads as operands (for a member, the left one as a
+ * field), the help shows the subtraction with spaces, from start (where the expression
+ * begins) through the rest of a dotted path after the name. */
+static int minus_help(Comp *c, int file, uint32_t start, uint32_t name_off, uint32_t name_len, int member) {
+  if (c->quiet) return 0;
+  const Source *src = c->d->files[file];
+  const char *s = src->text + name_off;
+  for (uint32_t i = 1; i + 1 < name_len; i++) {
+    if (s[i] != '-') continue;
+    uint32_t j = i + 1;
+    while (j < name_len && s[j] != '-') j++;
+    if (!(member ? is_field(c, s, i) : operand_like(c, s, i)) || !operand_like(c, s + i + 1, j - i - 1)) continue;
+    uint32_t end = name_off + name_len;
+    while (end < src->len && end - start < 80) {
+      char ch = src->text[end];
+      if (!(ch == '.' || ch == '_' || ch == '-' || (ch >= '0' && ch <= '9') || ((ch | 32) >= 'a' && (ch | 32) <= 'z'))) break;
+      end++;
+    }
+    diag_help(c->d, "subtraction needs spaces around '-': %.*s - %.*s", (int)(name_off + i - start),
+              src->text + start, (int)(end - name_off - i - 1), s + i + 1);
+    return 1;
+  }
+  return 0;
+}
+
+/* A literal in the wrong form where a level or a time was wanted: "confidential",
+ * "2026-12-31", 2026/12/31. Writes the help line into h; 0 when lit is no such slip. */
+static int literal_help(Comp *c, const Node *lit, Ty want, Buf *h) {
+  if (c->quiet) return 0;
+  char iso[11];
+  if (want.t == T_TIME && lit->kind == N_BINARY && lit->op == TK_SLASH &&
+      lex_slashed_date(c->d->files[lit->file]->text + lit->off, lit->len, iso) == lit->len) {
+    buf_printf(h, "a date is written with '-': %s", iso);
+    return 1;
+  }
+  if (lit->kind != N_STR || (want.t != T_LEVEL && want.t != T_TIME)) return 0;
+  uint32_t n;
+  const char *s = comp_strlit(c, lit, &n);
+  int64_t t;
+  if (want.t == T_TIME) {
+    if (rt_parse_date(s, n, &t) == 0) buf_printf(h, "a date is written without quotes: %.*s", (int)n, s);
+    else if (rt_parse_time(s, n, 0, &t) == 0) buf_printf(h, "a timestamp is written without quotes: %.*s", (int)n, s);
+    return h->n > 0;
+  }
+  const BLevels *L = &c->levels.v[want.levels];
+  int k = find_level(c, want.levels, s, n);
+  if (k >= 0) { buf_printf(h, "write %s without quotes", level_name(c, want.levels, (uint32_t)k)); return 1; }
+  const char *best = nearest_level(c, want.levels, s, n);
+  if (best) { buf_printf(h, "did you mean %s? levels are written without quotes", best); return 1; }
+  buf_printf(h, "levels are written without quotes; the levels of %s are", levels_name(c, want.levels));
+  for (uint32_t i = 0; i < L->count && i < 8; i++) buf_printf(h, "%s %s", i ? "," : "", level_name(c, want.levels, i));
+  if (L->count > 8) buf_puts(h, ", …");
+  return 1;
+}
+
+/* A type as the user wrote it: a levels type by its name. */
+static const char *ty_label(Comp *c, Ty t, char *buf, size_t n) {
+  if (t.t == T_LEVEL && t.levels < c->levels.n) { snprintf(buf, n, "%s", levels_name(c, t.levels)); return buf; }
+  return ty_name(t, buf, n);
+}
+
+/* Of a binary operation whose operand types do not fit: the side that is a literal
+ * slip (with its help in h), or the whole operation. */
+static Node *slip_side(Comp *c, Node *e, Ty lt, Ty rt, Buf *h) {
+  if (literal_help(c, e->b, lt, h)) return e->b;
+  if (literal_help(c, e->a, rt, h)) return e->a;
+  return e;
+}
+
+/* A name used as a value that names something else: say what, and what to write. */
+static void not_a_value(Comp *c, const Node *at, int kind, uint32_t index) {
+  if (c->quiet || kind == CV_ERR || kind == CV_VALUE) return;
+  if (at->kind != N_NAME) { comp_error(c, at, "this is not a value here"); return; }
+  const char *s = c->d->files[at->file]->text + at->name_off;
+  int n = (int)at->name_len;
+  switch (kind) {
+  case CV_SET:
+    comp_error(c, at, "'%.*s' is a set, not a value", n, s);
+    diag_help(c->d, "a set is used on the right of 'in' (x in %.*s) and in len(%.*s)", n, s, n, s);
+    break;
+  case CV_RECORD:
+    comp_error(c, at, "'%.*s' is the input, not a value", n, s);
+    if (c->fields.n) diag_help(c->d, "read one of its fields, like %.*s.%s", n, s, c->strp.v[c->fields.v[0].name]);
+    break;
+  case CV_SCOPE:
+    comp_error(c, at, "'%.*s' is a scope, not a value", n, s);
+    if (c->meta.scope_field != NONE32 && c->input)
+      diag_help(c->d, "test the request's scope with 'under': %.*s.%s under %.*s", (int)c->input->len, c->input->name,
+                c->strp.v[c->fields.v[c->meta.scope_field].name], n, s);
+    break;
+  case CV_LEVELS:
+    comp_error(c, at, "'%.*s' is a levels type, not a value", n, s);
+    if (c->levels.v[index].count) diag_help(c->d, "name one of its levels, like %.*s.%s", n, s, level_name(c, (uint16_t)index, 0));
+    break;
+  }
+}
+
+/* `required_tags in request.tags`: 'in' looks up one value, and a set is not one. */
+static CV in_left_not_value(Comp *c, Node *e, CV l) {
+  if (l.kind != CV_SET) { not_a_value(c, e->a, l.kind, l.index); return err_cv(); }
+  if (c->quiet) return err_cv();
+  uint32_t set = l.index;
+  const char *text = c->d->files[e->file]->text;
+  comp_error(c, e->a, "'%.*s' is a set, not a value", (int)e->a->name_len, text + e->a->name_off);
+  const BSet *S = &c->sets.v[set];
+  Buf h = {0};
+  buf_puts(&h, "'in' looks up one value; to check every member of a set, test each one");
+  int plain = S->type == T_STR && S->count && e->b->len <= 40 && !memchr(text + e->b->off, '\n', e->b->len);
+  for (uint32_t i = 0; plain && i < S->count; i++) {
+    uint32_t sid = (uint32_t)c->members.v[S->first + i];
+    for (uint32_t k = 0; k < c->strl.v[sid]; k++) {
+      unsigned char ch = (unsigned char)c->strp.v[sid][k];
+      plain &= ch >= 0x20 && ch != 0x7f && ch != '"' && ch != '\\';
+    }
+  }
+  for (uint32_t i = 0; plain && i < S->count && i < 2; i++) {
+    uint32_t sid = (uint32_t)c->members.v[S->first + i];
+    buf_printf(&h, "%s\"%s\" in %.*s", i ? " and " : ": ", c->strp.v[sid], (int)e->b->len, text + e->b->off);
+  }
+  if (plain && S->count > 2) buf_puts(&h, " and …");
+  diag_help(c->d, "%s", h.p);
+  buf_free(&h);
+  return err_cv();
+}
+
 static CV cg_name(Comp *c, Node *e, Ty hint) {
   const char *s = c->d->files[e->file]->text + e->name_off;
   uint32_t n = e->name_len;
@@ -130,8 +290,14 @@ static CV cg_name(Comp *c, Node *e, Ty hint) {
     }
     if (found >= 0) { Ty t = {T_LEVEL, 0, (uint16_t)lvfound}; return emit_const(c, t, found, NOSTR); }
     if (found == -2) { ERR(e, "level '%.*s' is ambiguous; qualify it as LEVELS.%.*s", (int)n, s, (int)n, s); return err_cv(); }
-    ERR(e, "unknown name '%.*s'", (int)n, s);
-    if (!c->quiet) sema_suggest(c, s, n, 1 << SYM_INPUT | 1 << SYM_SCOPE | 1 << SYM_SET | 1 << SYM_LEVELS);
+    /* the other side is a level, so this name was meant as one of its levels */
+    if (hint.t == T_LEVEL) ERR(e, "'%.*s' is not a level of '%s'", (int)n, s, levels_name(c, hint.levels));
+    else ERR(e, "unknown name '%.*s'", (int)n, s);
+    if (!c->quiet && !minus_help(c, e->file, e->off, e->name_off, n, 0)) {
+      const char *lv = hint.t == T_LEVEL ? nearest_level(c, hint.levels, s, n) : NULL;
+      if (lv) diag_help(c->d, "did you mean '%s'?", lv);
+      else sema_suggest(c, s, n, 1 << SYM_INPUT | 1 << SYM_SCOPE | 1 << SYM_SET | 1 << SYM_LEVELS);
+    }
     return err_cv();
   }
   CV v = err_cv();
@@ -149,14 +315,24 @@ static CV cg_member(Comp *c, Node *e) {
   Node *base = e->a;
   const char *s = c->d->files[e->file]->text + e->name_off;
   uint32_t n = e->name_len;
-  if (base->kind != N_NAME) { ERR(e, "only input fields and levels have members"); return err_cv(); }
+  if (base->kind != N_NAME) {
+    ERR(e, "only input fields and levels have members");
+    /* `request.created-request.expires_at` reads the field `created-request` */
+    if (base->kind == N_MEMBER && base->a->kind == N_NAME) minus_help(c, e->file, e->off, base->name_off, base->name_len, 1);
+    return err_cv();
+  }
   Mark m = mark(c);
   CV b = cg_name(c, base, TY_NONE);
   rewind_to(c, m);
   if (b.kind == CV_ERR) return b;
   if (b.kind == CV_LEVELS) {
     int k = find_level(c, (uint16_t)b.index, s, n);
-    if (k < 0) { ERR(e, "'%.*s' is not a level of '%.*s'", (int)n, s, (int)base->name_len, c->d->files[e->file]->text + base->name_off); return err_cv(); }
+    if (k < 0) {
+      ERR(e, "'%.*s' is not a level of '%.*s'", (int)n, s, (int)base->name_len, c->d->files[e->file]->text + base->name_off);
+      const char *lv = nearest_level(c, (uint16_t)b.index, s, n);
+      if (lv && !c->quiet) diag_help(c->d, "did you mean '%s'?", lv);
+      return err_cv();
+    }
     Ty t = {T_LEVEL, 0, (uint16_t)b.index};
     return emit_const(c, t, k, NOSTR);
   }
@@ -176,7 +352,7 @@ static CV cg_member(Comp *c, Node *e) {
   if (!c->quiet) {
     /* the span of the member name only, so the caret points at the misspelling */
     if (c->d->n) { c->d->items[c->d->n - 1].off = e->name_off; c->d->items[c->d->n - 1].len = n; }
-    suggest_field(c, s, n);
+    if (!minus_help(c, e->file, e->off, e->name_off, n, 1)) suggest_field(c, s, n);
   }
   return err_cv();
 }
@@ -199,7 +375,10 @@ uint32_t cg_make_set(Comp *c, Node *list, Ty elem, int *ok) {
     }
     if (elem.t != T_NONE && !(ty_eq(v.ty, elem) || (is_strlike(v.ty) && is_strlike(elem)))) {
       char b1[32], b2[32];
+      Buf h = {0};
       ERR(x, "member of type %s in a set of %s", ty_name(v.ty, b1, 32), ty_name(elem, b2, 32));
+      if (literal_help(c, x, elem, &h)) diag_help(c->d, "%s", h.p);
+      buf_free(&h);
       *ok = 0; continue;
     }
     if (elem.t == T_NONE) elem = v.ty;
@@ -223,7 +402,7 @@ static CV cg_in(Comp *c, Node *e, int negate) {
   if (rhs->kind == N_LIST) {
     /* a literal list is a set built at compile time */
     CV l = cg(c, e->a, TY_NONE);
-    if (l.kind != CV_VALUE) return err_cv();
+    if (l.kind != CV_VALUE) return in_left_not_value(c, e, l);
     int ok;
     uint32_t set = cg_make_set(c, rhs->a, l.ty, &ok);
     if (!ok) return err_cv();
@@ -237,7 +416,7 @@ static CV cg_in(Comp *c, Node *e, int negate) {
     if (r.kind == CV_SET) {
       const BSet *s = &c->sets.v[r.index];
       CV l = cg(c, e->a, TY_NONE);
-      if (l.kind != CV_VALUE) return err_cv();
+      if (l.kind != CV_VALUE) return in_left_not_value(c, e, l);
       if ((s->type == T_STR) != is_strlike(l.ty) || (s->type == T_INT && !is_num(l.ty))) {
         char b[32]; ERR(e, "cannot look up a %s in a set of %s", ty_name(l.ty, b, 32), s->type == T_STR ? "strings" : "numbers");
         return err_cv();
@@ -246,7 +425,7 @@ static CV cg_in(Comp *c, Node *e, int negate) {
     } else if (r.kind == CV_VALUE && (r.ty.t == T_LIST || r.ty.t == T_MAP)) {
       Ty want = {r.ty.t == T_MAP ? T_STR : r.ty.elem, 0, r.ty.levels};
       CV l = cg(c, e->a, want);
-      if (l.kind != CV_VALUE) return err_cv();
+      if (l.kind != CV_VALUE) return in_left_not_value(c, e, l);
       cg(c, rhs, TY_NONE);
       if (r.ty.t == T_MAP) {
         if (!is_strlike(l.ty)) { ERR(e->a, "map keys are strings"); return err_cv(); }
@@ -268,16 +447,14 @@ static CV cg_in(Comp *c, Node *e, int negate) {
   return value(TY_BOOL);
 }
 
-static int64_t fold_arith(int op, int64_t a, int64_t b, int *ok) {
-  int64_t r = 0;
-  *ok = 1;
-  switch (op) {
-  case TK_PLUS: *ok = !__builtin_add_overflow(a, b, &r); break;
-  case TK_MINUS: *ok = !__builtin_sub_overflow(a, b, &r); break;
-  case TK_STAR: *ok = !__builtin_mul_overflow(a, b, &r); break;
-  case TK_SLASH: *ok = b != 0 && !(a == INT64_MIN && b == -1); if (*ok) r = a / b; break;
+/* The opcode of an arithmetic or comparison token: the VM runs it, and folding runs the
+ * VM's own definition of it (runtime/arith.h). */
+static int op_of(int tk) {
+  switch (tk) {
+  case TK_PLUS: return OP_ADD; case TK_MINUS: return OP_SUB; case TK_STAR: return OP_MUL;
+  case TK_SLASH: return OP_DIV; case TK_EQ: return OP_EQ; case TK_NE: return OP_NE;
+  case TK_LT: return OP_LT; case TK_LE: return OP_LE; case TK_GT: return OP_GT; default: return OP_GE;
   }
-  return r;
 }
 
 static CV cg_binary(Comp *c, Node *e, Ty hint) {
@@ -290,12 +467,14 @@ static CV cg_binary(Comp *c, Node *e, Ty hint) {
     Mark m = mark(c);
     CV l = cg(c, e->a, TY_BOOL);
     if (l.kind == CV_VALUE && l.ty.t != T_BOOL) { ERR(e->a, "'%s' needs bool operands, not %s", op == TK_AND ? "and" : "or", ty_name(l.ty, b1, 32)); return err_cv(); }
+    if (l.kind != CV_VALUE && l.kind != CV_ERR) { not_a_value(c, e->a, l.kind, l.index); l = err_cv(); }
     /* constant left side: `false and x` is false, `true and x` is x */
     if (l.kind == CV_VALUE && l.is_const) {
       rewind_to(c, m);
       if ((op == TK_AND) != (l.k != 0)) return emit_const(c, TY_BOOL, l.k, NOSTR);
       CV r = cg(c, e->b, TY_BOOL);
       if (r.kind == CV_VALUE && r.ty.t != T_BOOL) { ERR(e->b, "'%s' needs bool operands", op == TK_AND ? "and" : "or"); return err_cv(); }
+      if (r.kind != CV_VALUE) { not_a_value(c, e->b, r.kind, r.index); return err_cv(); }
       return r;
     }
     if (c->cg_open_jumps >= LIMIT_OPEN_JUMPS) {
@@ -308,6 +487,7 @@ static CV cg_binary(Comp *c, Node *e, Ty hint) {
     c->cg_open_jumps++;
     CV r = cg(c, e->b, TY_BOOL);
     c->cg_open_jumps--;
+    if (r.kind != CV_VALUE && r.kind != CV_ERR) { not_a_value(c, e->b, r.kind, r.index); r = err_cv(); }
     if (l.kind == CV_ERR || r.kind == CV_ERR) return err_cv();
     if (r.ty.t != T_BOOL) { ERR(e->b, "'%s' needs bool operands, not %s", op == TK_AND ? "and" : "or", ty_name(r.ty, b1, 32)); return err_cv(); }
     c->code.v[jpc] = INSN(op == TK_AND ? OP_JFK : OP_JTK, c->code.n - jpc - 1);
@@ -346,10 +526,12 @@ static CV cg_binary(Comp *c, Node *e, Ty hint) {
   CV r = cg(c, e->b, rh);
   if (l.kind == CV_ERR || r.kind == CV_ERR) return err_cv();
   if (l.kind != CV_VALUE || r.kind != CV_VALUE) {
-    ERR(l.kind != CV_VALUE ? e->a : e->b, "this name is not a value here");
+    if (l.kind != CV_VALUE) not_a_value(c, e->a, l.kind, l.index);
+    else not_a_value(c, e->b, r.kind, r.index);
     return err_cv();
   }
   const char *opname = lex_token_name(op);
+  Buf h = {0};
   switch (op) {
   case TK_EQ: case TK_NE: case TK_LT: case TK_LE: case TK_GT: case TK_GE: {
     int ord = op != TK_EQ && op != TK_NE;
@@ -359,17 +541,17 @@ static CV cg_binary(Comp *c, Node *e, Ty hint) {
       return value(TY_BOOL);
     }
     if (!ty_eq(l.ty, r.ty) || !is_num(l.ty) || (ord && l.ty.t == T_BOOL)) {
-      ERR(e, "cannot compare %s with %s using %s", ty_name(l.ty, b1, 32), ty_name(r.ty, b2, 32), opname);
+      ERR(slip_side(c, e, l.ty, r.ty, &h), "cannot compare %s with %s using %s", ty_label(c, l.ty, b1, 32), ty_label(c, r.ty, b2, 32), opname);
+      if (h.n) diag_help(c->d, "%s", h.p);
+      buf_free(&h);
       return err_cv();
     }
-    if (l.is_const && r.is_const) {
-      int64_t a = l.k, b = r.k;
-      int v = op == TK_EQ ? a == b : op == TK_NE ? a != b : op == TK_LT ? a < b : op == TK_LE ? a <= b : op == TK_GT ? a > b : a >= b;
+    int64_t v;
+    if (l.is_const && r.is_const && vm_arith(op_of(op), l.k, r.k, &v) == VM_OK) {
       rewind_to(c, m);
       return emit_const(c, TY_BOOL, v, NOSTR);
     }
-    static const int map[][2] = {{TK_EQ, OP_EQ}, {TK_NE, OP_NE}, {TK_LT, OP_LT}, {TK_LE, OP_LE}, {TK_GT, OP_GT}, {TK_GE, OP_GE}};
-    for (int i = 0; i < 6; i++) if (map[i][0] == op) emit(c, map[i][1], 0);
+    emit(c, op_of(op), 0);
     return value(TY_BOOL);
   }
   case TK_PLUS: case TK_MINUS: case TK_STAR: case TK_SLASH: {
@@ -381,16 +563,17 @@ static CV cg_binary(Comp *c, Node *e, Ty hint) {
     else if (op == TK_MINUS && lt == T_TIME && rt == T_TIME) out = TY_DUR;
     else if ((op == TK_PLUS || op == TK_MINUS) && lt == T_DUR && rt == T_DUR) out = TY_DUR;
     if (out.t == T_NONE) {
-      ERR(e, "cannot apply %s to %s and %s", opname, ty_name(l.ty, b1, 32), ty_name(r.ty, b2, 32));
+      ERR(slip_side(c, e, l.ty, r.ty, &h), "cannot apply %s to %s and %s", opname, ty_label(c, l.ty, b1, 32), ty_label(c, r.ty, b2, 32));
+      if (h.n) diag_help(c->d, "%s", h.p);
+      buf_free(&h);
       return err_cv();
     }
     if (l.is_const && r.is_const) {
-      int ok;
-      int64_t v = fold_arith(op, l.k, r.k, &ok);
-      if (ok) { rewind_to(c, m); return emit_const(c, out, v, NOSTR); }
+      int64_t v;
+      if (vm_arith(op_of(op), l.k, r.k, &v) == VM_OK) { rewind_to(c, m); return emit_const(c, out, v, NOSTR); }
       if (!c->quiet) comp_warn(c, e, "this expression always fails at run time (%s)", op == TK_SLASH ? "division by zero or overflow" : "integer overflow");
     }
-    emit(c, op == TK_PLUS ? OP_ADD : op == TK_MINUS ? OP_SUB : op == TK_STAR ? OP_MUL : OP_DIV, 0);
+    emit(c, op_of(op), 0);
     if (out.t != T_INT) emit(c, OP_CAST, out.t);
     return value(out);
   }
@@ -434,8 +617,11 @@ static CV cg_call(Comp *c, Node *e) {
     return value(TY_BOOL);
   }
   if (fns[which].op == OP_LEN) {
+    Mark m = mark(c);
     CV v = cg(c, e->a, TY_NONE);
-    if (v.kind != CV_VALUE) return err_cv();
+    /* a set is constant, and so is its size (members counted once) */
+    if (v.kind == CV_SET) { rewind_to(c, m); return emit_const(c, TY_INT, c->sets.v[v.index].count, NOSTR); }
+    if (v.kind != CV_VALUE) { not_a_value(c, e->a, v.kind, v.index); return err_cv(); }
     if (!is_strlike(v.ty) && v.ty.t != T_LIST && v.ty.t != T_MAP) { char b[32]; ERR(e->a, "len() of a %s", ty_name(v.ty, b, 32)); return err_cv(); }
     emit(c, OP_LEN, 0);
     return value(TY_INT);
@@ -470,7 +656,7 @@ static CV cg(Comp *c, Node *e, Ty hint) {
   case N_UNARY: {
     Mark m = mark(c);
     CV v = cg(c, e->a, e->op == TK_NOT ? TY_BOOL : TY_NONE);
-    if (v.kind != CV_VALUE) { if (v.kind != CV_ERR) ERR(e->a, "this name is not a value here"); return err_cv(); }
+    if (v.kind != CV_VALUE) { not_a_value(c, e->a, v.kind, v.index); return err_cv(); }
     char b[32];
     if (e->op == TK_NOT) {
       if (v.ty.t != T_BOOL) { ERR(e, "'not' needs a bool, not %s", ty_name(v.ty, b, 32)); return err_cv(); }
@@ -479,7 +665,8 @@ static CV cg(Comp *c, Node *e, Ty hint) {
       return value(TY_BOOL);
     }
     if (v.ty.t != T_INT && v.ty.t != T_DUR) { ERR(e, "cannot negate a %s", ty_name(v.ty, b, 32)); return err_cv(); }
-    if (v.is_const && v.k != INT64_MIN) { rewind_to(c, m); return emit_const(c, v.ty, -v.k, NOSTR); }
+    int64_t neg;
+    if (v.is_const && vm_arith(OP_NEG, v.k, 0, &neg) == VM_OK) { rewind_to(c, m); return emit_const(c, v.ty, neg, NOSTR); }
     emit(c, OP_NEG, 0);
     if (v.ty.t != T_INT) emit(c, OP_CAST, v.ty.t);
     return value(v.ty);
@@ -505,15 +692,19 @@ uint32_t cg_program(Comp *c, Node *e, Ty want, Ty *got) {
   c->cg_depth = 0; c->cg_max = 0; c->cg_reads_target = 0;
   uint32_t line, col;
   diag_linecol(c->d, e->file, e->off, &line, &col);
+  int errors = c->d->errors;
   CV v = cg(c, e, want);
   if (v.kind != CV_VALUE) {
-    if (v.kind != CV_ERR) comp_error(c, e, "this name is not a value here");
+    not_a_value(c, e, v.kind, v.index);
+    /* a failed expression must have said where: a gap here would otherwise surface
+     * as an unlocated "bundle does not verify" */
+    if (c->d->errors == errors) comp_error(c, e, "cannot compile this expression");
     c->code.n = start;
     return NONE32;
   }
   if (want.t != T_NONE && !ty_eq(v.ty, want)) {
     char b1[32], b2[32];
-    comp_error(c, e, "expected %s, found %s", ty_name(want, b1, 32), ty_name(v.ty, b2, 32));
+    comp_error(c, e, "expected %s, found %s", ty_label(c, want, b1, 32), ty_label(c, v.ty, b2, 32));
     c->code.n = start;
     return NONE32;
   }

@@ -4,6 +4,7 @@
  * declaration order and nothing time- or address-dependent is written. */
 #include <stdlib.h>
 #include <string.h>
+#include "aigw.h"
 #include "comp.h"
 #include "hash.h"
 #include "sha256.h"
@@ -71,7 +72,7 @@ void emit_bundle(Comp *c, Buf *out) {
     for (Node *d = c->files[i]->decls; d; d = d->next)
       if (d->kind == N_POLICY) { pkg = c->files[i]->text + d->a->off; pl = d->a->len; break; }
   c->meta.policy = comp_str(c, pkg, pl);
-  c->meta.compiler = comp_strz(c, "aigwc 0.1.0");
+  c->meta.compiler = comp_strz(c, "aigwc " AIGW_VERSION_STRING);
   c->meta.files_first = c->u32s.n; c->meta.files_count = (uint32_t)c->nfiles;
   for (int i = 0; i < c->nfiles; i++) {
     uint32_t sid = comp_strz(c, c->d->files[c->files[i]->file]->name);

@@ -27,7 +27,7 @@ extern "C" {
 #define AIGW_VERSION_MAJOR 0
 #define AIGW_VERSION_MINOR 1
 #define AIGW_VERSION_PATCH 0
-#define AIGW_VERSION_STRING "0.1.0"
+#define AIGW_VERSION_STRING "0.1.0"   /* the one version: the Makefile, the CLI and bundles read it */
 
 #if defined(__GNUC__)
 #define AIGW_API __attribute__((visibility("default")))

@@ -183,7 +183,7 @@ typedef struct BSrcLoc { uint32_t pc, file, line, reserved; } BSrcLoc;
 
 typedef struct BMeta {
   uint32_t policy;          /* string id of the package name */
-  uint32_t compiler;        /* string id: "aigwc 0.1.0" */
+  uint32_t compiler;        /* string id: "aigwc " AIGW_VERSION_STRING */
   uint32_t files_first, files_count;  /* U32S: string ids of the source files */
   uint32_t scope_field, ancestors_field;  /* field index or NONE32 */
   uint32_t max_stack, nslots;         /* largest program stack; number of input fields */

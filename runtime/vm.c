@@ -140,42 +140,23 @@ int vm_run(aigw_ctx *c, uint32_t prog, Value *out) {
       vmcase(LDB) { sp->u.i = INSN_ARG(w) != 0; sp->sid = NOSTR; sp++; vmbreak; }
       vmcase(LDNOW) { sp->u.i = c->now; sp->sid = NOSTR; sp++; vmbreak; }
       vmcase(CAST) { vmbreak; }       /* types are static: nothing to do at run time */
-      vmcase(EQ) { sp--; sp[-1].u.i = sp[-1].u.i == sp[0].u.i; vmbreak; }
-      vmcase(NE) { sp--; sp[-1].u.i = sp[-1].u.i != sp[0].u.i; vmbreak; }
-      vmcase(LT) { sp--; sp[-1].u.i = sp[-1].u.i < sp[0].u.i; vmbreak; }
-      vmcase(LE) { sp--; sp[-1].u.i = sp[-1].u.i <= sp[0].u.i; vmbreak; }
-      vmcase(GT) { sp--; sp[-1].u.i = sp[-1].u.i > sp[0].u.i; vmbreak; }
-      vmcase(GE) { sp--; sp[-1].u.i = sp[-1].u.i >= sp[0].u.i; vmbreak; }
+      /* numbers: one definition of each operation, shared with constant folding */
+#define BINOP(NAME) \
+      vmcase(NAME) { \
+        int e_ = vm_arith(OP_##NAME, sp[-2].u.i, sp[-1].u.i, &x.u.i); \
+        if (e_) FAIL(e_); \
+        sp--; sp[-1].u.i = x.u.i; \
+        vmbreak; \
+      }
+      BINOP(EQ) BINOP(NE) BINOP(LT) BINOP(LE) BINOP(GT) BINOP(GE)
+      BINOP(ADD) BINOP(SUB) BINOP(MUL) BINOP(DIV)
+#undef BINOP
       vmcase(SEQ) { sp--; sp[-1].u.i = str_eq(sp[-1], sp[0]); sp[-1].sid = NOSTR; vmbreak; }
       vmcase(SNE) { sp--; sp[-1].u.i = !str_eq(sp[-1], sp[0]); sp[-1].sid = NOSTR; vmbreak; }
-      vmcase(ADD) {
-        sp--;
-        if (__builtin_add_overflow(sp[-1].u.i, sp[0].u.i, &x.u.i)) FAIL(VM_ERR_OVERFLOW);
-        sp[-1].u.i = x.u.i;
-        vmbreak;
-      }
-      vmcase(SUB) {
-        sp--;
-        if (__builtin_sub_overflow(sp[-1].u.i, sp[0].u.i, &x.u.i)) FAIL(VM_ERR_OVERFLOW);
-        sp[-1].u.i = x.u.i;
-        vmbreak;
-      }
-      vmcase(MUL) {
-        sp--;
-        if (__builtin_mul_overflow(sp[-1].u.i, sp[0].u.i, &x.u.i)) FAIL(VM_ERR_OVERFLOW);
-        sp[-1].u.i = x.u.i;
-        vmbreak;
-      }
-      vmcase(DIV) {
-        sp--;
-        if (sp[0].u.i == 0) FAIL(VM_ERR_DIVZERO);
-        if (sp[0].u.i == -1 && sp[-1].u.i == INT64_MIN) FAIL(VM_ERR_OVERFLOW);
-        sp[-1].u.i /= sp[0].u.i;
-        vmbreak;
-      }
       vmcase(NEG) {
-        if (sp[-1].u.i == INT64_MIN) FAIL(VM_ERR_OVERFLOW);
-        sp[-1].u.i = -sp[-1].u.i;
+        int e_ = vm_arith(OP_NEG, sp[-1].u.i, 0, &x.u.i);
+        if (e_) FAIL(e_);
+        sp[-1].u.i = x.u.i;
         vmbreak;
       }
       vmcase(NOT) { sp[-1].u.i = !sp[-1].u.i; vmbreak; }

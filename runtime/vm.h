@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "aigw.h"
+#include "arith.h"
 #include "bundle.h"
 
 /* A value: 16 bytes and no tag; the verifier has proven every operand's type.
@@ -45,8 +46,7 @@ typedef struct Item { Value key, val; uint32_t next, reserved[3]; } Item;
 typedef struct TextChunk { struct TextChunk *next; size_t cap, used; char *data; } TextChunk;
 
 /* A VM error: why a program could not be evaluated, kept so a message can be rendered. */
-enum { VM_OK = 0, VM_ERR_UNSET, VM_ERR_NOKEY, VM_ERR_DIVZERO, VM_ERR_OVERFLOW, VM_ERR_SCOPE,
-       VM_ERR_LIMIT };
+/* (the VM_ERR_* codes are in arith.h) */
 typedef struct VmError { int code; uint32_t slot; Value key; } VmError;
 
 /* A finding of the decision. Text lives in ctx->msg (offsets: the buffer may move while

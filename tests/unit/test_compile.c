@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "aigw.h"
 #include "bundle.h"
 #include "compile.h"
 #include "diag.h"
@@ -153,7 +154,7 @@ static void test_no_exemptions(void) {
   CU_ASSERT_EQUAL(t.b.nroutes, 0);
   CU_ASSERT_EQUAL(t.b.nbudgets, 0);
   CU_ASSERT_STRING_EQUAL(bundle_str(&t.b, t.b.meta->policy), "t");
-  CU_ASSERT_STRING_EQUAL(bundle_str(&t.b, t.b.meta->compiler), "aigwc 0.1.0");
+  CU_ASSERT_STRING_EQUAL(bundle_str(&t.b, t.b.meta->compiler), "aigwc " AIGW_VERSION_STRING);
   tc_free(&t);
 }
 
