@@ -5,6 +5,7 @@
 #include "comp.h"
 #include "hash.h"
 #include "lex.h"
+#include "msgtpl.h"
 
 #define TEXT(n) (c->d->files[(n)->file]->text + (n)->name_off)
 
@@ -286,17 +287,14 @@ static void do_message(Comp *c, Node *str, BGuardrail *g) {
     if (raw[i] == '\\' && i + 1 < n) {
       uint32_t el = raw[i + 1] == 'u' ? 6 : 2;
       if (i + el > n) el = n - i;
-      char tmp[8];
+      char tmp[8], one[2];
       size_t k = lex_unescape(raw + i, el, tmp);
-      for (size_t j = 0; j < k; j++) {
-        if (tmp[j] == '{' || tmp[j] == '}') buf_putc(&t, tmp[j]);
-        buf_putc(&t, tmp[j]);
-      }
+      for (size_t j = 0; j < k; j++) buf_puts(&t, tpl_literal(tmp[j], one));
       i += el - 1;
       continue;
     }
-    if (raw[i] == '}') { buf_puts(&t, "}}"); continue; }
-    if (raw[i] != '{') { buf_putc(&t, raw[i]); continue; }
+    char one[2];
+    if (raw[i] != '{') { buf_puts(&t, tpl_literal(raw[i], one)); continue; }
     uint32_t j = i + 1;
     while (j < n && raw[j] != '}') j++;
     uint32_t hoff = str->name_off + 1 + i + 1;
@@ -316,7 +314,7 @@ static void do_message(Comp *c, Node *str, BGuardrail *g) {
         p = NONE32;
       }
       if (p != NONE32) args[nargs++] = p;
-      buf_puts(&t, "{}");
+      buf_puts(&t, TPL_HOLE_TEXT);
     }
     i = j;
   }

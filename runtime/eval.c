@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "hash.h"
+#include "msgtpl.h"
 #include "scopefmt.h"
 #include "timefmt.h"
 #include "vm.h"
@@ -96,37 +97,28 @@ static int put_vm_error(aigw_ctx *c, const VmError *e) {
   }
 }
 
-/* The guardrail's message template: `{}` is a hole filled from its next argument
- * program, `{{` and `}}` are literal braces. A hole that cannot be evaluated (for any
- * reason, the step limit included) shows as <?>: the finding still stands and its
- * message should say what it can. */
+/* The guardrail's message template (runtime/msgtpl.h), each hole filled from its next
+ * argument program. A hole that cannot be evaluated (for any reason, the step limit
+ * included) shows as <?>: the finding still stands and its message should say what it
+ * can. */
 static int render_message(aigw_ctx *c, const BGuardrail *G, Finding *f) {
   const Bundle *b = c->b;
-  int err = 0;
+  int err = 0, k;
   f->msg_off = (uint32_t)c->nmsg;
   if (G->message == NOSTR) {
     err = mputs(c, "guardrail ") | mstr(c, G->name) | mputs(c, " fired");
     return err | mend(c, f->msg_off, &f->msg_len);
   }
   const char *t = bundle_str(b, G->message);
-  size_t n = bundle_strlen(b, G->message), run = 0;
+  size_t n = bundle_strlen(b, G->message), i = 0, st, len;
   uint32_t hole = 0;
-  for (size_t i = 0; i < n && !err;) {
-    char ch = t[i], nx = i + 1 < n ? t[i + 1] : 0;
-    int esc = (ch == '{' && nx == '{') || (ch == '}' && nx == '}');
-    if (!esc && !(ch == '{' && nx == '}')) { i++; continue; }
-    err |= mput(c, t + run, i - run);
-    if (esc) err |= mput(c, &ch, 1);
-    else if (hole < G->args_count) {
-      uint32_t prog = b->u32s[G->args_first + hole];
-      Value v;
-      err |= vm_run(c, prog, &v) ? mputs(c, "<?>") : put_value(c, &b->programs[prog], v);
-    } else err |= mputs(c, "<?>");
-    hole += !esc;
-    i += 2;
-    run = i;
+  while (!err && (k = tpl_next(t, n, &i, &st, &len)) != TPL_END) {
+    if (k == TPL_TEXT) { err |= mput(c, t + st, len); continue; }
+    Value v;
+    uint32_t prog = hole < G->args_count ? b->u32s[G->args_first + hole] : NONE32;
+    hole++;
+    err |= prog == NONE32 || vm_run(c, prog, &v) ? mputs(c, "<?>") : put_value(c, &b->programs[prog], v);
   }
-  err |= mput(c, t + run, n - run);
   return err | mend(c, f->msg_off, &f->msg_len);
 }
 

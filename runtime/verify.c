@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "bundle.h"
+#include "msgtpl.h"
 #include "sha256.h"
 
 typedef struct V { const uint8_t *d; size_t n; Bundle *b; char *err; size_t errlen; } V;
@@ -267,11 +268,9 @@ static int prog_ok(const Bundle *b, uint32_t p, int type) {
 }
 
 static int count_holes(const char *s) {
-  int n = 0;
-  for (; *s; s++) {
-    if ((s[0] == '{' && s[1] == '{') || (s[0] == '}' && s[1] == '}')) { s++; continue; }
-    if (s[0] == '{' && s[1] == '}') { n++; s++; }
-  }
+  int n = 0, k;
+  size_t i = 0, st, len, sn = strlen(s);
+  while ((k = tpl_next(s, sn, &i, &st, &len)) != TPL_END) n += k == TPL_HOLE;
   return n;
 }
 
