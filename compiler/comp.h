@@ -58,7 +58,7 @@ typedef struct Comp {
   VEC(BField) fields; VEC(Node *) field_decl;
   VEC(BLevels) levels;
   VEC(uint32_t) u32s;
-  VEC(BNode) nodes;
+  VEC(BNode) nodes; VEC(BEdge) edges;
   VEC(uint32_t) code;
   VEC(BProgram) programs;
   VEC(BGuardrail) guardrails;

@@ -20,7 +20,7 @@ void comp_free(Comp *c) {
   xfree(c->symtab); xfree(c->strmap.slots);
   VEC_FREE(c->strp); VEC_FREE(c->strl); VEC_FREE(c->ints); VEC_FREE(c->sets);
   VEC_FREE(c->members); VEC_FREE(c->fields); VEC_FREE(c->field_decl); VEC_FREE(c->levels);
-  VEC_FREE(c->u32s); VEC_FREE(c->nodes); VEC_FREE(c->code); VEC_FREE(c->programs);
+  VEC_FREE(c->u32s); VEC_FREE(c->nodes); VEC_FREE(c->edges); VEC_FREE(c->code); VEC_FREE(c->programs);
   VEC_FREE(c->guardrails); VEC_FREE(c->exemptions); VEC_FREE(c->exindex);
   VEC_FREE(c->routes); VEC_FREE(c->rules); VEC_FREE(c->targets); VEC_FREE(c->budgets);
   VEC_FREE(c->srcmap); VEC_FREE(c->tests); VEC_FREE(c->guards);

@@ -36,6 +36,14 @@ static void put_section(Buf *out, BSection *tab, uint32_t *ns, uint32_t id, cons
   buf_put(out, p, n);
 }
 
+/* The sections with a layout of their own (bundle.h, RAW). */
+static void raw_section(Comp *c, Buf *out, BSection *tab, uint32_t *ns, uint32_t id, const Buf *strings,
+                        const uint32_t *hash, uint32_t nb) {
+  if (id == SEC_STRINGS) put_section(out, tab, ns, id, strings->p, strings->n);
+  else if (id == SEC_STRHASH) put_section(out, tab, ns, id, hash, sizeof *hash * (nb + 1));
+  else put_section(out, tab, ns, id, &c->meta, sizeof c->meta);
+}
+
 void emit_bundle(Comp *c, Buf *out) {
   /* node lists */
   if (c->exindex.n) qsort(c->exindex.v, c->exindex.n, sizeof *c->exindex.v, cmp_exref);
@@ -55,8 +63,8 @@ void emit_bundle(Comp *c, Buf *out) {
   uint32_t nlit = 0;
   for (uint32_t i = 1; i < c->nodes.n; i++) nlit += !c->nodes.v[i].wild;
   uint32_t ecap = pow2_at_least(nlit * 2);
-  BEdge *edges = xmalloc(sizeof *edges * ecap);
-  for (uint32_t i = 0; i < ecap; i++) edges[i] = (BEdge){NONE32, NONE32, 0, 0};
+  for (uint32_t i = 0; i < ecap; i++) VEC_PUSH(c->edges, ((BEdge){NONE32, NONE32, 0, 0}));
+  BEdge *edges = c->edges.v;
   for (uint32_t i = 1; i < c->nodes.n; i++) {
     const BNode *n = &c->nodes.v[i];
     if (n->wild) continue;
@@ -123,30 +131,12 @@ void emit_bundle(Comp *c, Buf *out) {
   BSection zero[SEC__MAX];
   memset(zero, 0, sizeof zero);
   buf_put(out, zero, sizeof(BSection) * (SEC__MAX - 1));
-#define SEC(id, vec) put_section(out, tab, &nsec, id, (vec).v, sizeof *(vec).v * (vec).n)
-  put_section(out, tab, &nsec, SEC_STRINGS, offs.p, offs.n);
-  put_section(out, tab, &nsec, SEC_STRHASH, hash, sizeof *hash * (nb + 1));
-  SEC(SEC_INTS, c->ints);
-  SEC(SEC_SETS, c->sets);
-  SEC(SEC_MEMBERS, c->members);
-  SEC(SEC_FIELDS, c->fields);
-  SEC(SEC_LEVELS, c->levels);
-  SEC(SEC_U32S, c->u32s);
-  SEC(SEC_NODES, c->nodes);
-  put_section(out, tab, &nsec, SEC_EDGES, edges, sizeof *edges * ecap);
-  SEC(SEC_CODE, c->code);
-  SEC(SEC_PROGRAMS, c->programs);
-  SEC(SEC_GUARDRAILS, c->guardrails);
-  SEC(SEC_EXEMPTIONS, c->exemptions);
-  SEC(SEC_EXINDEX, c->exindex);
-  SEC(SEC_ROUTES, c->routes);
-  SEC(SEC_RULES, c->rules);
-  SEC(SEC_TARGETS, c->targets);
-  SEC(SEC_BUDGETS, c->budgets);
-  SEC(SEC_SRCMAP, c->srcmap);
-  put_section(out, tab, &nsec, SEC_META, &c->meta, sizeof c->meta);
-  SEC(SEC_GUARDS, c->guards);
-#undef SEC
+  /* in the order of the one section list (bundle.h) */
+#define REC(N, id, T, sz, m) put_section(out, tab, &nsec, SEC_##N, c->m.v, sizeof *c->m.v * c->m.n);
+#define RAW(N, id) raw_section(c, out, tab, &nsec, SEC_##N, &offs, hash, nb);
+  SECTIONS(REC, RAW)
+#undef REC
+#undef RAW
   while (out->n % 8) buf_putc(out, 0);
   memcpy(out->p + tab_at, tab, sizeof(BSection) * nsec);
   BHeader *hp = (BHeader *)out->p;
@@ -154,5 +144,5 @@ void emit_bundle(Comp *c, Buf *out) {
   hp->nsections = nsec;
   rt_sha256(out->p + sizeof h, out->n - sizeof h, hp->checksum);
   buf_free(&offs); buf_free(&bytes);
-  xfree(hash); xfree(edges);
+  xfree(hash);
 }

@@ -37,35 +37,43 @@ typedef struct BHeader {
   uint32_t reserved[2];
 } BHeader;                  /* 64 bytes */
 
-#define SECTIONS(X) \
-  X(STRINGS, 1)   /* u32 n; u32 off[n+1]; bytes: string i is off[i]..off[i+1]-1, NUL at off[i+1]-1 */ \
-  X(STRHASH, 2)   /* u32 nbuckets (power of two); u32 bucket[nbuckets]: string id + 1, or 0 */ \
-  X(INTS, 3)      /* i64[] */ \
-  X(SETS, 4)      /* BSet[] */ \
-  X(MEMBERS, 5)   /* i64[]: each set's members, sorted: string ids or integers */ \
-  X(FIELDS, 6)    /* BField[] */ \
-  X(LEVELS, 7)    /* BLevels[] */ \
-  X(U32S, 8)      /* u32[]: lists referenced by first/count pairs elsewhere */ \
-  X(NODES, 9)     /* BNode[]: the scope trie; node 0 is the root "/" */ \
-  X(EDGES, 10)    /* BEdge[]: hash table of literal child segments, power-of-two size */ \
-  X(CODE, 11)     /* u32[] instructions */ \
-  X(PROGRAMS, 12) /* BProgram[] */ \
-  X(GUARDRAILS, 13) /* BGuardrail[] */ \
-  X(EXEMPTIONS, 14) /* BExemption[] */ \
-  X(EXINDEX, 15)  /* BExRef[] sorted by (node, guardrail, exemption) */ \
-  X(ROUTES, 16)   /* BRoute[] */ \
-  X(RULES, 17)    /* BRule[] */ \
-  X(TARGETS, 18)  /* BTarget[] */ \
-  X(BUDGETS, 19)  /* BBudget[] */ \
-  X(SRCMAP, 20)   /* BSrcLoc[] sorted by pc */ \
-  X(META, 21)     /* BMeta (one) */ \
-  X(GUARDS, 22)   /* BGuard[] sorted by (slot, sid, guardrail) */
+/* The sections, in file order: one list that generates the section ids, the verified
+ * view's arrays (Bundle below), the verifier's record checks, the emitter's layout and
+ * a static assert on every record's size (docs/bundle.md gives the same sizes).
+ *   REC(NAME, id, record type, size, member): an array of fixed-size records, held in
+ *       Bundle as `member` and `n##member` and in the compiler as the vector `member`
+ *   RAW(NAME, id): a section with a layout of its own, read and written by hand */
+#define SECTIONS(REC, RAW) \
+  RAW(STRINGS, 1)   /* u32 n; u32 off[n+1]; bytes: string i is off[i]..off[i+1]-1, NUL at off[i+1]-1 */ \
+  RAW(STRHASH, 2)   /* u32 nbuckets (power of two); u32 bucket[nbuckets]: string id + 1, or 0 */ \
+  REC(INTS, 3, int64_t, 8, ints) \
+  REC(SETS, 4, BSet, 16, sets) \
+  REC(MEMBERS, 5, int64_t, 8, members)       /* each set's members, sorted: string ids or integers */ \
+  REC(FIELDS, 6, BField, 12, fields) \
+  REC(LEVELS, 7, BLevels, 16, levels) \
+  REC(U32S, 8, uint32_t, 4, u32s)            /* lists referenced by first/count pairs elsewhere */ \
+  REC(NODES, 9, BNode, 48, nodes)            /* the scope trie; node 0 is the root "/" */ \
+  REC(EDGES, 10, BEdge, 16, edges)           /* hash table of literal child segments, power-of-two size */ \
+  REC(CODE, 11, uint32_t, 4, code)           /* instructions */ \
+  REC(PROGRAMS, 12, BProgram, 20, programs) \
+  REC(GUARDRAILS, 13, BGuardrail, 56, guardrails) \
+  REC(EXEMPTIONS, 14, BExemption, 88, exemptions) \
+  REC(EXINDEX, 15, BExRef, 16, exindex)      /* sorted by (node, guardrail, exemption) */ \
+  REC(ROUTES, 16, BRoute, 32, routes) \
+  REC(RULES, 17, BRule, 32, rules) \
+  REC(TARGETS, 18, BTarget, 32, targets) \
+  REC(BUDGETS, 19, BBudget, 48, budgets) \
+  REC(SRCMAP, 20, BSrcLoc, 16, srcmap)       /* sorted by pc */ \
+  RAW(META, 21)     /* BMeta (one) */ \
+  REC(GUARDS, 22, BGuard, 16, guards)        /* sorted by (slot, sid, guardrail) */
 
 typedef enum {
-#define X(n, v) SEC_##n = v,
-  SECTIONS(X)
-#undef X
-  SEC__MAX = 23
+#define REC(n, v, ...) SEC_##n = v,
+#define RAW(n, v) SEC_##n = v,
+  SECTIONS(REC, RAW)
+#undef REC
+#undef RAW
+  SEC__END, SEC__MAX = SEC__END
 } SectionId;
 
 typedef struct BSection { uint32_t id, offset, size, reserved; } BSection;
@@ -196,28 +204,21 @@ typedef struct Bundle {
   const uint8_t *data; size_t size;
   const uint32_t *str_off; uint32_t nstrings; const char *str_bytes;
   const uint32_t *strhash; uint32_t nbuckets;
-  const int64_t *ints; uint32_t nints;
-  const BSet *sets; uint32_t nsets;
-  const int64_t *members; uint32_t nmembers;
-  const BField *fields; uint32_t nfields;
-  const BLevels *levels; uint32_t nlevels;
-  const uint32_t *u32s; uint32_t nu32s;
-  const BNode *nodes; uint32_t nnodes;
-  const BEdge *edges; uint32_t nedges;
-  const uint32_t *code; uint32_t ncode;
-  const BProgram *programs; uint32_t nprograms;
-  const BGuardrail *guardrails; uint32_t nguardrails;
-  const BExemption *exemptions; uint32_t nexemptions;
-  const BExRef *exindex; uint32_t nexindex;
-  const BRoute *routes; uint32_t nroutes;
-  const BRule *rules; uint32_t nrules;
-  const BTarget *targets; uint32_t ntargets;
-  const BBudget *budgets; uint32_t nbudgets;
-  const BSrcLoc *srcmap; uint32_t nsrcmap;
+#define REC(N, v, T, size, m) const T *m; uint32_t n##m;
+#define RAW(n, v)
+  SECTIONS(REC, RAW)
+#undef REC
+#undef RAW
   const BMeta *meta;
-  const BGuard *guards; uint32_t nguards;
   char id[72];              /* "sha256:" + 64 hex digits */
 } Bundle;
+
+#define REC(n, v, T, size, m) _Static_assert(sizeof(T) == size, "record size of section " #n);
+#define RAW(n, v)
+SECTIONS(REC, RAW)
+#undef REC
+#undef RAW
+_Static_assert(sizeof(BMeta) == 64 && sizeof(BHeader) == 64 && sizeof(BSection) == 16, "fixed-size headers");
 
 static inline const char *bundle_str(const Bundle *b, uint32_t id) { return b->str_bytes + b->str_off[id]; }
 static inline uint32_t bundle_strlen(const Bundle *b, uint32_t id) { return b->str_off[id + 1] - b->str_off[id] - 1; }

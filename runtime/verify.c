@@ -70,25 +70,11 @@ static int sections(V *v) {
         "string hash has a bad size");
   CHECK(b->nbuckets > b->nstrings, "string hash is full");  /* an empty bucket ends every probe */
   for (uint32_t i = 0; i < b->nbuckets; i++) CHECK(b->strhash[i] <= b->nstrings, "string hash bucket %u out of range", i);
-  ARRAY(SEC_INTS, ints, nints, int64_t);
-  ARRAY(SEC_SETS, sets, nsets, BSet);
-  ARRAY(SEC_MEMBERS, members, nmembers, int64_t);
-  ARRAY(SEC_FIELDS, fields, nfields, BField);
-  ARRAY(SEC_LEVELS, levels, nlevels, BLevels);
-  ARRAY(SEC_U32S, u32s, nu32s, uint32_t);
-  ARRAY(SEC_NODES, nodes, nnodes, BNode);
-  ARRAY(SEC_EDGES, edges, nedges, BEdge);
-  ARRAY(SEC_CODE, code, ncode, uint32_t);
-  ARRAY(SEC_PROGRAMS, programs, nprograms, BProgram);
-  ARRAY(SEC_GUARDRAILS, guardrails, nguardrails, BGuardrail);
-  ARRAY(SEC_EXEMPTIONS, exemptions, nexemptions, BExemption);
-  ARRAY(SEC_EXINDEX, exindex, nexindex, BExRef);
-  ARRAY(SEC_ROUTES, routes, nroutes, BRoute);
-  ARRAY(SEC_RULES, rules, nrules, BRule);
-  ARRAY(SEC_TARGETS, targets, ntargets, BTarget);
-  ARRAY(SEC_BUDGETS, budgets, nbudgets, BBudget);
-  ARRAY(SEC_SRCMAP, srcmap, nsrcmap, BSrcLoc);
-  ARRAY(SEC_GUARDS, guards, nguards, BGuard);
+#define REC(N, v, T, sz, m) ARRAY(SEC_##N, m, n##m, T);
+#define RAW(n, v)
+  SECTIONS(REC, RAW)
+#undef REC
+#undef RAW
   CHECK(size[SEC_META] == sizeof(BMeta), "metadata has the wrong size");
   b->meta = ptr[SEC_META];
 #undef ARRAY
