@@ -265,7 +265,8 @@ static CV in_left_not_value(Comp *c, Node *e, CV l) {
   }
   for (uint32_t i = 0; plain && i < S->count && i < 2; i++) {
     uint32_t sid = (uint32_t)c->members.v[S->first + i];
-    buf_printf(&h, "%s\"%s\" in %.*s", i ? " and " : ": ", c->strp.v[sid], (int)e->b->len, text + e->b->off);
+    buf_printf(&h, "%s\"%s\" %s %.*s", i ? " and " : ": ", c->strp.v[sid], e->op == TK_NOTIN ? "not in" : "in",
+               (int)e->b->len, text + e->b->off);
   }
   if (plain && S->count > 2) buf_puts(&h, " and …");
   diag_help(c->d, "%s", h.p);

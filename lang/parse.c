@@ -150,6 +150,21 @@ static int at_line_start(const char *text, uint32_t off) {
 enum { QUOTE_MAX = 40 };
 #define QUOTED(t, s) (int)((t).len > QUOTE_MAX ? QUOTE_MAX : (t).len), (s), (t).len > QUOTE_MAX ? "..." : ""
 
+/* `expires "2026-12-31"` and `expires 2026/12/31`: a date in a form the language
+ * does not read as one. Only after a syntax error, because elsewhere a string holding
+ * a date is an ordinary string. */
+static void date_hint(Parser *P, int major, Token t) {
+  const char *s = P->text + t.off;
+  int64_t v;
+  char iso[11];
+  if (major == TK_STRING && t.len >= 2 && rt_parse_date(s + 1, t.len - 2, &v) == 0)
+    diag_help(P->diag, "a date is written without quotes: %.*s", (int)t.len - 2, s + 1);
+  else if (major == TK_STRING && t.len >= 2 && rt_parse_time(s + 1, t.len - 2, 0, &v) == 0)
+    diag_help(P->diag, "a timestamp is written without quotes: %.*s", (int)t.len - 2, s + 1);
+  else if (major == TK_INT && lex_slashed_date(s, P->diag->files[P->file]->len - t.off, iso))
+    diag_help(P->diag, "a date is written with '-': %s", iso);
+}
+
 void parse_syntax_error(Parser *P, int major, Token t) {
   if (P->syntax_error) return;
   P->syntax_error = 1;
@@ -175,10 +190,11 @@ void parse_syntax_error(Parser *P, int major, Token t) {
   else if (major == TK_TARGET)
     diag_report(P->diag, DIAG_ERR, P->file, t.off, t.len, "unexpected target '%.*s%s'", QUOTED(t, s));
   else if (major == TK_STRING || major == TK_INT || major == TK_DATE || major == TK_TIME ||
-           major == TK_DUR || major == TK_PCT)
+           major == TK_DUR || major == TK_PCT) {
     diag_report(P->diag, DIAG_ERR, P->file, t.off, t.len, "unexpected %s %.*s%s",
                 lex_token_name(major), QUOTED(t, s));
-  else
+    date_hint(P, major, t);
+  } else
     diag_report(P->diag, DIAG_ERR, P->file, t.off, t.len, "unexpected %s", lex_token_name(major));
 }
 
