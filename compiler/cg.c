@@ -469,11 +469,18 @@ static CV cg_binary(Comp *c, Node *e, Ty hint) {
     CV l = cg(c, e->a, TY_BOOL);
     if (l.kind == CV_VALUE && l.ty.t != T_BOOL) { ERR(e->a, "'%s' needs bool operands, not %s", op == TK_AND ? "and" : "or", ty_name(l.ty, b1, 32)); return err_cv(); }
     if (l.kind != CV_VALUE && l.kind != CV_ERR) { not_a_value(c, e->a, l.kind, l.index); l = err_cv(); }
-    /* constant left side: `false and x` is false, `true and x` is x */
+    /* constant left side: `false and x` is false, `true and x` is x. The right side is
+     * checked either way: a folded-away operand must still be a correct expression. */
     if (l.kind == CV_VALUE && l.is_const) {
       rewind_to(c, m);
-      if ((op == TK_AND) != (l.k != 0)) return emit_const(c, TY_BOOL, l.k, NOSTR);
       CV r = cg(c, e->b, TY_BOOL);
+      if ((op == TK_AND) != (l.k != 0)) {
+        rewind_to(c, m);
+        if (r.kind == CV_ERR) return r;
+        if (r.kind != CV_VALUE) { not_a_value(c, e->b, r.kind, r.index); return err_cv(); }
+        if (r.ty.t != T_BOOL) { ERR(e->b, "'%s' needs bool operands", op == TK_AND ? "and" : "or"); return err_cv(); }
+        return emit_const(c, TY_BOOL, l.k, NOSTR);
+      }
       if (r.kind == CV_VALUE && r.ty.t != T_BOOL) { ERR(e->b, "'%s' needs bool operands", op == TK_AND ? "and" : "or"); return err_cv(); }
       if (r.kind != CV_VALUE) { not_a_value(c, e->b, r.kind, r.index); return err_cv(); }
       return r;

@@ -456,6 +456,14 @@ static void test_diag_unknown_set(void) {
   tc_expect_diags("guardrail g { deny when request.tokens in approved }\n", NULL, w2, 1);
 }
 
+static void test_diag_folded_operand(void) {
+  /* an operand folded away is still checked: a typo behind `false and` is an error */
+  Want w[] = {{DIAG_ERR, line(1), 35, "unknown name 'nosuchname'", NULL}};
+  tc_expect_diags("guardrail g { deny when false and nosuchname }\n", NULL, w, 1);
+  Want w2[] = {{DIAG_ERR, line(1), 33, "cannot compare int with string using '=='", NULL}};
+  tc_expect_diags("guardrail g { deny when true or request.tokens == \"x\" }\n", NULL, w2, 1);
+}
+
 static void test_diag_target_field(void) {
   /* a field path without braces would route to a model named "request.model" */
   Want w[] = {{DIAG_ERR, line(1), 22, "this target's model is the text 'request.model', not the field",
@@ -575,6 +583,7 @@ UNIT_SUITE(compile,
   {"diagnostic: unknown set", test_diag_unknown_set},
   {"diagnostic: under on a non-scope field", test_diag_under},
   {"diagnostic: a target part that reads like a field", test_diag_target_field},
+  {"diagnostic: an operand folded away is still checked", test_diag_folded_operand},
   {"an exemption waiving a guardrail twice verifies", test_waives_twice},
   {"65 nested and's: a diagnostic or a bundle that verifies", test_deep_and},
   {"a guardrail with 66 scopes keeps them all", test_many_scopes},
