@@ -60,6 +60,9 @@ typedef enum {
 
 extern const char *const ast_kind_name[];
 
+/* Node flags. A quoted TARGET or PAIR has flags 1. */
+enum { AST_PAREN = 2 };   /* the source wrapped this expression in parentheses */
+
 typedef struct Node {
   uint8_t kind;
   uint8_t flags;

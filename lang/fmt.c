@@ -2,8 +2,11 @@
  *
  * Text is rebuilt from the nodes, never patched: names and literals are copied from
  * their token spans (so 2_000_000, escapes and dates stay as written), everything else
- * is spelled by the printer. Comments are not in the tree; they are byte spans from the
- * lexer, placed by position as the printer passes them:
+ * is spelled by the printer. The layout is fixed, except for what the source says on
+ * purpose and the tree cannot: parentheses are printed where the source wrote them
+ * (AST_PAREN) or precedence needs them, and a condition keeps its line breaks at `and`
+ * and `or` (see "conditions broken over lines"). Comments are not in the tree; they
+ * are byte spans from the lexer, placed by position as the printer passes them:
  *   - comments before a line's node go on their own lines above it ("leading"), with
  *     at most one blank line where the source had one;
  *   - comments after a line's last token on the same source line stay at the end of
@@ -31,6 +34,8 @@ typedef struct Fmt {
   uint32_t last;          /* source offset just past what was printed last */
   int blank;              /* a blank line is wanted before the next line */
   int opened;             /* the last line opened a block: no blank line here */
+  const Node *croot;      /* the condition being printed, and the end of its item */
+  uint32_t cend;
 } Fmt;
 
 enum { P_OR = 1, P_AND, P_NOT, P_CMP, P_ADD, P_MUL, P_NEG, P_PRIMARY };
@@ -188,25 +193,46 @@ static const char *op_text(int op) {
   }
 }
 
-/* Prints n, in parentheses when its precedence is below min: the only parentheses
- * printed are the ones the grammar needs. */
+/* Parentheses around n where its parent asks for precedence min: the ones the source
+ * wrote (two pairs around one expression are one), and the ones precedence needs. A
+ * parsed tree lacks the latter only where `not` meets a comparison: the grammar reads
+ * `a == not b` and `not a in b` without them, a reader would not. */
+static int parens(const Node *n, int min) { return (n->flags & AST_PAREN) || prec(n) < min; }
+
+/* The precedence a binary node asks of its left and right operands: left-associative,
+ * so the left operand may share the level and the right may not; comparisons do not
+ * associate, so neither may: (a == b) == c. */
+static int left_min(const Node *n) { return prec(n) == P_CMP ? P_CMP + 1 : prec(n); }
+static int right_min(const Node *n) { return prec(n) + 1; }
+
+/* The precedence a unary node asks of its operand. `not (a in b)` keeps its
+ * parentheses: the grammar does not need them, but `not a in b` reads as if `not`
+ * bound to a. */
+static int operand_min(const Node *n) {
+  return n->op == TK_NOT && prec(n->a) == P_CMP ? P_PRIMARY : prec(n);
+}
+
+static void bare(const Fmt *F, Buf *b, const Node *n);
+
+/* Prints n where its parent asks for precedence min. */
 static void expr(const Fmt *F, Buf *b, const Node *n, int min) {
-  int p = prec(n);
-  if (p < min) { buf_putc(b, '('); expr(F, b, n, 0); buf_putc(b, ')'); return; }
+  if (!parens(n, min)) { bare(F, b, n); return; }
+  buf_putc(b, '('); bare(F, b, n); buf_putc(b, ')');
+}
+
+/* Prints n without parentheses of its own. */
+static void bare(const Fmt *F, Buf *b, const Node *n) {
   switch (n->kind) {
   case N_BINARY:
-    /* left-associative: the left operand may share the level, the right may not;
-     * comparisons do not associate, so neither may: (a == b) == c */
-    expr(F, b, n->a, p == P_CMP ? p + 1 : p);
+    expr(F, b, n->a, left_min(n));
     buf_printf(b, " %s ", op_text(n->op));
-    expr(F, b, n->b, p + 1);
+    expr(F, b, n->b, right_min(n));
     break;
   case N_UNARY:
     /* "- -a", not "--a", which reads like a decrement */
-    buf_puts(b, n->op == TK_NOT ? "not " : n->a->kind == N_UNARY && n->a->op == TK_MINUS ? "- " : "-");
-    /* `not (a in b)` keeps its parentheses: the grammar does not need them, but
-     * `not a in b` reads as if `not` bound to a */
-    expr(F, b, n->a, n->op == TK_NOT && prec(n->a) == P_CMP ? P_PRIMARY : p);
+    buf_puts(b, n->op == TK_NOT ? "not " : n->a->kind == N_UNARY && n->a->op == TK_MINUS &&
+                !parens(n->a, operand_min(n)) ? "- " : "-");
+    expr(F, b, n->a, operand_min(n));
     break;
   case N_MEMBER:
     expr(F, b, n->a, P_PRIMARY); buf_putc(b, '.'); name(F, b, n);
@@ -356,6 +382,90 @@ static void literals(Fmt *F, const Node *list, uint32_t open, uint32_t close) {
   buf_free(&inl);
 }
 
+/* ---- conditions broken over lines ----
+ *
+ * A condition stays on one line unless the source broke it between the operands of an
+ * `and` or `or` (one reached from the top through and, or, not and parentheses). Each
+ * such break is kept, the operator starts the continuation line (whichever line the
+ * source put it on), and the continuation is indented one level deeper than the item,
+ * plus one level per parenthesis open at that point:
+ *
+ *   deny when request.a
+ *     and (request.b
+ *       or request.c)
+ *
+ * Comments on the line where the left operand ends stay at the end of that line; the
+ * others before a continuation line's last token go on their own lines above it. */
+
+static int is_bool(const Node *n) {
+  return n->kind == N_BINARY && (n->op == TK_AND || n->op == TK_OR);
+}
+
+/* Does the source break the line between n's operands? */
+static int breaks(const Fmt *F, const Node *n) {
+  return is_bool(n) && memchr(F->src + end_of(n->a), '\n', n->b->off - end_of(n->a));
+}
+
+/* The end of the left operand of the first kept break in n at or after from, which is
+ * where an output line ends; UINT32_MAX when there is none. The in-order walk meets
+ * breaks in source order, and skips what ends before from. */
+static uint32_t next_break(const Fmt *F, const Node *n, uint32_t from) {
+  while (n->kind == N_UNARY && n->op == TK_NOT) n = n->a;
+  if (!is_bool(n) || end_of(n) <= from) return UINT32_MAX;
+  uint32_t r = next_break(F, n->a, from);
+  if (r != UINT32_MAX) return r;
+  if (end_of(n->a) >= from && breaks(F, n)) return end_of(n->a);
+  return next_break(F, n->b, from);
+}
+
+/* Where the output line that starts at source offset from ends. */
+static uint32_t line_stop(const Fmt *F, uint32_t from) {
+  uint32_t r = next_break(F, F->croot, from);
+  return r == UINT32_MAX ? F->cend : r;
+}
+
+/* Starts the first line of an item at off that ends at end and holds condition c. */
+static void cond_begin(Fmt *F, uint32_t off, const Node *c, uint32_t end) {
+  F->croot = c; F->cend = end;
+  line_begin(F, off, line_stop(F, c->off));
+}
+
+/* Ends the line after n's left operand and starts the one of its operator. */
+static void cond_break(Fmt *F, const Node *n, int open) {
+  uint32_t at = end_of(n->a), to = n->b->off;
+  /* comments on the source line where the left operand ends stay on its line */
+  for (uint32_t i = comment_at(F, at); i < F->f->ncomments && cm(F, i)->off < to; i++) {
+    if (F->done[i]) continue;
+    if (memchr(F->src + at, '\n', cm(F, i)->off - at)) break;
+    buf_putc(F->out, ' ');
+    put_comment(F, i);
+  }
+  buf_putc(F->out, '\n');
+  F->ind += 1 + open;
+  comments_before(F, line_stop(F, to), 0);
+  start_line(F);
+  F->ind -= 1 + open;
+  buf_printf(F->out, "%s ", op_text(n->op));
+}
+
+/* Prints condition n, where its parent asks for precedence min, inside open
+ * parentheses; what holds no kept break is printed by expr. */
+static void cond(Fmt *F, const Node *n, int min, int open) {
+  if (next_break(F, n, n->off) == UINT32_MAX) { expr(F, F->out, n, min); return; }
+  int par = parens(n, min);
+  if (par) { buf_putc(F->out, '('); open++; }
+  if (n->kind == N_UNARY) {
+    buf_puts(F->out, "not ");
+    cond(F, n->a, operand_min(n), open);
+  } else {
+    cond(F, n->a, left_min(n), open);
+    if (breaks(F, n)) cond_break(F, n, open);
+    else buf_printf(F->out, " %s ", op_text(n->op));
+    cond(F, n->b, right_min(n), open);
+  }
+  if (par) buf_putc(F->out, ')');
+}
+
 /* ---- declaration items ---- */
 
 static void rule_line(Fmt *F, const Node *r) {
@@ -368,9 +478,13 @@ static void rule_line(Fmt *F, const Node *r) {
     line_end(F, end_of(r));
     return;
   }
-  line_begin(F, r->off, end_of(r));
-  if (r->kind == N_RULE) { buf_puts(o, "when "); expr(F, o, r->a, 0); buf_puts(o, " -> "); }
-  else buf_puts(o, "default -> ");
+  if (r->kind == N_RULE) {
+    cond_begin(F, r->off, r->a, end_of(r));
+    buf_puts(o, "when "); cond(F, r->a, 0, 0); buf_puts(o, " -> ");
+  } else {
+    line_begin(F, r->off, end_of(r));
+    buf_puts(o, "default -> ");
+  }
   names(F, o, r->b);
   line_end(F, end_of(r));
 }
@@ -410,17 +524,24 @@ static void prop_line(Fmt *F, const Node *p) {
     line_end(F, end);
     return;
   }
-  line_begin(F, p->off, end);
+  int warn_at = p->op == TK_WARN && word_after(F, p->off + (uint32_t)strlen(kw), "at");
+  int is_cond = p->op == TK_DENY || p->op == TK_AUDIT || p->op == TK_WHEN ||
+                (p->op == TK_WARN && !warn_at);
+  if (is_cond) cond_begin(F, p->off, p->a, end);
+  else line_begin(F, p->off, end);
   buf_puts(o, kw);
   buf_putc(o, ' ');
   switch (p->op) {
   case TK_WARN:
-    if (word_after(F, p->off + (uint32_t)strlen(kw), "at")) { buf_puts(o, "at "); literal(F, o, p->a); break; }
+    if (warn_at) { buf_puts(o, "at "); literal(F, o, p->a); break; }
     /* fall through */
   case TK_DENY: case TK_AUDIT:
     buf_puts(o, "when ");
     /* fall through */
-  case TK_WHEN: case TK_KEY:
+  case TK_WHEN:
+    cond(F, p->a, 0, 0);
+    break;
+  case TK_KEY:
     expr(F, o, p->a, 0);
     break;
   case TK_SCOPE: case TK_WAIVES: names(F, o, p->a); break;
@@ -534,10 +655,14 @@ int fmt_file(DiagSink *d, const AstFile *f, Buf *out) {
 /* ---- verification ---- */
 
 /* Same tree, positions aside: kinds, operators, flags, values, and the texts of names
- * and literals (which the printer promises to copy as written). */
+ * and literals (which the printer promises to copy as written). Parentheses mean
+ * nothing the tree's shape does not say; the ones written must still be there, and
+ * the printer may have added some (`not (a in b)`). */
 static int same_list(const AstFile *x, const Node *a, const AstFile *y, const Node *b);
 static int same_node(const AstFile *x, const Node *a, const AstFile *y, const Node *b) {
-  if (a->kind != b->kind || a->op != b->op || a->flags != b->flags || a->ival != b->ival) return 0;
+  if (a->kind != b->kind || a->op != b->op || a->ival != b->ival ||
+      (a->flags & ~AST_PAREN) != (b->flags & ~AST_PAREN) || (a->flags & ~b->flags & AST_PAREN))
+    return 0;
   switch (a->kind) {
   case N_BINARY: case N_UNARY: case N_INDEX: case N_PROP: case N_EDGE:
     break;    /* their name span is their whole source text, spacing and all */

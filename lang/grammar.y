@@ -32,12 +32,13 @@
  * name, lemon's fallback would read the next item's keyword as a guardrail name after
  * "expect allow", because that state reduces by default. */
 %token ALLOW.
+%token STARTS.
 
 /* Keywords double as names (a field may be called "scope" or "key"). */
 %fallback IDENT POLICY IMPORT LEVELS INPUT SCOPE SET HIERARCHY GUARDRAIL EXEMPTION ROUTE
   BUDGET TEST SEVERITY DENY WARN AUDIT WHEN MESSAGE MODE ONERROR WAIVES OWNER CREATED
   EXPIRES CATEGORY REASON CONTROLS TICKET SPLIT BY DEFAULT KEY LIMIT PER AT NOW NEVER
-  EXPECT UNDER.
+  EXPECT UNDER STARTS.
 
 %left OR.
 %left AND.
@@ -160,6 +161,7 @@ item(A) ::= WHEN(K) expr(E).              { A = prop(P, K, E, NULL, node_end(E))
 item(A) ::= OWNER(K) STRING(S).           { A = prop(P, K, N(STR, S), NULL, tok_end(S)); }
 item(A) ::= CREATED(K) moment(M).         { A = prop(P, K, M, NULL, node_end(M)); }
 item(A) ::= EXPIRES(K) moment(M).         { A = prop(P, K, M, NULL, node_end(M)); }
+item(A) ::= STARTS(K) moment(M).          { A = prop(P, K, M, NULL, node_end(M)); }
 item(A) ::= EXPIRES(K) NEVER(X).          { A = prop(P, K, N(NEVER, X), NULL, tok_end(X)); }
 item(A) ::= CATEGORY(K) IDENT(X).         { A = prop(P, K, N(NAME, X), NULL, tok_end(X)); }
 item(A) ::= REASON(K) STRING(S).          { A = prop(P, K, N(STR, S), NULL, tok_end(S)); }
@@ -277,8 +279,9 @@ primary(A) ::= primary(B) DOT IDENT(X).   {
   A = parse_expr2(P, N_MEMBER, 0, B, NULL, B->off, tok_end(X)); A->name_off = X.off; A->name_len = X.len; }
 primary(A) ::= primary(B) LBRACKET expr(C) RBRACKET(R). { A = parse_expr2(P, N_INDEX, 0, B, C, B->off, tok_end(R)); }
 primary(A) ::= IDENT(X) LPAREN args(L) RPAREN(R). { A = parse_call(P, X, L.head, tok_end(R)); }
-/* the parentheses join the span, so that an enclosing node's span covers them */
-primary(A) ::= LPAREN(L) expr(B) RPAREN(R). { A = B; SPAN(A, L.off, tok_end(R)); }
+/* the parentheses join the span, so that an enclosing node's span covers them, and are
+ * marked, so that the formatter keeps them */
+primary(A) ::= LPAREN(L) expr(B) RPAREN(R). { A = B; SPAN(A, L.off, tok_end(R)); A->flags |= AST_PAREN; }
 primary(A) ::= LBRACKET(L) RBRACKET(R).   { A = N(LIST, L); SPAN(A, L.off, tok_end(R)); }
 %include {
 /* A list literal is one level deeper than its deepest element, so that nested lists count

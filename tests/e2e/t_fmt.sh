@@ -20,6 +20,20 @@ for f in "$D"/*.aigw; do
   [ -s "$TMP/out" ] && bad "check canonical $n printed $(cat "$TMP/out")" || ok
 done
 
+# the shipped examples are in canonical form
+expect_rc "examples canonical" 0 "$AIGWC" fmt --check "$ROOT/examples"
+[ -s "$TMP/out" ] && bad "examples not canonical: $(cat "$TMP/out")" || ok
+
+# a condition broken with the operators at the line ends prints as one broken with them
+# at the line starts
+printf 'guardrail g {\n  deny when a and\n      b or\n  c\n}\n' >"$TMP/ends.aigw"
+printf 'guardrail g {\n  deny when a\n  and b\n      or c\n}\n' >"$TMP/starts.aigw"
+printf 'guardrail g {\n  deny when a\n    and b\n    or c\n}\n' >"$TMP/want"
+expect_rc "operators at line ends" 0 "$AIGWC" fmt --stdout "$TMP/ends.aigw"
+check "operators at line ends" "$TMP/want" "$TMP/out"
+expect_rc "operators at line starts" 0 "$AIGWC" fmt --stdout "$TMP/starts.aigw"
+check "operators at line starts" "$TMP/want" "$TMP/out"
+
 # --check: names the files that would change, changes nothing, exits 1
 cp "$D/spacing.aigw" "$TMP/messy.aigw"
 expect_rc "check messy" 1 "$AIGWC" fmt --check "$TMP/messy.aigw"

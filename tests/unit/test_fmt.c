@@ -1,8 +1,8 @@
 /* The formatter. Every .aigw file under examples/, stdlib-policies/ and tests/fmt/
  * (found at run time, so new files are covered) must format to a fixed point with the
  * same tree and the same comments; tests/fmt/NAME.aigw must format to NAME.expected;
- * small expression cases pin the parentheses. (Syntax errors are the CLI's business:
- * tests/e2e/t_fmt.sh.) */
+ * small expression cases pin the parentheses and the line breaks of conditions.
+ * (Syntax errors are the CLI's business: tests/e2e/t_fmt.sh.) */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,38 +164,43 @@ static void golden(const char *path) {
 
 static void test_golden(void) { walk(UNIT_DATA "/fmt", golden); }
 
-/* Expressions: what goes in, what comes out. */
+/* Expressions: what goes in, what comes out. The parentheses written are kept (two
+ * pairs around one expression print as one); those that precedence needs are added. */
 static const char *const exprs[][2] = {
-  {"((a))", "a"},
+  {"((a))", "(a)"},
+  {"( ( a ) )", "(a)"},
   {"a==b", "a == b"},
   {"(a == b) == c", "(a == b) == c"},
   {"a == (b == c)", "a == (b == c)"},
   {"(a in b) under c", "(a in b) under c"},
-  {"a or (b and c)", "a or b and c"},
+  {"a or b and c", "a or b and c"},
+  {"a or (b and c)", "a or (b and c)"},
   {"(a or b) and c", "(a or b) and c"},
-  {"(a and b) and c", "a and b and c"},
+  {"(a and b) and c", "(a and b) and c"},
   {"a and (b and c)", "a and (b and c)"},
-  {"not (a == b)", "not (a == b)"},   /* kept: `not a == b` reads as (not a) == b */
+  {"not (a == b)", "not (a == b)"},
+  {"not a == b", "not (a == b)"},     /* added: `not a == b` reads as (not a) == b */
   {"(not a) == b", "(not a) == b"},
   {"a == not b", "a == (not b)"},
   {"not (a and b)", "not (a and b)"},
-  {"(not a) and b", "not a and b"},
-  {"a and (not b)", "a and not b"},
+  {"(not a) and b", "(not a) and b"},
   {"not not a", "not not a"},
-  {"(a - b) - c", "a - b - c"},
+  {"a - b - c", "a - b - c"},
   {"a - (b - c)", "a - (b - c)"},
-  {"(a * b) + c", "a * b + c"},
+  {"a * b + c", "a * b + c"},
   {"a * (b + c)", "a * (b + c)"},
   {"-(a + b) * c", "-(a + b) * c"},
-  {"- (-a)", "- -a"},
-  {"a * (-b)", "a * -b"},
+  {"- -a", "- -a"},
+  {"- (-a)", "-(-a)"},
+  {"a * (-b)", "a * (-b)"},
   {"(-a).b", "(-a).b"},
-  {"(a.b).c", "a.b.c"},
+  {"(a.b).c", "(a.b).c"},
+  {"a.b.c", "a.b.c"},
   {"(a + b)[0]", "(a + b)[0]"},
-  {"f((a), [b, (c),])", "f(a, [b, c])"},
+  {"f((a), [b, (c),])", "f((a), [b, (c)])"},
   {"len ( x )   >=  2_000", "len(x) >= 2_000"},
   {"a   not   in [\"x\",\"y\" ,]", "a not in [\"x\", \"y\"]"},
-  {"(a < b + (c * d))", "a < b + c * d"},
+  {"( a < b + ( c * d ) )", "(a < b + (c * d))"},
   {"now - 30d > x.created", "now - 30d > x.created"},
   {"x == 12.5% or y == 2026-01-02T03:04:05Z", "x == 12.5% or y == 2026-01-02T03:04:05Z"},
 };
@@ -207,6 +212,12 @@ static void test_parens(void) {
     buf_printf(&want, "guardrail g {\n  deny when %s\n}\n", exprs[i][1]);
     CU_ASSERT(format("expr", in.p, in.n, &got) == 0);
     CU_ASSERT(same_text(exprs[i][0], want.p, got.p));
+    {   /* a fixed point */
+      Buf again = {0};
+      CU_ASSERT(format("again", want.p, want.n, &again) == 0);
+      CU_ASSERT(same_text(exprs[i][1], want.p, again.p));
+      buf_free(&again);
+    }
     {   /* and the same tree */
       Parsed a, b;
       Buf t1 = {0}, t2 = {0};
@@ -217,6 +228,38 @@ static void test_parens(void) {
       parsed_free(&a); parsed_free(&b); buf_free(&t1); buf_free(&t2);
     }
     buf_free(&in); buf_free(&want); buf_free(&got);
+  }
+}
+
+/* Conditions broken over lines: kept at `and` and `or` only, the operator first on the
+ * continuation line, one level deeper than the item plus one per open parenthesis. */
+static const char *const broken[][2] = {
+  {"a and\nb", "a\n    and b"},
+  {"a\n  and b", "a\n    and b"},
+  {"a or b\n  and c", "a or b\n    and c"},
+  {"a or\n b and\n c", "a\n    or b\n    and c"},
+  {"(a or\n b) and c", "(a\n      or b) and c"},
+  {"a and\n (b\n or (c and\n d))", "a\n    and (b\n      or (c\n        and d))"},
+  {"not (a\n or b)", "not (a\n      or b)"},
+  {"((a\n or b))", "(a\n      or b)"},
+  {"a and # why\n b", "a # why\n    and b"},
+  {"a and\n # why\n b", "a\n    # why\n    and b"},
+  {"a and b or c and d", "a and b or c and d"},
+  {"(a and\n b) == c", "(a and b) == c"},     /* not reached through and, or, not */
+  {"f(a and\n b) or c", "f(a and b) or c"},
+  {"a +\n b > 1 and\n c", "a + b > 1\n    and c"},
+};
+
+static void test_broken(void) {
+  for (size_t i = 0; i < sizeof broken / sizeof *broken; i++) {
+    Buf in = {0}, want = {0}, got = {0}, again = {0};
+    buf_printf(&in, "guardrail g {\n  deny when %s\n}\n", broken[i][0]);
+    buf_printf(&want, "guardrail g {\n  deny when %s\n}\n", broken[i][1]);
+    CU_ASSERT(format("broken", in.p, in.n, &got) == 0);
+    CU_ASSERT(same_text(broken[i][0], want.p, got.p));
+    CU_ASSERT(format("again", want.p, want.n, &again) == 0);
+    CU_ASSERT(same_text(broken[i][1], want.p, again.p));     /* a fixed point */
+    buf_free(&in); buf_free(&want); buf_free(&got); buf_free(&again);
   }
 }
 
@@ -243,5 +286,6 @@ static void test_source_forms(void) {
 UNIT_SUITE(fmt,
   {"every source: fixed point, same tree, same comments", test_all_sources},
   {"golden tests/fmt/*.aigw -> .expected", test_golden},
-  {"minimal parentheses", test_parens},
+  {"parentheses: the ones written and the ones needed", test_parens},
+  {"conditions broken over lines", test_broken},
   {"forms told apart by source", test_source_forms})
