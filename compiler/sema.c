@@ -252,6 +252,14 @@ Node *sema_hierarchy_edge(Comp *c, uint32_t child, uint32_t parent) {
 
 static const char *severities[] = {"low", "medium", "high", "critical"};
 
+/* A program that folded to a constant bool: 0 or 1, else -1. Lint reads these facts
+ * (a guardrail that can never fire, an exemption that can never apply). */
+static int const_program(Comp *c, uint32_t prog) {
+  const BProgram *P = &c->programs.v[prog];
+  if (P->len != 2 || INSN_OP(c->code.v[P->start]) != OP_LDB) return -1;
+  return INSN_ARG(c->code.v[P->start]) != 0;
+}
+
 /* Where a declaration is, for the bundle's metadata (lint and explain point there). */
 static void decl_loc(Comp *c, const Node *d, uint32_t *file, uint32_t *line, uint32_t *col) {
   diag_linecol(c->d, d->file, d->off, line, col);
@@ -423,6 +431,7 @@ static void do_guardrail(Comp *c, const AstFile *f, Node *d) {
     for (uint32_t i = 0; i < nn; i++) VEC_PUSH(c->node_gr[nodes[i]], gi);
   }
   g.cond = cg_program(c, cond->a, (Ty){T_BOOL, 0, 0}, NULL);
+  if (g.cond != NONE32 && const_program(c, g.cond) >= 0) g.flags |= const_program(c, g.cond) ? GR_COND_TRUE : GR_COND_FALSE;
   if (c->cg_reads_target) g.flags |= GR_TARGET_SENSITIVE;
   if (g.cond != NONE32 && !(g.flags & GR_SCOPED)) guard(c, cond->a, gi, &g);
   Node *msg = prop(c, d, TK_MESSAGE, NULL);
@@ -440,15 +449,16 @@ static void do_exemption(Comp *c, const AstFile *f, Node *d) {
     {TK_WAIVES, "waives", 1}, {TK_SCOPE, "scope", 1}, {TK_WHEN, "when", 0}, {TK_OWNER, "owner", 1},
     {TK_CREATED, "created", 0}, {TK_STARTS, "starts", 0}, {TK_EXPIRES, "expires", 1},
     {TK_CATEGORY, "category", 0}, {TK_REASON, "reason", 1}, {TK_CONTROLS, "controls", 0},
-    {TK_TICKET, "ticket", 0},
+    {TK_TICKET, "ticket", 0}, {TK_RENEWS, "renews", 0},
   };
-  check_props(c, d, "exemption", rules, 11);
+  check_props(c, d, "exemption", rules, 12);
   BExemption x;
   memset(&x, 0, sizeof x);
   x.id = comp_str(c, TEXT(d), d->name_len);
   x.owner = x.reason = x.ticket = x.expires_text = x.scope_text = NOSTR;
   x.node = NONE32; x.when = NONE32;
   x.created = x.starts = INT64_MIN; x.expires = INT64_MAX;
+  x.renews = NONE32;
   uint32_t line, col;
   diag_linecol(c->d, d->file, d->off, &line, &col);
   x.file = comp_strz(c, c->d->files[d->file]->name); x.line = line; x.col = col;
@@ -519,7 +529,18 @@ static void do_exemption(Comp *c, const AstFile *f, Node *d) {
       waives[nw++] = y->index;
     }
   x.waives_first = comp_u32s(c, waives, nw); x.waives_count = nw;
-  if ((p = prop(c, d, TK_WHEN, NULL))) x.when = cg_program(c, p->a, (Ty){T_BOOL, 0, 0}, NULL);
+  if ((p = prop(c, d, TK_WHEN, NULL))) {
+    x.when = cg_program(c, p->a, (Ty){T_BOOL, 0, 0}, NULL);
+    if (x.when != NONE32 && const_program(c, x.when) == 0) x.flags |= EX_WHEN_NEVER;
+  }
+  if ((p = prop(c, d, TK_RENEWS, NULL))) {
+    Sym *y = sema_lookup_global(c, SYM_EXEMPTION, TEXT(p->a), p->a->name_len);
+    if (!y) {
+      comp_error(c, p->a, "exemption renews unknown exemption '%.*s'", (int)p->a->name_len, TEXT(p->a));
+      sema_suggest(c, TEXT(p->a), p->a->name_len, 1 << SYM_EXEMPTION);
+    } else if (y->decl == d) comp_error(c, p->a, "an exemption cannot renew itself");
+    else x.renews = y->index;
+  }
   uint32_t xi = c->exemptions.n;
   if (x.node != NONE32)
     for (uint32_t i = 0; i < nw; i++) {
@@ -674,6 +695,24 @@ static void do_set(Comp *c, Sym *y, Node *d) {
   y->index = cg_make_set(c, d->a, (Ty){T_NONE, 0, 0}, &ok);
 }
 
+/* `renews` links form chains; a cycle would make "the renewal chain" endless. Each
+ * exemption renews at most one, so one walk per chain finds every cycle in linear time. */
+static void renewal_cycles(Comp *c) {
+  uint32_t n = c->exemptions.n;
+  uint8_t *state = xcalloc(n ? n : 1, 1);   /* 0 unseen, 1 on the current walk, 2 done */
+  for (uint32_t s = 0; s < n; s++) {
+    uint32_t x = s;
+    while (x != NONE32 && !state[x]) { state[x] = 1; x = c->exemptions.v[x].renews; }
+    if (x != NONE32 && state[x] == 1) {
+      const BExemption *E = &c->exemptions.v[x];
+      Sym *y = sema_lookup_global(c, SYM_EXEMPTION, c->strp.v[E->id], c->strl.v[E->id]);
+      comp_error(c, y ? y->decl : NULL, "exemption '%s' is part of a renewal cycle", c->strp.v[E->id]);
+    }
+    for (x = s; x != NONE32 && state[x] == 1; x = c->exemptions.v[x].renews) state[x] = 2;
+  }
+  xfree(state);
+}
+
 int sema_run(Comp *c) {
   /* 1. packages and symbols */
   for (int i = 0; i < c->nfiles; i++) {
@@ -727,6 +766,12 @@ int sema_run(Comp *c) {
   for (int i = 0; i < c->nfiles; i++)
     for (Node *d = c->files[i]->decls; d; d = d->next)
       if (d->kind == N_GUARDRAIL && d->sema) ((Sym *)d->sema)->index = gi++;
+  /* exemptions are numbered in the order do_exemption meets them, so `renews` may name
+   * any of them */
+  uint32_t ei = 0;
+  for (int i = 0; i < c->nfiles; i++)
+    for (Node *d = c->files[i]->decls; d; d = d->next)
+      if (d->kind == N_EXEMPTION) { if (d->sema) ((Sym *)d->sema)->index = ei; ei++; }
   tests_check(c);   /* every name is declared now: what tests expect can be checked */
 
   /* 2. types, then the schema, scopes and sets */
@@ -765,6 +810,7 @@ int sema_run(Comp *c) {
         if (kind == 3 && d->kind == N_BUDGET && d->sema) do_budget(c, d);
       }
     }
+  renewal_cycles(c);
   if (scope_close_hierarchy(c) != 0) return -1;
   return c->d->errors ? -1 : 0;
 }

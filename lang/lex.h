@@ -21,7 +21,7 @@ typedef struct Token { int kind; uint32_t off, len; } Token;
   X("hierarchy", HIERARCHY) X("import", IMPORT) X("in", IN) X("input", INPUT) \
   X("key", KEY) X("levels", LEVELS) X("limit", LIMIT) X("message", MESSAGE) \
   X("mode", MODE) X("never", NEVER) X("not", NOT) X("now", NOW) X("on-error", ONERROR) \
-  X("or", OR) X("owner", OWNER) X("per", PER) X("policy", POLICY) X("reason", REASON) \
+  X("or", OR) X("owner", OWNER) X("per", PER) X("policy", POLICY) X("reason", REASON) X("renews", RENEWS) \
   X("route", ROUTE) X("scope", SCOPE) X("set", SET) X("severity", SEVERITY) \
   X("split", SPLIT) X("starts", STARTS) X("test", TEST) X("ticket", TICKET) X("true", TRUE) \
   X("under", UNDER) X("waives", WAIVES) X("warn", WARN) X("when", WHEN)

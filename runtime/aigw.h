@@ -192,6 +192,7 @@ typedef struct aigw_guardrail_info {
   const char *message;            /* the template: {} holes, {{ and }} literal braces; or NULL */
   int dry_run, on_error_allow;
   int refuses_targets;            /* an enforced deny that reads provider, model or region */
+  int always_fires, never_fires;  /* its condition folds to true, or to false */
   size_t nscopes;                 /* scopes it is restricted to (0: everywhere) */
   aigw_loc loc;
 } aigw_guardrail_info;
@@ -203,6 +204,8 @@ typedef struct aigw_exemption_info {
   int64_t created, starts, expires;
   uint32_t scope_depth;           /* segments of the scope: 0 is the tenant root */
   int has_when;
+  int when_never;                 /* its `when` folds to false: it can never apply */
+  size_t renews;                  /* index of the exemption it renews, or SIZE_MAX */
   size_t nwaives, ncontrols;
   aigw_loc loc;
 } aigw_exemption_info;

@@ -57,7 +57,7 @@ typedef struct BHeader {
   REC(CODE, 11, uint32_t, 4, code)           /* instructions */ \
   REC(PROGRAMS, 12, BProgram, 20, programs) \
   REC(GUARDRAILS, 13, BGuardrail, 56, guardrails) \
-  REC(EXEMPTIONS, 14, BExemption, 88, exemptions) \
+  REC(EXEMPTIONS, 14, BExemption, 96, exemptions) \
   REC(EXINDEX, 15, BExRef, 16, exindex)      /* sorted by (node, guardrail, exemption) */ \
   REC(ROUTES, 16, BRoute, 32, routes) \
   REC(RULES, 17, BRule, 32, rules) \
@@ -116,7 +116,8 @@ typedef struct BProgram {
 } BProgram;
 
 enum { EFFECT_DENY, EFFECT_WARN, EFFECT_AUDIT };
-enum { GR_DRY_RUN = 1, GR_ON_ERROR_ALLOW = 2, GR_TARGET_SENSITIVE = 4, GR_SCOPED = 8, GR_GUARDED = 16 };
+enum { GR_DRY_RUN = 1, GR_ON_ERROR_ALLOW = 2, GR_TARGET_SENSITIVE = 4, GR_SCOPED = 8, GR_GUARDED = 16,
+       GR_COND_TRUE = 32, GR_COND_FALSE = 64 /* the condition folds to a constant */ };
 
 typedef struct BGuardrail {
   uint32_t name, severity;  /* string ids */
@@ -136,6 +137,7 @@ static inline int bundle_refuses_targets(const BGuardrail *G) {
 }
 
 enum { CAT_WAIVER, CAT_MITIGATED };
+enum { EX_WHEN_NEVER = 1 };   /* its `when` folds to false: it can never apply */
 typedef struct BExemption {
   uint32_t id, owner, reason, ticket;   /* string ids (ticket may be NOSTR) */
   uint32_t expires_text;    /* as written: "2026-12-31", a timestamp, or "never" */
@@ -145,6 +147,10 @@ typedef struct BExemption {
   uint32_t waives_first, waives_count;     /* U32S: guardrail indices */
   uint32_t controls_first, controls_count; /* U32S: string ids */
   uint32_t category, file, line, col;
+  uint32_t renews;          /* the exemption this one replaces, or NONE32; the compiler
+                               refuses cycles, but a reader of a hostile bundle must still
+                               bound its walk along renews (at most nexemptions steps) */
+  uint32_t flags;           /* EX_* facts the compiler proved */
   int64_t created;          /* seconds, or INT64_MIN if absent */
   int64_t starts;           /* applies from: `starts`, else `created`, else INT64_MIN */
   int64_t expires;          /* exclusive bound in seconds; INT64_MAX for never */

@@ -43,6 +43,8 @@ aigw_status aigw_meta_guardrail(const aigw_bundle *bh, size_t i, aigw_guardrail_
   out->dry_run = (G->flags & GR_DRY_RUN) != 0;
   out->on_error_allow = (G->flags & GR_ON_ERROR_ALLOW) != 0;
   out->refuses_targets = bundle_refuses_targets(G);
+  out->always_fires = (G->flags & GR_COND_TRUE) != 0;
+  out->never_fires = (G->flags & GR_COND_FALSE) != 0;
   out->nscopes = G->scope_count;
   out->loc = loc(b, G->file, G->line, G->col);
   return AIGW_OK;
@@ -77,6 +79,8 @@ aigw_status aigw_meta_exemption(const aigw_bundle *bh, size_t i, aigw_exemption_
   out->expires = E->expires;
   out->scope_depth = node_depth(b, E->node);
   out->has_when = E->when != NONE32;
+  out->when_never = (E->flags & EX_WHEN_NEVER) != 0;
+  out->renews = E->renews == NONE32 ? SIZE_MAX : E->renews;
   out->nwaives = E->waives_count;
   out->ncontrols = E->controls_count;
   out->loc = loc(b, E->file, E->line, E->col);

@@ -272,7 +272,7 @@ static int records(V *v) {
   for (uint32_t i = 0; i < b->nguardrails; i++) {
     const BGuardrail *g = &b->guardrails[i];
     CHECK(STR_OK(g->name) && STR_OK(g->severity) && OPT_STR_OK(g->message) && STR_OK(g->file), "guardrail %u has a bad string", i);
-    CHECK(g->effect <= EFFECT_AUDIT && !(g->flags & ~0x1fu), "guardrail %u has a bad effect or flag", i);
+    CHECK(g->effect <= EFFECT_AUDIT && !(g->flags & ~0x7fu), "guardrail %u has a bad effect or flag", i);
     CHECK(!((g->flags & GR_GUARDED) && (g->flags & GR_SCOPED)), "guardrail %u is both scoped and guarded", i);
     CHECK(prog_ok(b, g->cond, T_BOOL), "guardrail %u has a bad condition", i);
     CHECK(RANGE_OK(g->args_first, g->args_count, b->nu32s) && g->args_count <= LIMIT_MSG_ARGS, "guardrail %u has bad message arguments", i);
@@ -290,7 +290,8 @@ static int records(V *v) {
     CHECK(STR_OK(x->id) && STR_OK(x->owner) && STR_OK(x->reason) && STR_OK(x->expires_text) && OPT_STR_OK(x->ticket) &&
           OPT_STR_OK(x->scope_text) && STR_OK(x->file), "exemption %u has a bad string", i);
     CHECK(x->node < b->nnodes && (x->when == NONE32 || prog_ok(b, x->when, T_BOOL)), "exemption %u has a bad scope or condition", i);
-    CHECK(x->category <= CAT_MITIGATED, "exemption %u has a bad category", i);
+    CHECK(x->category <= CAT_MITIGATED && !(x->flags & ~1u), "exemption %u has a bad category or flag", i);
+    CHECK(x->renews == NONE32 || (x->renews < b->nexemptions && x->renews != i), "exemption %u renews a bad exemption", i);
     CHECK(RANGE_OK(x->waives_first, x->waives_count, b->nu32s) && RANGE_OK(x->controls_first, x->controls_count, b->nu32s),
           "exemption %u has a list out of bounds", i);
     for (uint32_t j = 0; j < x->waives_count; j++) CHECK(b->u32s[x->waives_first + j] < b->nguardrails, "exemption %u waives a bad guardrail", i);

@@ -456,6 +456,18 @@ static void test_diag_unknown_set(void) {
   tc_expect_diags("guardrail g { deny when request.tokens in approved }\n", NULL, w2, 1);
 }
 
+static void test_diag_renews(void) {
+  const char *x = "exemption A { waives g  scope \"/s\"  owner \"o\"  expires 2027-01-01  reason \"r\"  renews B }\n"
+                  "exemption B { waives g  scope \"/s\"  owner \"o\"  expires 2027-01-01  reason \"r\"  renews A }\n";
+  char src[512];
+  snprintf(src, sizeof src, "guardrail g { deny when request.model == \"x\" }\n%s", x);
+  Want w[] = {{DIAG_ERR, line(2), 1, "exemption 'A' is part of a renewal cycle", NULL}};
+  tc_expect_diags(src, NULL, w, 1);
+  Want w2[] = {{DIAG_ERR, line(2), 87, "an exemption cannot renew itself", NULL}};
+  tc_expect_diags("guardrail g { deny when request.model == \"x\" }\n"
+                  "exemption A { waives g  scope \"/s\"  owner \"o\"  expires 2027-01-01  reason \"r\"  renews A }\n", NULL, w2, 1);
+}
+
 static void test_diag_folded_operand(void) {
   /* an operand folded away is still checked: a typo behind `false and` is an error */
   Want w[] = {{DIAG_ERR, line(1), 35, "unknown name 'nosuchname'", NULL}};
@@ -584,6 +596,7 @@ UNIT_SUITE(compile,
   {"diagnostic: under on a non-scope field", test_diag_under},
   {"diagnostic: a target part that reads like a field", test_diag_target_field},
   {"diagnostic: an operand folded away is still checked", test_diag_folded_operand},
+  {"diagnostic: renewal cycles and self-renewal", test_diag_renews},
   {"an exemption waiving a guardrail twice verifies", test_waives_twice},
   {"65 nested and's: a diagnostic or a bundle that verifies", test_deep_and},
   {"a guardrail with 66 scopes keeps them all", test_many_scopes},
