@@ -661,9 +661,10 @@ static void do_route(Comp *c, Node *d) {
 }
 
 static void do_budget(Comp *c, Node *d) {
-  static const PropRule rules[] = {{TK_KEY, "key", 1}, {TK_LIMIT, "limit", 1}, {TK_WARN, "warn at", 0}, {TK_WHEN, "when", 0}};
-  check_props(c, d, "budget", rules, 4);
-  BBudget b = {comp_str(c, TEXT(d), d->name_len), NOSTR, NOSTR, NONE32, NONE32, -1, 0, 0, 0, 0, 0};
+  static const PropRule rules[] = {{TK_KEY, "key", 1}, {TK_LIMIT, "limit", 1}, {TK_WARN, "warn at", 0},
+                                   {TK_WHEN, "when", 0}, {TK_CHARGE, "charge", 0}};
+  check_props(c, d, "budget", rules, 5);
+  BBudget b = {comp_str(c, TEXT(d), d->name_len), NOSTR, NOSTR, NONE32, NONE32, -1, 0, 0, 0, 0, NONE32};
   decl_loc(c, d, &b.file, &b.line, &b.col);
   Node *p;
   if ((p = prop(c, d, TK_KEY, NULL))) {
@@ -687,6 +688,8 @@ static void do_budget(Comp *c, Node *d) {
     else b.warn_bp = (int32_t)p->a->ival;
   }
   if ((p = prop(c, d, TK_WHEN, NULL))) b.when = cg_program(c, p->a, (Ty){T_BOOL, 0, 0}, NULL);
+  /* the amount a request reserves, settled later by the host (docs/language.md §5.10) */
+  if ((p = prop(c, d, TK_CHARGE, NULL))) b.charge = cg_program(c, p->a, (Ty){T_INT, 0, 0}, NULL);
   VEC_PUSH(c->budgets, b);
 }
 

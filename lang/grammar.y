@@ -32,13 +32,13 @@
  * name, lemon's fallback would read the next item's keyword as a guardrail name after
  * "expect allow", because that state reduces by default. */
 %token ALLOW.
-%token STARTS RENEWS.
+%token STARTS RENEWS CHARGE.
 
 /* Keywords double as names (a field may be called "scope" or "key"). */
 %fallback IDENT POLICY IMPORT LEVELS INPUT SCOPE SET HIERARCHY GUARDRAIL EXEMPTION ROUTE
   BUDGET TEST SEVERITY DENY WARN AUDIT WHEN MESSAGE MODE ONERROR WAIVES OWNER CREATED
   EXPIRES CATEGORY REASON CONTROLS TICKET SPLIT BY DEFAULT KEY LIMIT PER AT NOW NEVER
-  EXPECT UNDER STARTS RENEWS.
+  EXPECT UNDER STARTS RENEWS CHARGE.
 
 %left OR.
 %left AND.
@@ -171,6 +171,7 @@ item(A) ::= CONTROLS(K) LBRACKET RBRACKET(E). { A = prop(P, K, NULL, NULL, tok_e
 item(A) ::= TICKET(K) STRING(S).          { A = prop(P, K, N(STR, S), NULL, tok_end(S)); }
 item(A) ::= RENEWS(K) IDENT(X).           { A = prop(P, K, N(NAME, X), NULL, tok_end(X)); }
 item(A) ::= KEY(K) expr(E).               { A = prop(P, K, E, NULL, node_end(E)); }
+item(A) ::= CHARGE(K) expr(E).            { A = prop(P, K, E, NULL, node_end(E)); }
 item(A) ::= LIMIT(K) INT(X) IDENT(U) PER IDENT(Q). {
   A = prop(P, K, parse_literal(P, X), N(NAME, U), tok_end(Q)); A->a->next = N(NAME, Q); }
 item(A) ::= WARN(K) AT PCT(X).            { A = prop(P, K, parse_literal(P, X), NULL, tok_end(X)); }

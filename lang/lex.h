@@ -15,7 +15,7 @@ typedef struct Token { int kind; uint32_t off, len; } Token;
 /* Keywords, in one list: the lexer's lookup, "did you mean" and the formatter use it. */
 #define LEX_KEYWORDS(X) \
   X("and", AND) X("at", AT) X("audit", AUDIT) X("budget", BUDGET) X("by", BY) \
-  X("category", CATEGORY) X("controls", CONTROLS) X("created", CREATED) \
+  X("category", CATEGORY) X("charge", CHARGE) X("controls", CONTROLS) X("created", CREATED) \
   X("default", DEFAULT) X("deny", DENY) X("exemption", EXEMPTION) X("expect", EXPECT) \
   X("expires", EXPIRES) X("false", FALSE) X("guardrail", GUARDRAIL) \
   X("hierarchy", HIERARCHY) X("import", IMPORT) X("in", IN) X("input", INPUT) \

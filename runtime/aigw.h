@@ -145,6 +145,7 @@ typedef struct aigw_budget {
   const char *key; size_t key_len;
   int64_t limit;
   int32_t warn_bp;          /* warn threshold in basis points (8000 = 80%), -1 if none */
+  int64_t charge;           /* what this request reserves: the budget's `charge`, else 1 */
 } aigw_budget;
 AIGW_API size_t aigw_budget_count(const aigw_ctx *c);
 AIGW_API aigw_status aigw_budget_get(const aigw_ctx *c, size_t i, aigw_budget *out);
@@ -233,7 +234,7 @@ typedef struct aigw_budget_info {
   const char *name, *unit, *period;
   int64_t limit;
   int32_t warn_bp;
-  int has_when;
+  int has_when, has_charge;
   aigw_loc loc;
 } aigw_budget_info;
 AIGW_API aigw_status aigw_meta_budget(const aigw_bundle *b, size_t i, aigw_budget_info *out);

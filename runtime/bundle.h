@@ -190,7 +190,8 @@ typedef struct BBudget {
   uint32_t when;            /* program: bool, or NONE32 */
   int32_t warn_bp;          /* -1 if none */
   int64_t limit;
-  uint32_t file, line, col, reserved; /* where it is declared */
+  uint32_t file, line, col;           /* where it is declared */
+  uint32_t charge;          /* program: int, the amount a request reserves; NONE32 charges 1 */
 } BBudget;
 
 typedef struct BSrcLoc { uint32_t pc, file, line, reserved; } BSrcLoc;

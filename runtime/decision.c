@@ -120,6 +120,7 @@ aigw_status aigw_budget_get(const aigw_ctx *c, size_t i, aigw_budget *out) {
   out->key_len = o->key_len;
   out->limit = B->limit;
   out->warn_bp = B->warn_bp;
+  out->charge = o->charge;
   return AIGW_OK;
 }
 
@@ -319,6 +320,7 @@ static int jbudgets(aigw_ctx *c) {
     err |= JS(",\"limit\":") | jint(c, B->limit);
     err |= JS(",\"unit\":") | jsid(c, B->unit) | JS(",\"period\":") | jsid(c, B->period);
     if (B->warn_bp >= 0) err |= JS(",\"warn_at\":") | jbp(c, B->warn_bp);
+    if (B->charge != NONE32) err |= JS(",\"charge\":") | jint(c, o->charge);
     err |= JS("}");
   }
   return err;

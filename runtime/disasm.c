@@ -21,7 +21,7 @@ static void out(Out *o, const char *fmt, ...) {
 }
 
 /* Who a program belongs to: a kind and the declaration's index (and a detail). */
-enum { OWN_NONE, OWN_COND, OWN_HOLE, OWN_WHEN, OWN_RULE, OWN_KEY, OWN_BWHEN, OWN_TARGET };
+enum { OWN_NONE, OWN_COND, OWN_HOLE, OWN_WHEN, OWN_RULE, OWN_KEY, OWN_BWHEN, OWN_TARGET, OWN_CHARGE };
 typedef struct Owner { uint32_t kind, index, detail; } Owner;
 
 static void owners(const Bundle *b, Owner *w) {
@@ -44,6 +44,7 @@ static void owners(const Bundle *b, Owner *w) {
   for (uint32_t i = 0; i < b->nbudgets; i++) {
     w[b->budgets[i].key] = (Owner){OWN_KEY, i, 0};
     if (b->budgets[i].when != NONE32) w[b->budgets[i].when] = (Owner){OWN_BWHEN, i, 0};
+    if (b->budgets[i].charge != NONE32) w[b->budgets[i].charge] = (Owner){OWN_CHARGE, i, 0};
   }
 }
 
@@ -56,6 +57,7 @@ static void owner(Out *o, const Bundle *b, Owner w) {
   case OWN_TARGET: out(o, "route %s rule %u target", bundle_str(b, b->routes[w.index].name), w.detail + 1); break;
   case OWN_KEY: out(o, "budget %s key", bundle_str(b, b->budgets[w.index].name)); break;
   case OWN_BWHEN: out(o, "budget %s when", bundle_str(b, b->budgets[w.index].name)); break;
+  case OWN_CHARGE: out(o, "budget %s charge", bundle_str(b, b->budgets[w.index].name)); break;
   default: out(o, "program");
   }
 }

@@ -442,11 +442,17 @@ static aigw_status budgets(aigw_ctx *c, int *deny) {
       if (r) { if ((st = budget_error(c, i, B->when, deny))) return st; continue; }
       if (!v.u.i) continue;
     }
+    Value amount = {.u.i = 1, .len = 0, .sid = NOSTR};
+    if (B->charge != NONE32) {
+      if ((r = vm_run(c, B->charge, &amount)) == VM_ERR_LIMIT) return over_limit(c);
+      if (r) { if ((st = budget_error(c, i, B->charge, deny))) return st; continue; }
+    }
     if ((r = vm_run(c, B->key, &v)) == VM_ERR_LIMIT) return over_limit(c);
     if (r) { if ((st = budget_error(c, i, B->key, deny))) return st; continue; }
     if (rt_grow(c, (void **)&c->budgets, &c->capbudgets, c->nbudgets + 1, sizeof(BudgetOut))) return nomem(c);
     BudgetOut *o = &c->budgets[c->nbudgets++];
     o->budget = i;
+    o->charge = amount.u.i;
     o->key_off = (uint32_t)c->nmsg;
     char buf[24];
     size_t kn;

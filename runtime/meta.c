@@ -138,6 +138,7 @@ aigw_status aigw_meta_budget(const aigw_bundle *bh, size_t i, aigw_budget_info *
   out->limit = B->limit;
   out->warn_bp = B->warn_bp;
   out->has_when = B->when != NONE32;
+  out->has_charge = B->charge != NONE32;
   out->loc = loc(b, B->file, B->line, B->col);
   return AIGW_OK;
 }

@@ -331,6 +331,7 @@ static int records(V *v) {
     CHECK(prog_ok(b, g->key, -1) && (b->programs[g->key].result == T_STR || b->programs[g->key].result == T_SCOPE ||
           b->programs[g->key].result == T_INT), "budget %u has a bad key", i);
     CHECK(g->when == NONE32 || prog_ok(b, g->when, T_BOOL), "budget %u has a bad condition", i);
+    CHECK(g->charge == NONE32 || prog_ok(b, g->charge, T_INT), "budget %u has a bad charge", i);
     CHECK(g->warn_bp >= -1 && g->warn_bp <= 10000, "budget %u has a bad threshold", i);
   }
   for (uint32_t i = 0; i < b->nguards; i++) {

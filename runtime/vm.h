@@ -65,7 +65,7 @@ typedef struct Finding {
   uint32_t src_off, src_len;       /* FIND_NAMED */
 } Finding;
 
-typedef struct BudgetOut { uint32_t budget, key_off, key_len, reserved; } BudgetOut;
+typedef struct BudgetOut { uint32_t budget, key_off, key_len, reserved; int64_t charge; } BudgetOut;
 
 struct aigw_bundle {
   Bundle b;
