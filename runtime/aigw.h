@@ -150,7 +150,7 @@ typedef struct aigw_budget {
 AIGW_API size_t aigw_budget_count(const aigw_ctx *c);
 AIGW_API aigw_status aigw_budget_get(const aigw_ctx *c, size_t i, aigw_budget *out);
 
-/* The decision as JSON (docs/decision.md: fixed field order). Valid until the next eval. */
+/* The decision as JSON (docs/language.md §10: fixed field order). Valid until the next eval. */
 AIGW_API const char *aigw_decision_json(aigw_ctx *c, size_t *len);
 
 /* Calendar days from now to the last day before `expires` (an exclusive bound, in UTC

@@ -1,4 +1,4 @@
-/* Reading a decision: the accessors of aigw.h and the decision as JSON (DESIGN §3).
+/* Reading a decision: the accessors of aigw.h and the decision as JSON (docs/language.md §10).
  *
  * The JSON is written by hand into the context's own buffer, in the contract's fixed
  * field order, with no spaces: a library would allocate per node, and this buffer

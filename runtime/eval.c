@@ -1,4 +1,4 @@
-/* The decision procedure (DESIGN §2, §3): guardrails, exemptions, routes, budgets.
+/* The decision procedure (docs/language.md §10): guardrails, exemptions, routes, budgets.
  *
  * Everything a decision produces goes into the context: findings into per-list arrays,
  * their text (messages, sources, budget keys) into one byte buffer addressed by

@@ -136,7 +136,7 @@ static aigw_status text_value(aigw_ctx *c, const char *s, size_t n, Value *v) {
 
 /* A scope in canonical form (runtime/scopefmt.h). One that is not a resource ID is
  * kept as written and marked SID_BADSCOPE: the slot is then set but malformed, which
- * fails every scope-restricted guardrail closed (DESIGN: "cannot tell" is an error). */
+ * fails every scope-restricted guardrail closed (docs/language.md §8: "cannot tell" is an error). */
 static aigw_status scope_value(aigw_ctx *c, uint32_t f, const char *s, size_t n, Value *v) {
   if (n > RT_MAX_TEXT) return rt_error(c, AIGW_ERR_LIMIT, "field '%s': scope too long", field_name(c, f));
   char *p = text_alloc(c, n + 2);

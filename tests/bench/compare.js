@@ -6,7 +6,7 @@
 // DECISIONS has one JSON object per request, in request order. Accepted shapes:
 //   {"decision": "deny", "violations": ["g1", "g2"], "waived": ["g3"]}       (the anchors, bench_aigw)
 //   {"decision": "deny", "violations": [{"guardrail": "g1", ...}], "waived": [{"guardrail": ...}]}
-//                                                                             (aigwc eval, DESIGN §3)
+//                                                                             (aigwc eval, docs/language.md §10)
 // Compared: the decision and the sorted set of violated guardrails; with --waived also the
 // set of waived guardrails. Every disagreement is counted; the first few are printed with
 // the request. With --limit K only the first K requests are expected (an anchor that ran a

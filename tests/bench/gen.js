@@ -18,7 +18,7 @@
 //                            the data model (not from any engine's text)
 //   DIR/meta.json            sizes, seed, shares (exempted-scope share, deny share, ...)
 //
-// Semantics mirrored by the reference (DESIGN.md §2): a guardrail fires when its
+// Semantics mirrored by the reference (docs/language.md §8-10): a guardrail fires when its
 // condition holds (and, for a guardrail-level `scope`, the input is under it); an
 // exemption waives the guardrails it names for inputs at or below its scope (segment-wise,
 // case-insensitive, slashes normalized) while now < expires (a bare date means the end
@@ -183,7 +183,7 @@ function buildModel(a) {
   const principals = []; for (let i = 0; i < 400; i++) principals.push(`user${String(i).padStart(4, '0')}@contoso.com`);
 
   // Guardrails: N spread round-robin over the five families; variant 0 of each family is
-  // the global rule of DESIGN.md, later variants are narrowed (team, task or subscription).
+  // the global rule, later variants are narrowed (team, task or subscription).
   const guardrails = [];
   const perFamily = [0, 0, 0, 0, 0];
   for (let i = 0; i < N; i++) {

@@ -1,6 +1,6 @@
 #!/bin/sh
 # examples/embed: a C program on libaigw alone prints, for the same bundle, input and
-# now, the same bytes as `aigwc eval` (DESIGN §3: eval and libaigw agree), in both of
+# now, the same bytes as `aigwc eval` (eval and libaigw agree), in both of
 # its modes; it builds against the repository's build and, through pkg-config,
 # against an installed libaigw (make install DESTDIR=… PREFIX=/usr).
 . "$ROOT/tests/e2e/lib.sh"

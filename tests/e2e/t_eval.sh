@@ -1,5 +1,5 @@
 #!/bin/sh
-# Data-driven decisions (DESIGN §2, §3). Each tests/eval/CASE holds one or more .aigw
+# Data-driven decisions (docs/language.md §8-10). Each tests/eval/CASE holds one or more .aigw
 # files, input.jsonl, now (a date, an RFC 3339 timestamp or Unix seconds) and
 # expected.jsonl: the exact decision lines of `aigwc eval CASE -i CASE/input.jsonl
 # --now NOW`, with the bundle id written "*". Optional: CASE/rc, the exit code when it
@@ -10,7 +10,7 @@
 # UPDATE=1 rewrites the expected files from what the binary prints; read them by eye
 # before keeping them: they are the specification, not a snapshot. A case with a file
 # CASE/pinned (saying why) is never rewritten: its expected output was written by hand
-# where the binary disagrees with DESIGN.md.
+# where the binary disagreed with the specification.
 . "$ROOT/tests/e2e/lib.sh"
 D="$ROOT/tests/eval"
 norm() { sed 's/"bundle":"sha256:[0-9a-f]\{64\}"/"bundle":"*"/' "$@"; }

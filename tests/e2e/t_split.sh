@@ -1,5 +1,5 @@
 #!/bin/sh
-# Split routes (DESIGN §2): weights are honoured over many keys, the choice is sticky
+# Split routes (docs/language.md §5.9): weights are honoured over many keys, the choice is sticky
 # and deterministic (two runs print the same bytes), and compiling twice gives the
 # same bundle. 100,000 distinct principals; each arm's share of primaries must be
 # within 1 percentage point of its weight.

@@ -1,6 +1,6 @@
 /* The decision procedure end to end on compiled policies: findings and their lists,
  * exemptions (scope, expiry, when), messages, routes (rules, split, target refusal),
- * budgets, and the exact decision JSON of DESIGN §3. */
+ * budgets, and the exact decision JSON of docs/language.md §10. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,7 +169,7 @@ static void t_deny(void) {
   CU_ASSERT_STRING_EQUAL(f.exemption, "EX-1");
   CU_ASSERT_STRING_EQUAL(f.owner, "a@x");
   CU_ASSERT_STRING_EQUAL(f.expires, "2026-12-31");
-  CU_ASSERT_EQUAL(f.days_left, 39);      /* Dec 31 is 39 days after Nov 22 (DESIGN §3) */
+  CU_ASSERT_EQUAL(f.days_left, 39);      /* Dec 31 is 39 days after Nov 22 (docs/language.md §9) */
   CU_ASSERT_STRING_EQUAL(f.severity, "high");
   CU_ASSERT_STRING_EQUAL(aigw_message(t.c, AIGW_WAIVED, 0), "model llama is not approved {see \"catalog\"}");
   CU_ASSERT_EQUAL(aigw_get(t.c, AIGW_WARNINGS, 2, &f), AIGW_OK);
