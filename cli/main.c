@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "aigw.h"
 #include "util.h"
 
@@ -45,6 +46,35 @@ int cli_wants_help(int argc, char **argv, const char *usage_text) {
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
+/* A source's name as bundles record it (in the source map, and so in the bundle id):
+ * relative to the current directory when the file is below it, however it was typed
+ * ("./examples/x", "examples//x", an absolute path), else the path with "." segments
+ * and doubled slashes removed. */
+static char *source_name(const char *path) {
+  char *real = realpath(path, NULL), cwd[4096];
+  if (real && getcwd(cwd, sizeof cwd)) {
+    size_t cl = strlen(cwd);
+    if (!strncmp(real, cwd, cl) && real[cl] == '/' && cl > 1) {
+      char *rel = xstrndup(real + cl + 1, strlen(real + cl + 1));
+      free(real);
+      return rel;
+    }
+  }
+  free(real);
+  size_t n = strlen(path), o = 0;
+  char *p = xmalloc(n + 1);
+  for (size_t i = 0; i < n;) {
+    if (path[i] == '/' && o && p[o - 1] == '/') { i++; continue; }
+    if (path[i] == '.' && (i == 0 || path[i - 1] == '/') && (i + 1 == n || path[i + 1] == '/')) {
+      i += i + 1 < n ? 2 : 1;
+      continue;
+    }
+    p[o++] = path[i++];
+  }
+  p[o] = 0;
+  return p;
+}
+
 static void walk(const char *dir, char ***out, int *n, int *cap) {
   DIR *d = opendir(dir);
   if (!d) return;
@@ -59,8 +89,9 @@ static void walk(const char *dir, char ***out, int *n, int *cap) {
     size_t nl = strlen(e->d_name);
     if (nl > 5 && !strcmp(e->d_name + nl - 5, ".aigw")) {
       if (*n == *cap) { *cap = *cap ? *cap * 2 : 16; *out = xrealloc(*out, sizeof **out * (size_t)*cap); }
-      (*out)[(*n)++] = p;
-    } else xfree(p);
+      (*out)[(*n)++] = source_name(p);
+    }
+    xfree(p);
   }
   closedir(d);
 }
@@ -87,7 +118,7 @@ int cli_collect_sources(int n, char **paths, char ***out, int *nout) {
       continue;
     }
     if (cnt == cap) { cap = cap ? cap * 2 : 16; files = xrealloc(files, sizeof *files * (size_t)cap); }
-    files[cnt++] = xstrndup(paths[i], strlen(paths[i]));
+    files[cnt++] = strcmp(paths[i], "-") ? source_name(paths[i]) : xstrndup("-", 1);
   }
   *out = files; *nout = cnt;
   return bad ? -1 : 0;

@@ -46,6 +46,14 @@ for dir in */; do
   else bad "$n: compile failed"; cat "$TMP/$n.cerr"; fi
 done
 
+# a bundle's id does not depend on how a path was typed
+cd "$ROOT" || exit 1
+for p in examples/contoso ./examples//contoso/ "$ROOT/examples/contoso" examples/./contoso/models.aigw; do
+  "$AIGWC" compile -o "$TMP/typed.aigwb" "$p" 2>&1 | tail -n 1
+done >"$TMP/ids"
+if [ "$(sort -u "$TMP/ids" | wc -l)" -eq 1 ] && grep -q '^sha256:' "$TMP/ids"; then ok
+else bad "bundle id depends on how the path was typed"; cat "$TMP/ids"; fi
+
 # every example policy set's own `test` declarations pass. Each set is its own bundle
 # (one input schema per bundle), so each directory is tested on its own.
 cd "$ROOT" || exit 1
