@@ -1,7 +1,7 @@
 /* aigwc compile: sources to one verified bundle. */
 #include <stdio.h>
 #include <string.h>
-#include "bundle.h"
+#include "aigw.h"
 #include "bundle_io.h"
 #include "cli.h"
 
@@ -30,9 +30,10 @@ int cmd_compile(int argc, char **argv) {
   Buf out = {0};
   int rc = cli_compile_paths(npaths, paths, &out, 1);
   if (rc) { buf_free(&out); return rc; }
-  Bundle b;
+  /* verified exactly as a gateway would load it */
+  aigw_bundle *b;
   char err[256];
-  if (bundle_verify((const uint8_t *)out.p, out.n, &b, err, sizeof err) != 0) {
+  if (aigw_bundle_open_mem(out.p, out.n, NULL, &b, err, sizeof err) != AIGW_OK) {
     fprintf(stderr, "aigwc: internal error: the compiled bundle does not verify: %s\n", err);
     buf_free(&out);
     return EXIT_USAGE;
@@ -40,13 +41,17 @@ int cmd_compile(int argc, char **argv) {
   FILE *f = fopen(outpath, "wb");
   if (!f || fwrite(out.p, 1, out.n, f) != out.n || fclose(f) != 0) {
     fprintf(stderr, "aigwc: cannot write %s\n", outpath);
+    aigw_bundle_close(b);
     buf_free(&out);
     return EXIT_USAGE;
   }
   if (!quiet)
-    fprintf(stderr, "%s: %u guardrails, %u exemptions, %u routes, %u budgets; %zu bytes; "
+    fprintf(stderr, "%s: %zu guardrails, %zu exemptions, %zu routes, %zu budgets; %zu bytes; "
             "worst-case cost %u instructions per decision\n%s\n",
-            outpath, b.nguardrails, b.nexemptions, b.nroutes, b.nbudgets, out.n, b.meta->cost, b.id);
+            outpath, aigw_meta_count(b, AIGW_META_GUARDRAILS), aigw_meta_count(b, AIGW_META_EXEMPTIONS),
+            aigw_meta_count(b, AIGW_META_ROUTES), aigw_meta_count(b, AIGW_META_BUDGETS), out.n,
+            aigw_bundle_cost(b), aigw_bundle_id(b));
+  aigw_bundle_close(b);
   buf_free(&out);
   return EXIT_OK;
 }

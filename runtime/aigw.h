@@ -73,6 +73,8 @@ AIGW_API aigw_status aigw_bundle_open_mem(const void *data, size_t len, const ai
 AIGW_API void aigw_bundle_close(aigw_bundle *b);
 AIGW_API const char *aigw_bundle_id(const aigw_bundle *b);      /* "sha256:<64 hex>" */
 AIGW_API const char *aigw_bundle_policy(const aigw_bundle *b);  /* policy (package) name */
+/* The compiler's bound on the instructions one decision can run (the step limit's scale). */
+AIGW_API uint32_t aigw_bundle_cost(const aigw_bundle *b);
 
 /* ---- contexts (one per thread) ---- */
 AIGW_API aigw_status aigw_ctx_new(const aigw_bundle *b, aigw_ctx **out);

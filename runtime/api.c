@@ -298,6 +298,8 @@ void aigw_bundle_close(aigw_bundle *bh) {
 
 const char *aigw_bundle_id(const aigw_bundle *bh) { return bh ? bh->b.id : NULL; }
 
+uint32_t aigw_bundle_cost(const aigw_bundle *bh) { return bh ? bh->b.meta->cost : 0; }
+
 const char *aigw_bundle_policy(const aigw_bundle *bh) {
   return bh && bh->b.meta->policy < bh->b.nstrings ? bundle_str(&bh->b, bh->b.meta->policy) : NULL;
 }
