@@ -468,14 +468,9 @@ int aigw_guardrail_active(const aigw_ctx *c, size_t g) {
   return c && c->evaluated && g < c->b->nguardrails && marked(c, (uint32_t)g);
 }
 
-static aigw_status explain_run(aigw_ctx *c, uint32_t prog, int *truth) {
-  Value v;
-  uint64_t steps = c->steps;
-  c->steps = 0;
-  int r = vm_run(c, prog, &v);
-  c->steps = steps;
-  if (r == VM_OK) { *truth = v.u.i != 0; return AIGW_OK; }
-  VmError e = c->err;
+/* Why a test could not be made, as the context's error: AIGW_ERR_INPUT (or the limit). */
+static aigw_status explain_error(aigw_ctx *c, VmError e) {
+  if (e.code == VM_ERR_LIMIT) return over_limit(c);
   size_t keep = c->nmsg;
   if (put_vm_error(c, &e) | mput(c, "", 1)) return nomem(c);
   rt_error(c, AIGW_ERR_INPUT, "%s", c->msg + keep);
@@ -483,17 +478,21 @@ static aigw_status explain_run(aigw_ctx *c, uint32_t prog, int *truth) {
   return AIGW_ERR_INPUT;
 }
 
+static aigw_status explain_run(aigw_ctx *c, uint32_t prog, int *truth) {
+  Value v;
+  uint64_t steps = c->steps;
+  c->steps = 0;
+  int r = vm_run(c, prog, &v);
+  c->steps = steps;
+  if (r == VM_OK) { *truth = v.u.i != 0; return AIGW_OK; }
+  return explain_error(c, c->err);
+}
+
 aigw_status aigw_guardrail_check(aigw_ctx *c, size_t g, int *fired) {
   if (!c || !fired || !c->evaluated || g >= c->b->nguardrails) return AIGW_ERR_ARG;
   const BGuardrail *G = &c->b->guardrails[g];
-  if (c->scope_unknown != NONE32 && (G->flags & GR_SCOPED)) {
-    VmError e = {VM_ERR_SCOPE, c->scope_unknown, {{0}, 0, 0}};
-    size_t keep = c->nmsg;
-    if (put_vm_error(c, &e) | mput(c, "", 1)) return nomem(c);
-    rt_error(c, AIGW_ERR_INPUT, "%s", c->msg + keep);
-    c->nmsg = keep;
-    return AIGW_ERR_INPUT;
-  }
+  if (c->scope_unknown != NONE32 && (G->flags & GR_SCOPED))
+    return explain_error(c, (VmError){VM_ERR_SCOPE, c->scope_unknown, {{0}, 0, 0}});
   return explain_run(c, G->cond, fired);
 }
 
@@ -516,15 +515,7 @@ aigw_status aigw_target_check(aigw_ctx *c, size_t route, size_t k, size_t t, con
   /* a scratch slot past the decision's own targets, so the decision stays intact */
   uint32_t slot = LIMIT_TARGETS - 1, saved = c->ntargets;
   if (c->ntargets > slot) return AIGW_ERR_LIMIT;
-  int r = resolve_target(c, slot, &c->b->targets[U->first_target + t]);
-  if (r) {
-    VmError e = c->err;
-    size_t keep = c->nmsg;
-    if (put_vm_error(c, &e) | mput(c, "", 1)) return nomem(c);
-    rt_error(c, AIGW_ERR_INPUT, "%s", c->msg + keep);
-    c->nmsg = keep;
-    return AIGW_ERR_INPUT;
-  }
+  if (resolve_target(c, slot, &c->b->targets[U->first_target + t])) return explain_error(c, c->err);
   uint64_t steps = c->steps;
   c->steps = 0;
   uint32_t nw = c->nlist[AIGW_WAIVED];

@@ -38,6 +38,7 @@ static struct { const char *name; const unsigned char *data; size_t len; } fuzz_
 #include "../fuzz/fuzz_bundle_entry.c"
 #include "../fuzz/fuzz_compile_entry.c"
 #include "../fuzz/fuzz_eval_entry.c"
+#include "../fuzz/fuzz_gen_entry.c"
 #include "../fuzz/fuzz_parse_entry.c"
 
 /* Feeds every regular file in dir to fn; returns how many, or -1 when dir is missing. */
@@ -97,8 +98,14 @@ static void test_eval(void) {
   replay("eval", fuzz_eval_one);
 }
 
+static void test_gen(void) {
+  if (!runtime_linked()) { printf("\n  note: libaigw not linked into the runner; not replayed\n"); return; }
+  replay("gen", fuzz_gen_one);
+}
+
 UNIT_SUITE(fuzz_replay,
   {"parse corpus and regressions", test_parse},
   {"compile corpus and regressions", test_compile},
   {"bundle corpus and regressions", test_bundle},
-  {"eval corpus and regressions", test_eval})
+  {"eval corpus and regressions", test_eval},
+  {"gen corpus and regressions", test_gen})
