@@ -80,7 +80,7 @@ static int collect_sets(int npaths, char **paths, Sets *sets) {
     char **files; int n;
     cli_collect_sources(1, &paths[i], &files, &n);
     if (!n) { fprintf(stderr, "aigwc test: %s: no .aigw files\n", paths[i]); rc = EXIT_USAGE; }
-    qsort(files, (size_t)n, sizeof *files, by_dir);
+    if (n) qsort(files, (size_t)n, sizeof *files, by_dir);
     Set *t = NULL;
     for (int k = 0; k < n; k++) {
       size_t dl = dir_len(files[k]);

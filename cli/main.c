@@ -114,7 +114,7 @@ int cli_collect_sources(int n, char **paths, char ***out, int *nout) {
       walk(dir, &files, &cnt, &cap);
       xfree(dir);
       /* sorted, so that bundles are identical whatever order readdir returns */
-      qsort(files + first, (size_t)(cnt - first), sizeof *files, cmp_str);
+      if (cnt > first) qsort(files + first, (size_t)(cnt - first), sizeof *files, cmp_str);
       continue;
     }
     if (cnt == cap) { cap = cap ? cap * 2 : 16; files = xrealloc(files, sizeof *files * (size_t)cap); }
