@@ -120,6 +120,7 @@ void emit_bundle(Comp *c, Buf *out);
 /* tests.c: check every `test` (called by sema_run once all names are declared), then
  * copy the tests out for the runner (compile_bundle_tests). */
 void tests_check(Comp *c);
+void tests_check_inputs(Comp *c);
 void tests_export(Comp *c, TestList *out);
 
 #endif

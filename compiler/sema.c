@@ -814,6 +814,7 @@ int sema_run(Comp *c) {
       }
     }
   renewal_cycles(c);
+  tests_check_inputs(c);
   if (scope_close_hierarchy(c) != 0) return -1;
   return c->d->errors ? -1 : 0;
 }

@@ -140,6 +140,36 @@ void tests_check(Comp *c) {
   }
 }
 
+/* A test input's keys are the schema's fields: a misspelled key would silently leave the
+ * field unset (the runtime ignores keys it does not know), and the test would check
+ * something other than what it says. Called once the schema is known. */
+void tests_check_inputs(Comp *c) {
+  if (!c->input) return;
+  for (uint32_t i = 0; i < c->tests.n; i++)
+    for (Node *p = c->tests.v[i]->a; p; p = p->next) {
+      if (p->op != TK_INPUT || !p->a || p->a->kind != N_RECORD) continue;
+      for (Node *k = p->a->a; k; k = k->next) {
+        uint32_t n;
+        const char *s = k->flags ? comp_strlit(c, k, &n) : TEXT(k);
+        if (!k->flags) n = k->name_len;
+        int found = 0;
+        for (uint32_t f = 0; f < c->fields.n && !found; f++)
+          found = c->strl.v[c->fields.v[f].name] == n && !memcmp(c->strp.v[c->fields.v[f].name], s, n);
+        if (found) continue;
+        diag_report(c->d, DIAG_ERR, k->file, k->name_off, k->name_len, "input '%.*s' has no field '%.*s'",
+                    (int)c->input->len, c->input->name, (int)n, s);
+        const char *best = NULL;
+        int bd = 3;
+        for (uint32_t f = 0; f < c->fields.n; f++) {
+          const char *fn = c->strp.v[c->fields.v[f].name];
+          int d = edit_distance(s, n, fn, strlen(fn), 2);
+          if (d < bd) { bd = d; best = fn; }
+        }
+        if (best) diag_help(c->d, "did you mean '%s'?", best);
+      }
+    }
+}
+
 /* ---- export ---- */
 
 static char *unquote(Arena *a, const char *s, uint32_t n) {
