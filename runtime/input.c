@@ -121,7 +121,7 @@ static aigw_status type_error(aigw_ctx *c, uint32_t f, const char *path, uint32_
 }
 
 static aigw_status text_value(aigw_ctx *c, const char *s, size_t n, Value *v) {
-  if (n > RT_MAX_TEXT) return rt_error(c, AIGW_ERR_LIMIT, "string of %zu bytes is too long (limit is %d)", n, RT_MAX_TEXT);
+  if (n > RT_MAX_STRING) return rt_error(c, AIGW_ERR_LIMIT, "a string of %zu bytes is too long (limit is %d)", n, RT_MAX_STRING);
   uint32_t sid = rt_intern(c->b, s, n);
   v->len = (uint32_t)n; v->sid = sid;
   if (sid != NOSTR) { v->u.p = bundle_str(c->b, sid); return AIGW_OK; }
@@ -138,7 +138,8 @@ static aigw_status text_value(aigw_ctx *c, const char *s, size_t n, Value *v) {
  * kept as written and marked SID_BADSCOPE: the slot is then set but malformed, which
  * fails every scope-restricted guardrail closed (docs/language.md §8: "cannot tell" is an error). */
 static aigw_status scope_value(aigw_ctx *c, uint32_t f, const char *s, size_t n, Value *v) {
-  if (n > RT_MAX_TEXT) return rt_error(c, AIGW_ERR_LIMIT, "field '%s': scope too long", field_name(c, f));
+  if (n > RT_MAX_SCOPE)
+    return rt_error(c, AIGW_ERR_LIMIT, "field '%s': scope of %zu bytes is too long (limit is %d)", field_name(c, f), n, RT_MAX_SCOPE);
   char *p = text_alloc(c, n + 2);
   if (!p) return rt_error(c, AIGW_ERR_NOMEM, "no room for %zu more bytes of input text", n);
   size_t o;
@@ -335,7 +336,9 @@ static aigw_status set_json(aigw_ctx *c, uint32_t f, const json_t *j) {
         return from_json(c, f, path, F->elem, x, &v);
       }
       if ((st = text_value(c, key, kn, &k))) return st;
-      if ((st = map_put(c, f, k, v))) return st;
+      /* the parser refuses duplicate keys, so each key is new: appending keeps ingest
+       * linear in the map's size, where a lookup per key would make it quadratic */
+      if ((st = add_item(c, f, k, v))) return st;
     }
     return AIGW_OK;
   }
@@ -365,6 +368,8 @@ aigw_status aigw_input_json(aigw_ctx *c, const char *json, size_t len) {
   if (!c || (!json && len)) return AIGW_ERR_ARG;
   aigw_input_reset(c);
   c->err_line = c->err_col = 0;
+  if (len > RT_MAX_REQUEST)
+    return rt_error(c, AIGW_ERR_LIMIT, "an input of %zu bytes is too large (limit is %d)", len, RT_MAX_REQUEST);
   json_error_t je;
   json_t *root = json_loadb(json ? json : "", len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
   if (!root) {
@@ -538,7 +543,8 @@ static int walk(aigw_ctx *c, Value scope) {
       for (uint32_t w = 0; w < N->wild_count; w++) {
         uint32_t ch = b->u32s[N->wild_first + w];
         uint32_t pid = b->nodes[ch].segment;
-        if (ch == lit || !vm_glob(seg, sn, bundle_str(b, pid), bundle_strlen(b, pid))) continue;
+        uint64_t budget = UINT64_MAX;   /* a segment of at most RT_MAX_SCOPE bytes and a policy glob */
+        if (ch == lit || vm_glob(seg, sn, bundle_str(b, pid), bundle_strlen(b, pid), &budget) != 1) continue;
         if (nn == LIMIT_MATCHED || match_add(c, ch)) return -1;
         nxt[nn++] = ch;
       }

@@ -4,7 +4,11 @@
  * the loop below checks nothing but what only the data can tell: an unset field, a
  * missing map key, a zero divisor, an overflow. Programs only jump forward, so a
  * program runs at most its length in steps: the step limit is charged once per run
- * (its length), and the loop itself has no per-instruction accounting. */
+ * (its length), and the loop itself has no per-instruction accounting. The operations
+ * whose work grows with the input (searching a string, matching a glob, looking through
+ * a list or map) charge one more step per VM_UNIT units of their work (bytes or items),
+ * so a request-supplied megabyte costs steps, not unbounded time. */
+#define _GNU_SOURCE 1   /* memmem */
 #include <string.h>
 #include "vm.h"
 
@@ -27,16 +31,9 @@ static inline int str_eq(Value a, Value b) {
   return a.len == b.len && (a.len == 0 || !memcmp(a.u.p, b.u.p, a.len));
 }
 
+/* memmem is linear in both lengths (glibc's two-way search), whatever the bytes. */
 static int contains(const char *h, size_t hn, const char *nd, size_t nn) {
-  if (nn == 0) return 1;
-  if (nn > hn) return 0;
-  for (size_t i = 0; i + nn <= hn; i++) {
-    const char *q = memchr(h + i, nd[0], hn - nn - i + 1);
-    if (!q) return 0;
-    i = (size_t)(q - h);
-    if (!memcmp(q, nd, nn)) return 1;
-  }
-  return 0;
+  return nn == 0 || (nn <= hn && memmem(h, hn, nd, nn) != NULL);
 }
 
 /* Step over one UTF-8 character, so that `?` matches a character, not a byte. */
@@ -47,10 +44,13 @@ static size_t next_char(const char *s, size_t n, size_t i) {
 }
 
 /* `*` matches any run, `?` one character; everything else itself. Greedy with one
- * backtrack point, so it runs in O(n·m) at worst and needs no recursion. */
-int vm_glob(const char *s, size_t n, const char *p, size_t pn) {
+ * backtrack point, so it needs no recursion but can take O(n·m) steps: it gives up,
+ * returning -1, after *budget of them (and takes what it used from *budget). */
+int vm_glob(const char *s, size_t n, const char *p, size_t pn, uint64_t *budget) {
   size_t si = 0, pi = 0, star = (size_t)-1, ss = 0;
+  uint64_t left = *budget;
   while (si < n) {
+    if (!left--) { *budget = 0; return -1; }
     if (pi < pn && p[pi] == '*') { star = pi++; ss = si; continue; }
     if (pi < pn && p[pi] == '?') { si = next_char(s, n, si); pi++; continue; }
     if (pi < pn && p[pi] == s[si]) { si++; pi++; continue; }
@@ -58,6 +58,7 @@ int vm_glob(const char *s, size_t n, const char *p, size_t pn) {
     pi = star + 1;
     si = ss = next_char(s, n, ss);
   }
+  *budget = left;
   while (pi < pn && p[pi] == '*') pi++;
   return pi == pn;
 }
@@ -87,6 +88,18 @@ static const Item *map_find(const aigw_ctx *c, uint32_t s, Value k) {
   for (uint32_t i = c->slots[s].head; i != NONE32; i = c->items[i].next)
     if (str_eq(c->items[i].key, k)) return &c->items[i];
   return NULL;
+}
+
+/* Charges work units to the step limit: one step per VM_UNIT. 0, or -1 past the limit. */
+enum { VM_UNIT = 64 };
+static inline int charge(aigw_ctx *c, uint64_t units) {
+  c->steps += units / VM_UNIT;
+  return c->steps > c->bh->cfg.step_limit ? -1 : 0;
+}
+/* What is left of the step limit, in work units. */
+static inline uint64_t units_left(const aigw_ctx *c) {
+  uint64_t lim = c->bh->cfg.step_limit;
+  return c->steps >= lim ? 0 : (lim - c->steps) * VM_UNIT;
 }
 
 static int list_has(const aigw_ctx *c, uint32_t s, Value a) {
@@ -171,18 +184,21 @@ int vm_run(aigw_ctx *c, uint32_t prog, Value *out) {
       }
       vmcase(INLIST) {                /* push a in list b */
         sp--;
+        if (charge(c, c->slots[sp[0].u.i].v.len)) FAIL(VM_ERR_LIMIT);
         sp[-1].u.i = list_has(c, (uint32_t)sp[0].u.i, sp[-1]);
         sp[-1].sid = NOSTR;
         vmbreak;
       }
       vmcase(HASKEY) {                /* push map b has key a */
         sp--;
+        if (charge(c, c->slots[sp[0].u.i].v.len)) FAIL(VM_ERR_LIMIT);
         sp[-1].u.i = map_find(c, (uint32_t)sp[0].u.i, sp[-1]) != NULL;
         sp[-1].sid = NOSTR;
         vmbreak;
       }
       vmcase(INDEX) {                 /* push map a[b]; error if missing */
         sp--;
+        if (charge(c, c->slots[sp[-1].u.i].v.len)) FAIL(VM_ERR_LIMIT);
         const Item *it = map_find(c, (uint32_t)sp[-1].u.i, sp[0]);
         if (!it) { c->err.slot = (uint32_t)sp[-1].u.i; c->err.key = sp[0]; FAIL(VM_ERR_NOKEY); }
         sp[-1] = it->val;
@@ -211,6 +227,7 @@ int vm_run(aigw_ctx *c, uint32_t prog, Value *out) {
       vmcase(CONTAINS) {
         sp--;
         Value a = sp[-1], s = sp[0];
+        if (charge(c, (uint64_t)a.len + s.len)) FAIL(VM_ERR_LIMIT);
         sp[-1].u.i = contains(a.u.p, a.len, s.u.p, s.len);
         sp[-1].sid = NOSTR;
         vmbreak;
@@ -218,7 +235,10 @@ int vm_run(aigw_ctx *c, uint32_t prog, Value *out) {
       vmcase(GLOB) {
         sp--;
         Value a = sp[-1], s = sp[0];
-        sp[-1].u.i = vm_glob(a.u.p, a.len, s.u.p, s.len);
+        uint64_t left = units_left(c), had = left;
+        int m = vm_glob(a.u.p, a.len, s.u.p, s.len, &left);
+        if (m < 0 || charge(c, had - left)) FAIL(VM_ERR_LIMIT);
+        sp[-1].u.i = m;
         sp[-1].sid = NOSTR;
         vmbreak;
       }

@@ -85,7 +85,10 @@ struct aigw_bundle {
   size_t field_types_size;
 };
 
-enum { RT_MAX_ITEMS = 1 << 20, RT_MAX_TEXT = 1 << 26 };   /* input size limits */
+/* Input size limits, each named in its error: list and map items in one input, bytes of
+ * input text in all, bytes of one string, of one scope, of one JSON input. */
+enum { RT_MAX_ITEMS = 1 << 20, RT_MAX_TEXT = 1 << 26, RT_MAX_STRING = 1 << 22, RT_MAX_SCOPE = 4096,
+       RT_MAX_REQUEST = 1 << 26 };
 
 struct aigw_ctx {
   /* What every decision reads and writes comes first, together, so that a context not
@@ -129,7 +132,7 @@ aigw_status rt_error(aigw_ctx *c, aigw_status s, const char *fmt, ...)
 
 /* vm.c */
 int vm_run(aigw_ctx *c, uint32_t prog, Value *out);
-int vm_glob(const char *s, size_t n, const char *pat, size_t pn);
+int vm_glob(const char *s, size_t n, const char *pat, size_t pn, uint64_t *budget);
 int vm_matched(const aigw_ctx *c, uint32_t node);
 
 /* input.c */

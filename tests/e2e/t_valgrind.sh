@@ -6,7 +6,8 @@
 #     tests/diag/*.gen writes), tests/fmt and examples
 #   aigwc fmt --stdout FILE over tests/fmt and examples
 #   for each tests/eval/CASE: aigwc eval CASE, aigwc compile CASE, aigwc eval -b BUNDLE
-#   aigwc test DIR for each directory in examples
+#   aigwc test DIR for each directory in examples and tests/test; aigwc explain for each
+#   tests/explain case; aigwc disasm
 # Slow, so it runs only with AIGW_VALGRIND=1 (.ci/run sets it); never on a sanitizer
 # build, which valgrind cannot run.
 set -u
@@ -78,6 +79,12 @@ done
 for d in examples/*/; do
   ls "$d"*.aigw > /dev/null 2>&1 && run "aigwc test $d" "$AIGWC" test "$d"
 done
+for e in tests/explain/*.expected; do
+  c=tests/eval/$(basename "$e" .expected)
+  run "aigwc explain $c" "$AIGWC" explain "$c" -i "$c/input.jsonl" --now 2026-11-22
+done
+for t in tests/test/*/; do run "aigwc test $t" "$AIGWC" test "$t"; done
+run "aigwc disasm examples/contoso" "$AIGWC" disasm examples/contoso
 wait
 i=1
 while [ "$i" -le "$n" ]; do

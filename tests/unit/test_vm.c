@@ -329,8 +329,18 @@ static void t_glob(void) {
     {"ai-sandbo", "ai-sandbox-*", 0}, {"aXbXc", "a*b*c", 1}, {"abcbd", "a*b?", 1},
     {"mississippi", "m*iss*ppi", 1}, {"mississippi", "m*iss*ppx", 0}, {"abc", "**", 1},
     {"\xc3\xa9", "?", 1}, {"\xc3\xa9", "??", 0}};
-  for (size_t i = 0; i < sizeof g / sizeof g[0]; i++)
-    CU_ASSERT_EQUAL(vm_glob(g[i].s, strlen(g[i].s), g[i].p, strlen(g[i].p)), g[i].want);
+  for (size_t i = 0; i < sizeof g / sizeof g[0]; i++) {
+    uint64_t budget = UINT64_MAX;
+    CU_ASSERT_EQUAL(vm_glob(g[i].s, strlen(g[i].s), g[i].p, strlen(g[i].p), &budget), g[i].want);
+  }
+  /* the worst case, *aaa…ab against aaaa…: every backtrack rescans the literal run,
+   * n·m steps, stopped by the budget */
+  char s[4001], p[2001];
+  memset(s, 'a', 4000); s[4000] = 0;
+  memset(p, 'a', 2000); p[0] = '*'; p[1999] = 'b'; p[2000] = 0;
+  uint64_t budget = 100000;
+  CU_ASSERT_EQUAL(vm_glob(s, 4000, p, 2000, &budget), -1);
+  CU_ASSERT_EQUAL(budget, 0);
 }
 
 static void t_step_limit(void) {
