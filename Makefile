@@ -22,7 +22,7 @@ ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g $(OPT) $(W
               -fvisibility=hidden -I$(BUILD)/gen -Ilang -Icompiler -Iruntime $(CFLAGS)
 LDFLAGS ?=
 ALL_LDFLAGS := $(if $(SAN),$(SANFLAGS)) $(LDFLAGS)
-LIBS    := -ljansson -lm -lpthread
+LIBS    := -ljansson -lcrypto -lm -lpthread
 CLILIBS := $(LIBS) -lmicrohttpd -lcurl
 
 GEN      := $(BUILD)/gen/lex.c $(BUILD)/gen/grammar.c $(BUILD)/gen/grammar.h

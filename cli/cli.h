@@ -15,7 +15,7 @@ typedef struct Command {
 } Command;
 
 #define CLI_COMMANDS(X) \
-  X(compile) X(eval) X(explain) X(test) X(lint) X(audit) X(fmt) X(parse) X(disasm) X(import) X(serve)
+  X(compile) X(eval) X(explain) X(test) X(lint) X(diff) X(audit) X(fmt) X(parse) X(disasm) X(sign) X(import) X(serve)
 
 #define X(n) int cmd_##n(int argc, char **argv); extern const char cmd_##n##_usage[], cmd_##n##_summary[];
 CLI_COMMANDS(X)
@@ -31,6 +31,8 @@ void cli_free_sources(char **files, int n);
 struct aigw_bundle;
 /* -b BUNDLE, or compile PATHs; prints why it failed. Returns an exit code. */
 int  cli_open_bundle(const char *bpath, int npaths, char **paths, struct aigw_bundle **out);
+int  cli_open_bundle_keys(const char *bpath, int npaths, char **paths, const unsigned char *keys, size_t nkeys,
+                          struct aigw_bundle **out);
 /* eval and explain: (-b BUNDLE | PATH...) [-i INPUT] [--now TIME]; opens the bundle and
  * reads the input. Returns an exit code. */
 int  cli_eval_setup(const char *cmd, int argc, char **argv, struct aigw_bundle **b, FILE **in,
@@ -38,6 +40,11 @@ int  cli_eval_setup(const char *cmd, int argc, char **argv, struct aigw_bundle *
 struct aigw_ctx;
 int  cli_set_input(struct aigw_ctx *c, const char *name, const char *text, size_t len, unsigned line,
                    const char *cmd);
+
+/* cmd_sign.c: an Ed25519 public key from a PEM file (32 raw bytes), and a detached
+ * signature written beside a bundle. Print why they fail. */
+int cli_load_pubkey(const char *path, unsigned char out[32]);
+int cli_sign_bundle(const char *keypath, const char *bundle_path, const void *bytes, size_t len);
 
 /* input_stream.c: each record of a JSON document or JSON Lines input (docs/input.md),
  * with the number of the line it starts on; an empty record stands for a blank line

@@ -11,11 +11,12 @@ const char cmd_compile_usage[] =
   "Parses, resolves, type checks and compiles every policy file into one bundle.\n"
   "The bundle is verified after it is written, exactly as a gateway would load it.\n"
   "  -o FILE   output file (default: policy.aigwb)\n"
-  "  -q        print nothing on success\n\n"
+  "  -q        print nothing on success\n"
+  "  --sign KEY.pem  also sign it: FILE.aigwb.sig (see aigwc sign)\n\n"
   "exit codes: 0 compiled, 1 errors in the policies, 2 usage or file error\n";
 
 int cmd_compile(int argc, char **argv) {
-  const char *outpath = "policy.aigwb";
+  const char *outpath = "policy.aigwb", *signkey = NULL;
   int quiet = 0, npaths = 0;
   char **paths = argv + 1;
   for (int i = 1; i < argc; i++) {
@@ -23,6 +24,7 @@ int cmd_compile(int argc, char **argv) {
       if (++i >= argc) return cli_usage_error("compile", "-o needs a file name");
       outpath = argv[i];
     } else if (!strcmp(argv[i], "-q")) quiet = 1;
+    else if (!strcmp(argv[i], "--sign") && i + 1 < argc) signkey = argv[++i];
     else if (argv[i][0] == '-' && argv[i][1]) return cli_usage_error("compile", "unknown option '%s'", argv[i]);
     else paths[npaths++] = argv[i];
   }
@@ -52,6 +54,7 @@ int cmd_compile(int argc, char **argv) {
             aigw_meta_count(b, AIGW_META_ROUTES), aigw_meta_count(b, AIGW_META_BUDGETS), out.n,
             aigw_bundle_cost(b), aigw_bundle_id(b));
   aigw_bundle_close(b);
+  rc = signkey ? cli_sign_bundle(signkey, outpath, out.p, out.n) : EXIT_OK;
   buf_free(&out);
-  return EXIT_OK;
+  return rc;
 }

@@ -17,16 +17,41 @@ const char cmd_eval_usage[] =
   "  -b FILE      evaluate a compiled bundle (otherwise PATHs are compiled first)\n"
   "  -i FILE      input file; '-' or none reads standard input\n"
   "  --now TIME   evaluation time: 2026-11-22 (start of that UTC day), an RFC 3339\n"
-  "               timestamp, or Unix seconds; default: the clock\n\n"
+  "               timestamp, or Unix seconds; default: the clock\n"
+  "  --verify-key PUB.pem  accept the bundle only with a signature by this key\n"
+  "               (BUNDLE.aigwb.sig; repeat for several keys)\n\n"
   "exit codes: 0 every decision is allow, 1 some decision is deny, 2 usage or input error\n";
 
 /* Opens the bundle named by -b, or compiles PATHs; shared with explain and test. */
 int cli_open_bundle(const char *bpath, int npaths, char **paths, aigw_bundle **out) {
+  return cli_open_bundle_keys(bpath, npaths, paths, NULL, 0, out);
+}
+
+/* The same, accepting the bundle only when signed by one of the keys (when any): a
+ * bundle file's signature is read from BUNDLE.sig by the library. */
+int cli_open_bundle_keys(const char *bpath, int npaths, char **paths, const unsigned char *keys, size_t nkeys,
+                         aigw_bundle **out) {
+  aigw_config cfg;
+  aigw_config_init(&cfg);
+  cfg.verify_keys = keys;
+  cfg.nverify_keys = nkeys;
+  char err[256];
+  aigw_status s;
+  if (bpath && nkeys) {
+    if ((s = aigw_bundle_open_file(bpath, &cfg, out, err, sizeof err)) != AIGW_OK) {
+      fprintf(stderr, "aigwc: %s: %s\n", bpath, err);
+      return EXIT_USAGE;
+    }
+    return EXIT_OK;
+  }
+  if (nkeys) {
+    fprintf(stderr, "aigwc: --verify-key needs a signed bundle (-b BUNDLE.aigwb), not sources\n");
+    return EXIT_USAGE;
+  }
   Buf data = {0};
   int rc = bpath ? cli_read_bundle(bpath, &data) : cli_compile_paths(npaths, paths, &data, 1);
   if (rc) return rc;
-  char err[256];
-  aigw_status s = aigw_bundle_open_mem(data.p, data.n, NULL, out, err, sizeof err);
+  s = aigw_bundle_open_mem(data.p, data.n, &cfg, out, err, sizeof err);
   buf_free(&data);
   if (s != AIGW_OK) {
     fprintf(stderr, "aigwc: %s: %s\n", bpath ? bpath : "bundle", err);
@@ -42,6 +67,8 @@ int cli_eval_setup(const char *cmd, int argc, char **argv, aigw_bundle **b, FILE
   const char *bpath = NULL;
   int npaths = 0;
   char **paths = argv + 1;
+  unsigned char keys[32 * 8];
+  size_t nkeys = 0;
   *now = (int64_t)time(NULL);
   *ipath = "-";
   for (int i = 1; i < argc; i++) {
@@ -49,11 +76,15 @@ int cli_eval_setup(const char *cmd, int argc, char **argv, aigw_bundle **b, FILE
     else if (!strcmp(argv[i], "-i") && i + 1 < argc) *ipath = argv[++i];
     else if (!strcmp(argv[i], "--now") && i + 1 < argc) {
       if (cli_parse_now(argv[++i], now) != 0) return cli_usage_error(cmd, "bad --now '%s'\n  help: %s", argv[i], cli_now_forms);
+    } else if (!strcmp(argv[i], "--verify-key") && i + 1 < argc) {
+      if (nkeys == 8) return cli_usage_error(cmd, "at most 8 verify keys");
+      if (cli_load_pubkey(argv[++i], keys + 32 * nkeys)) return EXIT_USAGE;
+      nkeys++;
     } else if (argv[i][0] == '-' && argv[i][1]) return cli_usage_error(cmd, "unknown or incomplete option '%s'", argv[i]);
     else paths[npaths++] = argv[i];
   }
   if (!bpath && !npaths) return cli_usage_error(cmd, "give -b BUNDLE or policy PATHs");
-  int rc = cli_open_bundle(bpath, npaths, paths, b);
+  int rc = cli_open_bundle_keys(bpath, npaths, paths, keys, nkeys, b);
   if (rc) return rc;
   *in = strcmp(*ipath, "-") ? fopen(*ipath, "rb") : stdin;
   if (!*in) {

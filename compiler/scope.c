@@ -46,7 +46,7 @@ static uint32_t new_node(Comp *c, uint32_t parent, uint32_t seg, int wild) {
   }
   uint32_t id = c->nodes.n - 1;
   if (wild) VEC_PUSH(c->node_wild[parent], id);
-  else c->trie.n++;
+  c->trie.n++;   /* glob and literal children alike take a slot of the trie table */
   return id;
 }
 
@@ -132,11 +132,21 @@ static int close_node(Comp *c, uint32_t v, uint8_t *colour, uint32_t *path, uint
   uint32_t n0 = c->node_anc[v].n;
   for (uint32_t i = 0; i < n0; i++) {
     uint32_t p = c->node_anc[v].v[i];
+    /* named limits keep the recursion shallow and the closure small: without them a
+     * long chain overflows the stack and its closure grows with its length squared */
+    if (depth + 1 >= LIMIT_HIERARCHY_DEPTH) {
+      comp_error(c, sema_hierarchy_edge(c, v, p), "the scope hierarchy is deeper than %d levels", LIMIT_HIERARCHY_DEPTH);
+      return -1;
+    }
     if (close_node(c, p, colour, path, depth + 1) != 0) return -1;
     for (uint32_t j = 0; j < c->node_anc[p].n; j++) {
       uint32_t q = c->node_anc[p].v[j], dup = 0;
       for (uint32_t k = 0; k < c->node_anc[v].n; k++) dup |= c->node_anc[v].v[k] == q;
       if (!dup) VEC_PUSH(c->node_anc[v], q);
+    }
+    if (c->node_anc[v].n > LIMIT_ANCESTORS) {
+      comp_error(c, sema_hierarchy_edge(c, v, p), "a scope has more than %d ancestors in the hierarchy", LIMIT_ANCESTORS);
+      return -1;
     }
   }
   colour[v] = 2;

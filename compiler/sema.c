@@ -147,7 +147,11 @@ static Ty type_of(Comp *c, const AstFile *f, Node *t) {
 
 static void do_levels(Comp *c, Node *d, Sym *y) {
   BLevels L = {comp_str(c, TEXT(d), d->name_len), c->u32s.n, 0, 0};
-  for (Node *n = d->a; n; n = n->next) {
+  /* past a limit the declaration stays, empty, so that names referring to it resolve */
+  int over = c->levels.n >= LIMIT_LEVELS || ast_count(d->a) > LIMIT_LEVEL_NAMES;
+  if (c->levels.n >= LIMIT_LEVELS) comp_error(c, d, "too many levels declarations (limit is %d)", LIMIT_LEVELS);
+  else if (over) comp_error(c, d, "too many levels in one declaration (limit is %d)", LIMIT_LEVEL_NAMES);
+  for (Node *n = over ? NULL : d->a; n; n = n->next) {
     for (Node *m = d->a; m != n; m = m->next)
       if (m->name_len == n->name_len && !memcmp(TEXT(m), TEXT(n), n->name_len))
         comp_error(c, n, "level '%.*s' appears twice", (int)n->name_len, TEXT(n));

@@ -47,7 +47,8 @@ typedef enum aigw_status {
   AIGW_ERR_INPUT = 5,     /* malformed JSON, or a value of the wrong type */
   AIGW_ERR_FIELD = 6,     /* no such input field */
   AIGW_ERR_ARG = 7,       /* a NULL or out-of-range argument */
-  AIGW_ERR_LIMIT = 8      /* the step limit or an input size limit was reached */
+  AIGW_ERR_LIMIT = 8,     /* the step limit or an input size limit was reached */
+  AIGW_ERR_SIGNATURE = 9  /* verify keys are configured and the bundle is not signed by one */
 } aigw_status;
 
 /* Allocator hook, as in Lua: nsize 0 frees ptr; otherwise (re)allocates ptr from osize
@@ -58,6 +59,10 @@ typedef struct aigw_config {
   aigw_alloc_fn alloc;     /* default: malloc/realloc/free */
   void *alloc_ud;
   uint32_t step_limit;     /* VM instructions per decision; default 1,000,000 */
+  /* Ed25519 public keys, 32 bytes each, back to back. With any, a bundle opens only with
+   * a signature by one of them (aigwc sign; docs/bundle.md): else AIGW_ERR_SIGNATURE. */
+  const unsigned char *verify_keys;
+  size_t nverify_keys;
 } aigw_config;
 
 AIGW_API void aigw_config_init(aigw_config *cfg);
@@ -67,9 +72,21 @@ AIGW_API const char *aigw_status_name(aigw_status s);
 /* err (may be NULL) receives a message such as "bad jump target at pc 41 in program 3". */
 AIGW_API aigw_status aigw_bundle_open_file(const char *path, const aigw_config *cfg,
                                            aigw_bundle **out, char *err, size_t errlen);
-/* The bytes are copied; the caller may free data after the call. */
+/* The bytes are copied; the caller may free data after the call. With verify keys
+ * configured, aigw_bundle_open_file reads the signature from PATH.sig, and a bundle in
+ * memory needs aigw_bundle_open_signed with the signature's text. */
 AIGW_API aigw_status aigw_bundle_open_mem(const void *data, size_t len, const aigw_config *cfg,
                                           aigw_bundle **out, char *err, size_t errlen);
+AIGW_API aigw_status aigw_bundle_open_signed(const void *data, size_t len, const char *sig, size_t siglen,
+                                             const aigw_config *cfg, aigw_bundle **out, char *err,
+                                             size_t errlen);
+/* Signing is done with the private key outside the library (aigwc sign); these give the
+ * exact message an Ed25519 signature covers (the domain tag and the bundle id, 0 if n is
+ * too small), the signature file's text, and a public key's id (16 hex digits). */
+AIGW_API size_t aigw_signature_message(const char *bundle_id, unsigned char *out, size_t n);
+AIGW_API size_t aigw_signature_text(const unsigned char pub[32], const unsigned char sig[64],
+                                    const char *bundle_id, char *out, size_t n);
+AIGW_API void aigw_key_id(const unsigned char pub[32], char out[17]);
 AIGW_API void aigw_bundle_close(aigw_bundle *b);
 AIGW_API const char *aigw_bundle_id(const aigw_bundle *b);      /* "sha256:<64 hex>" */
 AIGW_API const char *aigw_bundle_policy(const aigw_bundle *b);  /* policy (package) name */
@@ -129,7 +146,8 @@ typedef struct aigw_finding {
 } aigw_finding;
 
 AIGW_API size_t aigw_count(const aigw_ctx *c, aigw_list which);
-AIGW_API aigw_status aigw_get(const aigw_ctx *c, aigw_list which, size_t i, aigw_finding *out);
+/* Not const: a finding's source text is formatted on first request, like its message. */
+AIGW_API aigw_status aigw_get(aigw_ctx *c, aigw_list which, size_t i, aigw_finding *out);
 /* The finding's message with fields interpolated (or, for errors, why evaluation failed). */
 AIGW_API const char *aigw_message(aigw_ctx *c, aigw_list which, size_t i);
 
@@ -158,6 +176,13 @@ AIGW_API const char *aigw_decision_json(aigw_ctx *c, size_t *len);
 /* Calendar days from now to the last day before `expires` (an exclusive bound, in UTC
  * seconds): 0 on the last valid day, negative after; INT64_MAX for never. */
 AIGW_API int64_t aigw_days_left(int64_t expires, int64_t now);
+/* Times as the compiler and --now read them, for tools that read times from elsewhere:
+ * a date YYYY-MM-DD (the start of that UTC day) or an RFC 3339 timestamp with a zone.
+ * AIGW_ERR_INPUT when s is neither. */
+AIGW_API aigw_status aigw_parse_time(const char *s, size_t n, int64_t *out);
+/* UTC seconds as RFC 3339, "2026-12-31T00:00:00Z", into out (cap bytes, 40 suffice);
+ * returns the length, or 0 when out is too small. */
+AIGW_API size_t aigw_format_time(char *out, size_t cap, int64_t t);
 
 /* ---- why: the same tests the decision made, one at a time ---- */
 typedef enum aigw_exemption_state {
@@ -201,6 +226,9 @@ typedef struct aigw_guardrail_info {
 } aigw_guardrail_info;
 AIGW_API aigw_status aigw_meta_guardrail(const aigw_bundle *b, size_t i, aigw_guardrail_info *out);
 AIGW_API const char *aigw_meta_guardrail_scope(const aigw_bundle *b, size_t i, size_t k);
+/* 1 when guardrail i's condition reads input field `field` (its value, or has()), else 0:
+ * a condition that reads only provider, model and region decides a route target alone. */
+AIGW_API int aigw_meta_guardrail_reads(const aigw_bundle *b, size_t i, size_t field);
 
 typedef struct aigw_exemption_info {
   const char *id, *owner, *reason, *ticket, *category, *scope, *expires_text;
@@ -238,8 +266,16 @@ typedef struct aigw_budget_info {
   int32_t warn_bp;
   int has_when, has_charge;
   aigw_loc loc;
+  int when_never;                 /* its `when` folds to false: no request is charged */
 } aigw_budget_info;
 AIGW_API aigw_status aigw_meta_budget(const aigw_bundle *b, size_t i, aigw_budget_info *out);
+
+/* The canonical form of a scope (docs/language.md §8), the one every match uses:
+ * "/seg/seg", empty segments dropped, ASCII lower-cased; the root is "/". out holds
+ * outlen bytes, at least n + 2. Returns the number of segments, or -1 when s is not a
+ * scope (empty, no leading '/', a control character, too many segments) or out is too
+ * small. For tools that relate scopes to one another (lint, audit). */
+AIGW_API int aigw_scope_canon(const char *s, size_t n, char *out, size_t outlen);
 
 /* The bundle's programs as text, one instruction a line ("addr OPCODE arg ; comment"),
  * handed to write in pieces. */

@@ -23,11 +23,14 @@ void aigw_config_init(aigw_config *cfg) {
   cfg->alloc = default_alloc;
   cfg->alloc_ud = NULL;
   cfg->step_limit = DEFAULT_STEP_LIMIT;
+  cfg->verify_keys = NULL;
+  cfg->nverify_keys = 0;
 }
 
 const char *aigw_status_name(aigw_status s) {
   /* short and stable: fit for logs and metric labels */
-  static const char *const names[] = {"ok", "nomem", "io", "corrupt", "version", "input", "field", "arg", "limit"};
+  static const char *const names[] = {"ok", "nomem", "io", "corrupt", "version", "input", "field", "arg", "limit",
+                                      "signature"};
   return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "unknown";
 }
 
@@ -85,8 +88,6 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...) {
 static void bundle_free(aigw_bundle *bh) {
   if (bh->field_by_name) rt_alloc(bh, bh->field_by_name, (size_t)bh->b.nfields * 2 * sizeof(uint32_t), 0);
   if (bh->ts_gr) rt_alloc(bh, bh->ts_gr, (size_t)bh->nts * sizeof(uint32_t), 0);
-  if (bh->src_off) rt_alloc(bh, bh->src_off, ((size_t)bh->b.nprograms + bh->b.nrules + 1) * sizeof(uint32_t), 0);
-  if (bh->src) rt_alloc(bh, bh->src, bh->src_size, 0);
   if (bh->field_types) rt_alloc(bh, bh->field_types, bh->field_types_size, 0);
   if (bh->field_type_off) rt_alloc(bh, bh->field_type_off, (size_t)bh->b.nfields * sizeof(uint32_t), 0);
   if (bh->base_active) rt_alloc(bh, bh->base_active, ((size_t)bh->b.nguardrails + 63) / 64 * 2 * sizeof(uint64_t), 0);
@@ -125,8 +126,8 @@ static int cmp_pair(const void *a, const void *b) {
 
 /* Verifies the bytes at data and derives the lookup tables the runtime keeps per
  * bundle. Frees bh on failure. */
-static aigw_status bundle_finish(aigw_bundle *bh, const uint8_t *data, size_t len, aigw_bundle **out,
-                                 char *err, size_t errlen) {
+static aigw_status bundle_finish(aigw_bundle *bh, const uint8_t *data, size_t len, const char *sig,
+                                 size_t siglen, aigw_bundle **out, char *err, size_t errlen) {
   const BHeader *h = (const BHeader *)data;
   if (len >= sizeof *h && !memcmp(h->magic, BUNDLE_MAGIC, 8) && h->endian == BUNDLE_ENDIAN &&
       h->version != BUNDLE_VERSION) {
@@ -140,6 +141,11 @@ static aigw_status bundle_finish(aigw_bundle *bh, const uint8_t *data, size_t le
     seterr(err, errlen, "%s", msg[0] ? msg : "bundle failed verification");
     bundle_free(bh);
     return AIGW_ERR_CORRUPT;
+  }
+  if (bh->cfg.nverify_keys && rt_check_signature(&bh->cfg, bh->b.id, sig, siglen, msg, sizeof msg)) {
+    seterr(err, errlen, "%s", msg);
+    bundle_free(bh);
+    return AIGW_ERR_SIGNATURE;
   }
   const Bundle *b = &bh->b;
   for (int r = 0; r < 6; r++) bh->role_slot[r] = NONE32;
@@ -204,35 +210,12 @@ static aigw_status bundle_finish(aigw_bundle *bh, const uint8_t *data, size_t le
       bh->groups[bh->ngroups++] = (struct GuardGroup){k->slot, i, 0};
     bh->groups[bh->ngroups - 1].count++;
   }
-  /* "file:line" per program, then per route rule, so findings and routes point at
-   * their source without formatting */
-  size_t nsrc = (size_t)b->nprograms + b->nrules;
-  bh->src_off = rt_alloc(bh, NULL, 0, (nsrc + 1) * sizeof(uint32_t));
-  if (!bh->src_off) goto oom;
-  size_t total = 0;
-  for (uint32_t i = 0; i < b->nprograms; i++) total += bundle_strlen(b, b->programs[i].file) + 12;
-  for (uint32_t r = 0; r < b->nroutes; r++) total += (size_t)(bundle_strlen(b, b->routes[r].file) + 12) * b->routes[r].nrules;
-  bh->src_size = total ? total : 1;
-  bh->src = rt_alloc(bh, NULL, 0, bh->src_size);
-  if (!bh->src) goto oom;
-  size_t at = 0;
-  for (uint32_t i = 0; i < b->nprograms; i++) {
-    bh->src_off[i] = (uint32_t)at;
-    at += (size_t)snprintf(bh->src + at, bh->src_size - at, "%s:%u", bundle_str(b, b->programs[i].file), b->programs[i].line) + 1;
-  }
-  for (uint32_t r = 0; r < b->nroutes; r++)
-    for (uint32_t k = 0; k < b->routes[r].nrules; k++) {
-      uint32_t ri = b->routes[r].first_rule + k;
-      bh->src_off[b->nprograms + ri] = (uint32_t)at;
-      at += (size_t)snprintf(bh->src + at, bh->src_size - at, "%s:%u", bundle_str(b, b->routes[r].file), b->rules[ri].line) + 1;
-    }
-  bh->src_off[nsrc] = (uint32_t)at;
   /* each field's type as text, for the metadata view */
   bh->field_types_size = (size_t)b->nfields * 80 + 1;
   bh->field_types = rt_alloc(bh, NULL, 0, bh->field_types_size);
   if (!bh->field_types) goto oom;
   if (b->nfields && !(bh->field_type_off = rt_alloc(bh, NULL, 0, (size_t)b->nfields * sizeof(uint32_t)))) goto oom;
-  at = 0;
+  size_t at = 0;
   for (uint32_t i = 0; i < b->nfields; i++) {
     bh->field_type_off[i] = (uint32_t)at;
     rt_type_name(b, b->fields[i].type, b->fields[i].elem, b->fields[i].levels, bh->field_types + at, 80);
@@ -248,6 +231,11 @@ oom:
 
 aigw_status aigw_bundle_open_mem(const void *data, size_t len, const aigw_config *cfg,
                                  aigw_bundle **out, char *err, size_t errlen) {
+  return aigw_bundle_open_signed(data, len, NULL, 0, cfg, out, err, errlen);
+}
+
+aigw_status aigw_bundle_open_signed(const void *data, size_t len, const char *sig, size_t siglen,
+                                    const aigw_config *cfg, aigw_bundle **out, char *err, size_t errlen) {
   if (!out || (!data && len)) { seterr(err, errlen, "bad argument"); return AIGW_ERR_ARG; }
   *out = NULL;
   if (len > RT_MAX_BUNDLE) { seterr(err, errlen, "bundle of %zu bytes is too large", len); return AIGW_ERR_LIMIT; }
@@ -256,7 +244,7 @@ aigw_status aigw_bundle_open_mem(const void *data, size_t len, const aigw_config
   uint8_t *p = bundle_buffer(bh, len);
   if (!p) { seterr(err, errlen, "out of memory"); bundle_free(bh); return AIGW_ERR_NOMEM; }
   if (len) memcpy(p, data, len);
-  return bundle_finish(bh, p, len, out, err, errlen);
+  return bundle_finish(bh, p, len, sig, siglen, out, err, errlen);
 }
 
 aigw_status aigw_bundle_open_file(const char *path, const aigw_config *cfg, aigw_bundle **out,
@@ -289,7 +277,15 @@ aigw_status aigw_bundle_open_file(const char *path, const aigw_config *cfg, aigw
     bundle_free(bh);
     return AIGW_ERR_IO;
   }
-  return bundle_finish(bh, p, (size_t)size, out, err, errlen);
+  /* the detached signature beside the bundle, read only when it will be checked */
+  char sig[1024], sigpath[4096];
+  size_t siglen = 0;
+  int has_sig = 0;
+  if (bh->cfg.nverify_keys && snprintf(sigpath, sizeof sigpath, "%s.sig", path) < (int)sizeof sigpath) {
+    FILE *sf = fopen(sigpath, "rb");
+    if (sf) { siglen = fread(sig, 1, sizeof sig, sf); has_sig = !ferror(sf); fclose(sf); }
+  }
+  return bundle_finish(bh, p, (size_t)size, has_sig ? sig : NULL, siglen, out, err, errlen);
 }
 
 void aigw_bundle_close(aigw_bundle *bh) {

@@ -24,6 +24,8 @@ enum {
   LIMIT_GUARDRAILS = 1 << 20, LIMIT_EXEMPTIONS = 1 << 22,
   LIMIT_OPEN_JUMPS = 64, LIMIT_SCOPES = 64, LIMIT_WAIVES = 256,
   LIMIT_COST = 1 << 26,         /* worst-case instructions per decision */
+  LIMIT_HIERARCHY_DEPTH = 64, LIMIT_ANCESTORS = 256,   /* declared scope hierarchy */
+  LIMIT_LEVELS = 1024, LIMIT_LEVEL_NAMES = 1024,       /* levels declarations, names in one */
   DEFAULT_STEP_LIMIT = 1000000  /* aigw_config.step_limit unless the host sets it */
 };
 

@@ -45,20 +45,29 @@ size_t aigw_count(const aigw_ctx *c, aigw_list which) {
   return c->nlist[which];
 }
 
-aigw_status aigw_get(const aigw_ctx *c, aigw_list which, size_t i, aigw_finding *out) {
-  const Finding *f = finding(c, which, i);
+aigw_status aigw_get(aigw_ctx *c, aigw_list which, size_t i, aigw_finding *out) {
+  Finding *f = (Finding *)finding(c, which, i);
   if (!f || !out) return AIGW_ERR_ARG;
   const Bundle *b = c->b;
   memset(out, 0, sizeof *out);
-  uint32_t sl;
+  if (f->src_len == MSG_PENDING) {
+    uint32_t off = (uint32_t)c->nmsg;
+    if (rt_put_source(c, f->file, f->line) || rt_growbytes(c, &c->msg, &c->capmsg, c->nmsg + 1)) {
+      c->nmsg = off;
+      return rt_error(c, AIGW_ERR_NOMEM, "out of memory");
+    }
+    f->src_off = off;
+    f->src_len = (uint32_t)(c->nmsg - off);
+    c->msg[c->nmsg++] = 0;
+  }
+  out->source = c->msg + f->src_off;
   if (f->flags & FIND_NAMED) {
     out->guardrail = c->msg + f->name_off;
-    out->source = c->msg + f->src_off;
     out->severity = which == AIGW_VIOLATIONS ? "critical" : "";
     out->effect = "deny";
     return AIGW_OK;
   }
-  out->source = rt_source(c, f->prog, &sl);
+
   const BGuardrail *G = &b->guardrails[f->index];
   out->guardrail = bundle_str(b, G->name);
   out->severity = bundle_str(b, G->severity);
@@ -204,10 +213,12 @@ static int jstr(aigw_ctx *c, const char *s, size_t n) {
 }
 static int jsid(aigw_ctx *c, uint32_t sid) { return jstr(c, bundle_str(c->b, sid), bundle_strlen(c->b, sid)); }
 static int jmsg(aigw_ctx *c, uint32_t off, uint32_t len) { return jstr(c, c->msg + off, len); }
-static int jsource(aigw_ctx *c, uint32_t prog) {
-  uint32_t len;
-  const char *s = rt_source(c, prog, &len);
-  return jstr(c, s, len);
+/* "file:line" as a JSON string, written straight from the bundle's file name. */
+static int jloc(aigw_ctx *c, uint32_t file, uint32_t line) {
+  char num[24];
+  if (jstr(c, bundle_str(c->b, file), bundle_strlen(c->b, file))) return -1;
+  c->njson--;                        /* reopen the string: its closing quote goes after the line */
+  return jput(c, ":", 1) | jput(c, num, rt_fmt_i64(num, line)) | jput(c, "\"", 1);
 }
 static int jint(aigw_ctx *c, int64_t v) {
   char buf[24];
@@ -244,7 +255,7 @@ static int jfindings(aigw_ctx *c, aigw_list which) {
     if (f->flags & FIND_NAMED) {
       err |= (i ? JS(",{\"guardrail\":") : JS("{\"guardrail\":")) | jmsg(c, f->name_off, f->name_len);
       err |= JS(",\"severity\":\"critical\",\"effect\":\"deny\",\"message\":") | jmsg(c, f->msg_off, f->msg_len);
-      err |= JS(",\"source\":") | jmsg(c, f->src_off, f->src_len) | JS("}");
+      err |= JS(",\"source\":") | jloc(c, f->file, f->line) | JS("}");
       continue;
     }
     const BGuardrail *G = &c->b->guardrails[f->index];
@@ -253,7 +264,7 @@ static int jfindings(aigw_ctx *c, aigw_list which) {
     err |= JS(",\"severity\":") | jsid(c, G->severity);
     err |= JS(",\"effect\":\"") | jput(c, effect_name(G->effect), strlen(effect_name(G->effect)));
     err |= JS("\",\"message\":") | jmsg(c, f->msg_off, f->msg_len);
-    err |= JS(",\"source\":") | jsource(c, f->prog);
+    err |= JS(",\"source\":") | jloc(c, f->file, f->line);
     err |= (G->flags & GR_DRY_RUN) ? JS(",\"dry_run\":true}") : JS("}");
   }
   return err;
@@ -288,7 +299,7 @@ static int jerrors(aigw_ctx *c) {
     }
     err |= JS(",\"message\":") | jmsg(c, f->msg_off, f->msg_len);
     err |= allow ? JS(",\"on_error\":\"allow\"") : JS(",\"on_error\":\"deny\"");
-    err |= JS(",\"source\":") | ((f->flags & FIND_NAMED) ? jmsg(c, f->src_off, f->src_len) : jsource(c, f->prog));
+    err |= JS(",\"source\":") | jloc(c, f->file, f->line);
     err |= dry ? JS(",\"dry_run\":true}") : JS("}");
   }
   return err;
@@ -300,7 +311,7 @@ static int jroute(aigw_ctx *c) {
   if (c->route == NONE32) return JS("null");
   const BRoute *R = &c->b->routes[c->route];
   int err = JS("{\"rule\":") | jsid(c, R->name) | JS(",\"rule_index\":") | jint(c, c->rule - R->first_rule);
-  err |= JS(",\"source\":") | jsource(c, c->b->nprograms + c->rule) | JS(",\"targets\":[");
+  err |= JS(",\"source\":") | jloc(c, R->file, c->b->rules[c->rule].line) | JS(",\"targets\":[");
   for (uint32_t i = 0; i < c->ntargets; i++) {
     err |= (i ? JS(",{\"provider\":") : JS("{\"provider\":")) | jpart(c, c->tparts[i][0]);
     err |= JS(",\"model\":") | jpart(c, c->tparts[i][1]);

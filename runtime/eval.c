@@ -39,6 +39,11 @@ static int mend(aigw_ctx *c, uint32_t off, uint32_t *len) {
   return mput(c, "", 1);
 }
 
+int rt_put_source(aigw_ctx *c, uint32_t file, uint32_t line) {
+  char num[24];
+  return mstr(c, file) | mput(c, ":", 1) | mput(c, num, rt_fmt_i64(num, line));
+}
+
 static aigw_status nomem(aigw_ctx *c) { return rt_error(c, AIGW_ERR_NOMEM, "out of memory"); }
 static aigw_status over_limit(aigw_ctx *c) {
   return rt_error(c, AIGW_ERR_LIMIT, "step limit of %u instructions exceeded", c->bh->cfg.step_limit);
@@ -237,7 +242,8 @@ static aigw_status check_guardrail(aigw_ctx *c, uint32_t g, int *deny) {
   VmError e = c->err;                 /* the waiver's `when` may overwrite c->err */
   uint32_t ex;
   if (find_waiver(c, g, &ex)) return over_limit(c);
-  Finding f = {.index = g, .exemption = ex, .flags = 0, .prog = G->cond};
+  Finding f = {.index = g, .exemption = ex, .flags = 0, .file = c->b->programs[G->cond].file,
+               .line = c->b->programs[G->cond].line, .src_len = MSG_PENDING};
   int list;
   if (ex != NONE32) list = AIGW_WAIVED;
   else if (r != VM_OK) {
@@ -259,15 +265,12 @@ static aigw_status check_guardrail(aigw_ctx *c, uint32_t g, int *deny) {
 /* ---- routes ---- */
 
 /* A named finding (vm.h): its name and its source are text. */
-static aigw_status add_named(aigw_ctx *c, int list, const char *prefix, uint32_t name, uint32_t src,
-                             const VmError *e, const char *why) {
-  Finding f = {.index = NONE32, .exemption = NONE32, .flags = FIND_NAMED, .prog = NONE32};
-  uint32_t sl;
-  const char *st = rt_source(c, src, &sl);
+static aigw_status add_named(aigw_ctx *c, int list, const char *prefix, uint32_t name, uint32_t file,
+                             uint32_t line, const VmError *e, const char *why) {
+  Finding f = {.index = NONE32, .exemption = NONE32, .flags = FIND_NAMED, .file = file, .line = line,
+               .src_len = MSG_PENDING};
   f.name_off = (uint32_t)c->nmsg;
   int err = mputs(c, prefix) | (name != NOSTR ? mstr(c, name) : 0) | mend(c, f.name_off, &f.name_len);
-  f.src_off = (uint32_t)c->nmsg;
-  err |= mput(c, st, sl) | mend(c, f.src_off, &f.src_len);
   f.msg_off = (uint32_t)c->nmsg;
   err |= (e ? put_vm_error(c, e) : mputs(c, why)) | mend(c, f.msg_off, &f.msg_len);
   if (err) return nomem(c);
@@ -307,7 +310,8 @@ static int target_check(aigw_ctx *c, uint32_t g, int commit, int *waived) {
   if (!commit) return 0;
   for (uint32_t i = 0; i < c->nlist[AIGW_WAIVED]; i++)
     if (c->lists[AIGW_WAIVED][i].index == g && c->lists[AIGW_WAIVED][i].exemption == ex) return 0;
-  Finding f = {.index = g, .exemption = ex, .flags = 0, .prog = G->cond, .msg_len = MSG_PENDING};
+  Finding f = {.index = g, .exemption = ex, .flags = 0, .file = c->b->programs[G->cond].file,
+               .line = c->b->programs[G->cond].line, .msg_len = MSG_PENDING, .src_len = MSG_PENDING};
   if (rt_render_pending(c, &f) || add_finding(c, AIGW_WAIVED, &f)) return -2;
   return 0;
 }
@@ -375,7 +379,7 @@ static aigw_status route(aigw_ctx *c, int *deny) {
       if (r != VM_OK) {
         VmError e = c->err;
         *deny = 1;
-        return add_named(c, AIGW_ERRORS, "route:", R->name, b->nprograms + R->first_rule + k, &e, NULL);
+        return add_named(c, AIGW_ERRORS, "route:", R->name, R->file, U->line, &e, NULL);
       }
       if (U->kind == RULE_WHEN && !v.u.i) continue;
       matched++;
@@ -401,7 +405,7 @@ static aigw_status route(aigw_ctx *c, int *deny) {
           if (r == VM_ERR_LIMIT) return over_limit(c);
           VmError e = c->err;
           *deny = 1;
-          return add_named(c, AIGW_ERRORS, "route:", R->name, b->nprograms + R->first_rule + k, &e, NULL);
+          return add_named(c, AIGW_ERRORS, "route:", R->name, R->file, U->line, &e, NULL);
         }
         uint32_t g = target_refused(c, np);
         if (g == TARGET_LIMIT) return over_limit(c);
@@ -419,7 +423,7 @@ static aigw_status route(aigw_ctx *c, int *deny) {
   if (!matched) snprintf(why, sizeof why, "no permitted route: no route rule matched the request");
   else snprintf(why, sizeof why, "no permitted route: every target of the %u matching rule%s is refused (the first by %s)",
                 matched, matched == 1 ? "" : "s", bundle_str(b, b->guardrails[first_refuser].name));
-  return add_named(c, AIGW_VIOLATIONS, "no-permitted-route", NOSTR, b->nprograms + R->first_rule, NULL, why);
+  return add_named(c, AIGW_VIOLATIONS, "no-permitted-route", NOSTR, R->file, b->rules[R->first_rule].line, NULL, why);
 }
 
 /* ---- budgets ---- */
@@ -427,7 +431,8 @@ static aigw_status route(aigw_ctx *c, int *deny) {
 static aigw_status budget_error(aigw_ctx *c, uint32_t i, uint32_t prog, int *deny) {
   VmError e = c->err;
   *deny = 1;
-  return add_named(c, AIGW_ERRORS, "budget:", c->b->budgets[i].name, prog, &e, NULL);
+  return add_named(c, AIGW_ERRORS, "budget:", c->b->budgets[i].name, c->b->programs[prog].file,
+                   c->b->programs[prog].line, &e, NULL);
 }
 
 static aigw_status budgets(aigw_ctx *c, int *deny) {

@@ -2,6 +2,7 @@
  * that judge policies rather than requests (explain, lint, audit). Nothing here is on
  * a decision's path. */
 #include <string.h>
+#include "scopefmt.h"
 #include "vm.h"
 
 static const char *S(const Bundle *b, uint32_t id) { return id == NOSTR ? NULL : bundle_str(b, id); }
@@ -55,6 +56,19 @@ const char *aigw_meta_guardrail_scope(const aigw_bundle *bh, size_t i, size_t k)
   const Bundle *b = &bh->b;
   const BNode *N = &b->nodes[b->u32s[b->guardrails[i].scope_first + k]];
   return S(b, N->scope_text != NOSTR ? N->scope_text : N->segment);
+}
+
+int aigw_meta_guardrail_reads(const aigw_bundle *bh, size_t i, size_t field) {
+  if (!bh || i >= bh->b.nguardrails || field >= bh->b.nfields) return 0;
+  const Bundle *b = &bh->b;
+  uint32_t prog = b->guardrails[i].cond;
+  if (prog >= b->nprograms) return 0;
+  const BProgram *P = &b->programs[prog];
+  for (uint32_t pc = P->start; pc < P->start + P->len; pc++) {
+    uint32_t op = INSN_OP(b->code[pc]);
+    if ((op == OP_LDF || op == OP_HAS) && INSN_ARG(b->code[pc]) == field) return 1;
+  }
+  return 0;
 }
 
 static uint32_t node_depth(const Bundle *b, uint32_t node) {
@@ -128,6 +142,14 @@ const char *aigw_meta_rule_target(const aigw_bundle *bh, size_t route, size_t k,
   return S(&bh->b, bh->b.targets[U->first_target + t].text);
 }
 
+/* A program the compiler folded to the constant false: the single load the folder
+ * leaves (the shape sema.c's const_program reads for guardrails and exemptions). */
+static int program_false(const Bundle *b, uint32_t prog) {
+  if (prog >= b->nprograms) return 0;
+  const BProgram *P = &b->programs[prog];
+  return P->len == 2 && INSN_OP(b->code[P->start]) == OP_LDB && INSN_ARG(b->code[P->start]) == 0;
+}
+
 aigw_status aigw_meta_budget(const aigw_bundle *bh, size_t i, aigw_budget_info *out) {
   if (!bh || !out || i >= bh->b.nbudgets) return AIGW_ERR_ARG;
   const Bundle *b = &bh->b;
@@ -140,5 +162,13 @@ aigw_status aigw_meta_budget(const aigw_bundle *bh, size_t i, aigw_budget_info *
   out->has_when = B->when != NONE32;
   out->has_charge = B->charge != NONE32;
   out->loc = loc(b, B->file, B->line, B->col);
+  out->when_never = B->when != NONE32 && program_false(b, B->when);
   return AIGW_OK;
+}
+
+int aigw_scope_canon(const char *s, size_t n, char *out, size_t outlen) {
+  size_t len;
+  uint32_t depth;
+  if (!s || !out || outlen < n + 2 || rt_scope_canon(s, n, out, &len, &depth) != SCOPE_OK) return -1;
+  return (int)depth;
 }

@@ -59,10 +59,10 @@ typedef struct Finding {
   uint32_t index;           /* guardrail, unless FIND_NAMED */
   uint32_t exemption;       /* WAIVED: the exemption; otherwise NONE32 */
   uint32_t flags;
-  uint32_t prog;            /* program the source location comes from, unless FIND_NAMED */
+  uint32_t file, line;      /* where it points: string id of the file, and the line */
   uint32_t msg_off, msg_len;       /* msg_len MSG_PENDING: rendered on first request */
   uint32_t name_off, name_len;     /* FIND_NAMED */
-  uint32_t src_off, src_len;       /* FIND_NAMED */
+  uint32_t src_off, src_len;       /* "file:line" as text, rendered on request (MSG_PENDING) */
 } Finding;
 
 typedef struct BudgetOut { uint32_t budget, key_off, key_len, reserved; int64_t charge; } BudgetOut;
@@ -78,9 +78,6 @@ struct aigw_bundle {
   uint64_t *scoped;                 /* GR_SCOPED guardrails: run when the scope is unknown */
   struct GuardGroup { uint32_t slot, first, count; } *groups;   /* value guards by field */
   uint32_t ngroups, under_first, nunder;   /* GUARDS range of `scope under` guards */
-  char *src; uint32_t *src_off;     /* "file:line" of program i: src + src_off[i], built
-                                       once at open so a decision never formats one */
-  size_t src_size;
   char *field_types; uint32_t *field_type_off;   /* "list<scope>" per field, for metadata */
   size_t field_types_size;
 };
@@ -123,6 +120,10 @@ struct aigw_ctx {
   char errmsg[1024];
 };
 
+/* sign.c */
+void rt_key_id(const uint8_t pub[32], char out[17]);
+int rt_check_signature(const aigw_config *cfg, const char *id, const char *sig, size_t n, char *err, size_t errlen);
+
 /* api.c: allocation through the config's hook, and the context's error message. */
 void *rt_alloc(const struct aigw_bundle *bh, void *p, size_t osize, size_t nsize);
 int rt_grow(aigw_ctx *c, void **p, uint32_t *cap, uint32_t need, size_t elem);
@@ -144,12 +145,9 @@ const char *rt_type_name(const Bundle *b, uint32_t type, uint32_t elem, uint32_t
 /* eval.c: text helpers shared with decision.c */
 size_t rt_fmt_i64(char *out, int64_t v);           /* decimal; out holds 21 bytes */
 
-/* The "file:line" of a program, from the table built at open; a route rule's follows
- * the programs': rt_source(c, nprograms + rule, …). */
-static inline const char *rt_source(const aigw_ctx *c, uint32_t prog, uint32_t *len) {
-  *len = c->bh->src_off[prog + 1] - c->bh->src_off[prog] - 1;
-  return c->bh->src + c->bh->src_off[prog];
-}
+/* eval.c: "file:line" into c->msg (a finding's source, formatted only when asked for:
+ * a bundle's size decides nothing the loader allocates for it). -1 out of memory. */
+int rt_put_source(aigw_ctx *c, uint32_t file, uint32_t line);
 /* eval.c: render a finding's message if it is still pending; -1 when out of memory. */
 int rt_render_pending(aigw_ctx *c, Finding *f);
 /* eval.c: whether exemption x applies to this input now (aigw_exemption_state); the

@@ -6,7 +6,7 @@
 #               recommended packages are not installed here)
 #   --valgrind  also valgrind, for the memcheck pass in .ci/run
 set -eu
-pkgs="re2c lemon libjansson-dev libcurl4-openssl-dev libcunit1-dev libmicrohttpd-dev pkg-config make gcc"
+pkgs="re2c lemon libjansson-dev libssl-dev libcurl4-openssl-dev libcunit1-dev libmicrohttpd-dev pkg-config make gcc"
 for a in "$@"; do
   case $a in
   --fuzz) pkgs="$pkgs clang libclang-rt-dev" ;;

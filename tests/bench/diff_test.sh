@@ -73,7 +73,7 @@ else
     SANFLAGS=
     nm "$B/libaigw.a" 2>/dev/null | grep -q __asan_ && SANFLAGS="-fsanitize=address -fsanitize=undefined"
     if ${CC:-cc} -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O1 $SANFLAGS -I"$ROOT/runtime" -o "$TMP/bench_aigw" \
-         "$BENCH/bench_aigw.c" "$B/libaigw.a" -ljansson -lm -lpthread 2>"$TMP/cc.err"; then
+         "$BENCH/bench_aigw.c" "$B/libaigw.a" -ljansson -lcrypto -lm -lpthread 2>"$TMP/cc.err"; then
       if "$TMP/bench_aigw" "$W/policy.aigwb" "$W/requests.jsonl" "$NOW" --decisions "$W/dec_lib.jsonl" \
            --json "$TMP/lib.json" --min-seconds 0.02 2>"$TMP/lib.err"; then
         check "libaigw" "$W/dec_lib.jsonl" --waived

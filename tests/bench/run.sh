@@ -41,7 +41,7 @@ EXTRA=""
 if [ -f "$B/libaigw.a" ] && nm "$B/libaigw.a" 2>/dev/null | grep -q ' T aigw_eval$'; then
   if ! ${CC:-cc} -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g -Wall -Wextra \
        -I"$ROOT/runtime" -o "$HARNESS" "$BENCH/bench_aigw.c" "$B/libaigw.a" \
-       -ljansson -lm -lpthread 2>"$B/bench/bench_aigw.log"; then
+       -ljansson -lcrypto -lm -lpthread 2>"$B/bench/bench_aigw.log"; then
     cat "$B/bench/bench_aigw.log" >&2
     echo "!!!!!!!! bench: bench_aigw.c does not build against $BUILD/libaigw.a (log above)" >&2
     EXTRA="--harness-error"

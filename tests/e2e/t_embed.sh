@@ -11,7 +11,7 @@ case "$BUILD_DIR" in *-san) SANFLAGS="-fsanitize=address -fsanitize=undefined" ;
 
 # 1. against the repository's build, as a user would compile it by hand
 if cc -std=c11 -Wall -Wextra -Werror $SANFLAGS -I "$ROOT/runtime" -o "$TMP/embed" "$E/embed.c" \
-      "$BUILD_DIR/libaigw.a" -ljansson -lm -lpthread 2>"$TMP/cc.err"; then ok
+      "$BUILD_DIR/libaigw.a" -ljansson -lcrypto -lm -lpthread 2>"$TMP/cc.err"; then ok
 else bad "embed.c does not build against $BUILD_DIR/libaigw.a"; cat "$TMP/cc.err"; finish; exit 1; fi
 # … and through its Makefile
 if make -s -C "$E" AIGW_BUILD="$BUILD_DIR" OUT="$TMP/embed-mk" CFLAGS="-O2 $SANFLAGS" >"$TMP/mk.out" 2>&1; then ok

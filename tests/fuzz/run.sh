@@ -21,7 +21,7 @@ F=$B/fuzz
 CC=${FUZZ_CC:-clang}
 JOBS=${FUZZ_JOBS:-2}
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
-LIBS="-ljansson -lm -lpthread"
+LIBS="-ljansson -lcrypto -lm -lpthread"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 
 command -v "$CC" >/dev/null || { echo "fuzz: $CC not found (make fuzz installs it)" >&2; exit 2; }
