@@ -541,7 +541,7 @@ static void prop_line(Fmt *F, const Node *p) {
   case TK_WHEN:
     cond(F, p->a, 0, 0);
     break;
-  case TK_KEY:
+  case TK_KEY: case TK_CHARGE:
     expr(F, o, p->a, 0);
     break;
   case TK_SCOPE: case TK_WAIVES: names(F, o, p->a); break;

@@ -1,3 +1,4 @@
+#include <openssl/evp.h>
 #include "sha256.h"
 #include <string.h>
 
@@ -50,13 +51,19 @@ void rt_sha256_finish(uint32_t h[8], const uint8_t *p, size_t n, uint64_t len, u
   }
 }
 
+/* The whole-buffer hash goes through OpenSSL's libcrypto, which uses the CPU's SHA
+ * extensions where they exist (about 5x this file's portable code on a 13 MB bundle);
+ * the block functions above stay for resuming from a saved state, and the unit tests
+ * hold the two to the same answers. */
 void rt_sha256(const void *data, size_t len, uint8_t out[32]) {
-  uint32_t h[8];
+  unsigned int n = 32;
+  if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) == 1 && n == 32) return;
+  uint32_t h[8];                       /* libcrypto failed (out of memory): the portable path */
   memcpy(h, rt_sha256_iv, sizeof h);
   const uint8_t *p = data;
-  size_t n = len;
-  for (; n >= 64; p += 64, n -= 64) rt_sha256_block(h, p);
-  rt_sha256_finish(h, p, n, len, out);
+  size_t k = len;
+  for (; k >= 64; p += 64, k -= 64) rt_sha256_block(h, p);
+  rt_sha256_finish(h, p, k, len, out);
 }
 
 void rt_sha256_hex(const uint8_t d[32], char out[65]) {
