@@ -36,7 +36,7 @@ int  cli_open_bundle_keys(const char *bpath, int npaths, char **paths, const uns
 /* eval and explain: (-b BUNDLE | PATH...) [-i INPUT] [--now TIME]; opens the bundle and
  * reads the input. Returns an exit code. */
 int  cli_eval_setup(const char *cmd, int argc, char **argv, struct aigw_bundle **b, FILE **in,
-                    int64_t *now, const char **ipath);
+                    int64_t *now, const char **ipath, const char **format);
 struct aigw_ctx;
 int  cli_set_input(struct aigw_ctx *c, const char *name, const char *text, size_t len, unsigned line,
                    const char *cmd);
@@ -45,6 +45,12 @@ int  cli_set_input(struct aigw_ctx *c, const char *name, const char *text, size_
  * signature written beside a bundle. Print why they fail. */
 int cli_load_pubkey(const char *path, unsigned char out[32]);
 int cli_sign_bundle(const char *keypath, const char *bundle_path, const void *bytes, size_t len);
+
+/* eval_table.c: eval --format table, and whether to colour what goes to f */
+struct Buf;
+int  cli_use_color(FILE *f);
+void cli_table_header(struct Buf *o, int color);
+void cli_table_row(struct Buf *o, struct aigw_ctx *c, unsigned line, const char *error, int color);
 
 /* input_stream.c: each record of a JSON document or JSON Lines input (docs/input.md),
  * with the number of the line it starts on; an empty record stands for a blank line

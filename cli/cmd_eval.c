@@ -9,7 +9,8 @@
 
 const char cmd_eval_summary[] = "evaluate inputs and print decisions";
 const char cmd_eval_usage[] =
-  "usage: aigwc eval (-b BUNDLE.aigwb | PATH...) [-i INPUT.json | -i -] [--now TIME]\n\n"
+  "usage: aigwc eval (-b BUNDLE.aigwb | PATH...) [-i INPUT.json | -i -] [--now TIME]\n"
+  "                  [--format json|table] [--verify-key PUB.pem]\n\n"
   "Prints one decision (JSON) per input. The input is one JSON object, or JSON Lines:\n"
   "one object per line, decided as it arrives, and line N of the output answers line N\n"
   "of the input: a line that is not a valid input gives {\"decision\":\"deny\",\"line\":N,\n"
@@ -18,6 +19,8 @@ const char cmd_eval_usage[] =
   "  -i FILE      input file; '-' or none reads standard input\n"
   "  --now TIME   evaluation time: 2026-11-22 (start of that UTC day), an RFC 3339\n"
   "               timestamp, or Unix seconds; default: the clock\n"
+  "  --format F   json (the default: the decision contract, one object per line) or\n"
+  "               table (one aligned line per decision, for people; colour on a terminal)\n"
   "  --verify-key PUB.pem  accept the bundle only with a signature by this key\n"
   "               (BUNDLE.aigwb.sig; repeat for several keys)\n\n"
   "exit codes: 0 every decision is allow, 1 some decision is deny, 2 usage or input error\n";
@@ -63,7 +66,7 @@ int cli_open_bundle_keys(const char *bpath, int npaths, char **paths, const unsi
 /* The options eval and explain share: (-b BUNDLE | PATH...) [-i INPUT] [--now TIME].
  * Opens the bundle and the input; returns an exit code. */
 int cli_eval_setup(const char *cmd, int argc, char **argv, aigw_bundle **b, FILE **in,
-                   int64_t *now, const char **ipath) {
+                   int64_t *now, const char **ipath, const char **format) {
   const char *bpath = NULL;
   int npaths = 0;
   char **paths = argv + 1;
@@ -76,6 +79,9 @@ int cli_eval_setup(const char *cmd, int argc, char **argv, aigw_bundle **b, FILE
     else if (!strcmp(argv[i], "-i") && i + 1 < argc) *ipath = argv[++i];
     else if (!strcmp(argv[i], "--now") && i + 1 < argc) {
       if (cli_parse_now(argv[++i], now) != 0) return cli_usage_error(cmd, "bad --now '%s'\n  help: %s", argv[i], cli_now_forms);
+    } else if (format && !strcmp(argv[i], "--format") && i + 1 < argc) {
+      *format = argv[++i];
+      if (strcmp(*format, "json") && strcmp(*format, "table")) return cli_usage_error(cmd, "--format is json or table");
     } else if (!strcmp(argv[i], "--verify-key") && i + 1 < argc) {
       if (nkeys == 8) return cli_usage_error(cmd, "at most 8 verify keys");
       if (cli_load_pubkey(argv[++i], keys + 32 * nkeys)) return EXIT_USAGE;
@@ -111,9 +117,10 @@ int cli_set_input(aigw_ctx *c, const char *name, const char *text, size_t len, u
   return EXIT_USAGE;
 }
 
-typedef struct Eval { aigw_ctx *c; const char *name; int64_t now; Buf out; int any_deny; } Eval;
+typedef struct Eval { aigw_ctx *c; const char *name; int64_t now; Buf out; int any_deny, table, color; } Eval;
 
 static void put_error(Eval *e, unsigned line, const char *why) {
+  if (e->table) { cli_table_row(&e->out, e->c, line, why, e->color); return; }
   buf_printf(&e->out, "{\"decision\":\"deny\",\"line\":%u,\"error\":", line);
   buf_json_str(&e->out, why, strlen(why));
   buf_puts(&e->out, "}\n");
@@ -128,10 +135,13 @@ static int eval_record(void *ud, const char *text, size_t len, unsigned line) {
     put_error(e, line, aigw_ctx_error(e->c));
     rc = EXIT_USAGE;
   } else {
-    size_t jl;
-    const char *j = aigw_decision_json(e->c, &jl);
-    buf_put(&e->out, j, jl);
-    buf_putc(&e->out, '\n');
+    if (e->table) cli_table_row(&e->out, e->c, line, NULL, e->color);
+    else {
+      size_t jl;
+      const char *j = aigw_decision_json(e->c, &jl);
+      buf_put(&e->out, j, jl);
+      buf_putc(&e->out, '\n');
+    }
     e->any_deny |= aigw_result(e->c) == AIGW_DENY;
   }
   /* written as decided: a gateway's log piped through eval sees each answer at once */
@@ -143,8 +153,12 @@ int cmd_eval(int argc, char **argv) {
   aigw_bundle *b;
   FILE *in;
   Eval e = {0};
-  int rc = cli_eval_setup("eval", argc, argv, &b, &in, &e.now, &e.name);
+  const char *format = "json";
+  int rc = cli_eval_setup("eval", argc, argv, &b, &in, &e.now, &e.name, &format);
   if (rc) return rc;
+  e.table = !strcmp(format, "table");
+  e.color = e.table && cli_use_color(stdout);
+  if (e.table) cli_table_header(&e.out, e.color);
   if (aigw_ctx_new(b, &e.c) != AIGW_OK) { fprintf(stderr, "aigwc eval: out of memory\n"); exit(EXIT_USAGE); }
   rc = cli_each_input(in, e.name, eval_record, &e);
   if (in != stdin) fclose(in);

@@ -150,7 +150,7 @@ static int explain_record(void *ud, const char *text, size_t len, unsigned line)
 int cmd_explain(int argc, char **argv) {
   Ex e = {0};
   FILE *in;
-  int rc = cli_eval_setup("explain", argc, argv, &e.b, &in, &e.now, &e.name);
+  int rc = cli_eval_setup("explain", argc, argv, &e.b, &in, &e.now, &e.name, NULL);
   if (rc) return rc;
   if (aigw_ctx_new(e.b, &e.c) != AIGW_OK) { fprintf(stderr, "aigwc explain: out of memory\n"); exit(EXIT_USAGE); }
   /* the exemptions naming each guardrail, in declaration order */

@@ -54,6 +54,14 @@ done >"$TMP/ids"
 if [ "$(sort -u "$TMP/ids" | wc -l)" -eq 1 ] && grep -q '^sha256:' "$TMP/ids"; then ok
 else bad "bundle id depends on how the path was typed"; cat "$TMP/ids"; fi
 
+# --format table: one aligned line per decision (and per input error), no colour when
+# the output is not a terminal
+for t in contoso errors; do
+  in=examples/contoso/requests.jsonl; [ "$t" = errors ] && in=tests/table/errors.jsonl
+  "$AIGWC" eval examples/contoso -i "$in" --now 2026-11-22 --format table >"$TMP/table.out" 2>/dev/null
+  check "eval --format table ($t)" tests/table/$t.expected "$TMP/table.out"
+done
+
 # every example policy set's own `test` declarations pass. Each set is its own bundle
 # (one input schema per bundle), so each directory is tested on its own.
 cd "$ROOT" || exit 1
