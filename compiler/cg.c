@@ -394,6 +394,8 @@ uint32_t cg_make_set(Comp *c, Node *list, Ty elem, int *ok) {
   BSet set = {is_strlike(elem) ? T_STR : T_INT, first, w, 0};
   if (elem.t == T_LEVEL) set.reserved = elem.levels;
   VEC_PUSH(c->sets, set);
+  while (c->set_elem.n < c->sets.n - 1) VEC_PUSH(c->set_elem, TY_NONE);
+  VEC_PUSH(c->set_elem, elem);
   return c->sets.n - 1;
 }
 
@@ -416,10 +418,15 @@ static CV cg_in(Comp *c, Node *e, int negate) {
     if (r.kind == CV_ERR) return err_cv();
     if (r.kind == CV_SET) {
       const BSet *s = &c->sets.v[r.index];
-      CV l = cg(c, e->a, TY_NONE);
+      Ty elem = r.index < c->set_elem.n ? c->set_elem.v[r.index] : TY_NONE;   /* T_NONE: empty */
+      CV l = cg(c, e->a, elem);
       if (l.kind != CV_VALUE) return in_left_not_value(c, e, l);
-      if ((s->type == T_STR) != is_strlike(l.ty) || (s->type == T_INT && !is_num(l.ty))) {
-        char b[32]; ERR(e, "cannot look up a %s in a set of %s", ty_name(l.ty, b, 32), s->type == T_STR ? "strings" : "numbers");
+      /* members and the looked-up value have one type: a time is not found among ints */
+      if ((s->type == T_STR) != is_strlike(l.ty) || (s->type == T_INT && !is_num(l.ty)) ||
+          (elem.t != T_NONE && !ty_eq(l.ty, elem) && !(is_strlike(l.ty) && is_strlike(elem)))) {
+        char b[32], b2[32];
+        if (elem.t != T_NONE) ERR(e, "cannot look up a %s in a set of %ss", ty_name(l.ty, b, 32), ty_name(elem, b2, 32));
+        else ERR(e, "cannot look up a %s in a set of %s", ty_name(l.ty, b, 32), s->type == T_STR ? "strings" : "numbers");
         return err_cv();
       }
       emit(c, OP_INSET, r.index);
@@ -591,7 +598,7 @@ static CV cg_binary(Comp *c, Node *e, Ty hint) {
 }
 
 static CV cg_call(Comp *c, Node *e) {
-  const char *s = c->d->files[e->file]->text + e->off;
+  const char *s = c->d->files[e->file]->text + e->name_off;   /* off moves when the call is parenthesized */
   uint32_t n = e->name_len;
   int nargs = ast_count(e->a);
   static const struct { const char *name; int nargs, op; } fns[] = {

@@ -55,6 +55,7 @@ typedef struct Comp {
   VEC(const char *) strp; VEC(uint32_t) strl; StrMap strmap;
   VEC(int64_t) ints;
   VEC(BSet) sets; VEC(int64_t) members;
+  VEC(Ty) set_elem;         /* each set's member type (the bundle keeps only string/int) */
   VEC(BField) fields; VEC(Node *) field_decl;
   VEC(BLevels) levels;
   VEC(uint32_t) u32s;

@@ -18,7 +18,7 @@ void comp_free(Comp *c) {
   xfree(c->node_gr); xfree(c->node_anc); xfree(c->node_wild);
   xfree(c->trie.k); xfree(c->trie.v);
   xfree(c->symtab); xfree(c->strmap.slots);
-  VEC_FREE(c->strp); VEC_FREE(c->strl); VEC_FREE(c->ints); VEC_FREE(c->sets);
+  VEC_FREE(c->strp); VEC_FREE(c->strl); VEC_FREE(c->ints); VEC_FREE(c->sets); VEC_FREE(c->set_elem);
   VEC_FREE(c->members); VEC_FREE(c->fields); VEC_FREE(c->field_decl); VEC_FREE(c->levels);
   VEC_FREE(c->u32s); VEC_FREE(c->nodes); VEC_FREE(c->edges); VEC_FREE(c->code); VEC_FREE(c->programs);
   VEC_FREE(c->guardrails); VEC_FREE(c->exemptions); VEC_FREE(c->exindex);
@@ -113,12 +113,14 @@ int compile_bundle_tests(DiagSink *d, const CompileOpts *o, Buf *out, TestList *
     rc = 0;
     /* The VM enforces a step limit anyway; the compiler says when a policy could reach
      * it, and refuses one whose worst case is absurd. */
+    /* the cost is the policy's as a whole: reported at its first declaration */
+    const Node *at = c.nfiles ? c.files[0]->decls : NULL;
     if (c.cost > LIMIT_COST) {
-      comp_error(&c, NULL, "worst-case cost is %llu instructions per decision (limit is %d)",
+      comp_error(&c, at, "worst-case cost is %llu instructions per decision (limit is %d)",
                  (unsigned long long)c.cost, LIMIT_COST);
       rc = -1;
     } else if (c.cost > DEFAULT_STEP_LIMIT)
-      comp_warn(&c, NULL, "worst-case cost is %llu instructions per decision, above the default "
+      comp_warn(&c, at, "worst-case cost is %llu instructions per decision, above the default "
                 "step limit of %d: hosts should raise aigw_config.step_limit",
                 (unsigned long long)c.cost, DEFAULT_STEP_LIMIT);
     if (rc == 0 && tests) tests_export(&c, tests);

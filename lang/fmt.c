@@ -664,8 +664,8 @@ static int same_node(const AstFile *x, const Node *a, const AstFile *y, const No
       (a->flags & ~AST_PAREN) != (b->flags & ~AST_PAREN) || (a->flags & ~b->flags & AST_PAREN))
     return 0;
   switch (a->kind) {
-  case N_BINARY: case N_UNARY: case N_INDEX: case N_PROP: case N_EDGE:
-    break;    /* their name span is their whole source text, spacing and all */
+  case N_BINARY: case N_UNARY: case N_INDEX: case N_PROP: case N_EDGE: case N_LIST: case N_RECORD:
+    break;    /* their name span is their whole source text, spacing, commas and all */
   default:
     if (a->name_len != b->name_len || memcmp(x->text + a->name_off, y->text + b->name_off, a->name_len))
       return 0;

@@ -179,7 +179,7 @@ item(A) ::= NOW(K) moment(M).             { A = prop(P, K, M, NULL, node_end(M))
 item(A) ::= INPUT(K) record(R).           { A = prop(P, K, R, NULL, node_end(R)); }
 item(A) ::= EXPECT(K) DENY(X).            { A = prop(P, K, N(NAME, X), NULL, tok_end(X)); }
 item(A) ::= EXPECT(K) ALLOW(X).           { A = prop(P, K, N(NAME, X), NULL, tok_end(X)); }
-item(A) ::= EXPECT(K) IDENT(X) names(L).  { A = prop(P, K, N(NAME, X), L.head, node_end(L.tail)); }
+item(A) ::= EXPECT(K) IDENT(X) enames(L). { A = prop(P, K, N(NAME, X), L.head, node_end(L.tail)); }
 item(A) ::= EXPECT(K) IDENT(X) IDENT(G) BY IDENT(E). {
   A = prop(P, K, N(NAME, X), N(NAME, G), tok_end(E)); A->b->next = N(NAME, E); }
 item(A) ::= EXPECT(K) ROUTE(X) IDENT(R).  { A = prop(P, K, N(NAME, X), N(NAME, R), tok_end(R)); }
@@ -192,6 +192,13 @@ moment(A) ::= TIME(X).                    { A = parse_literal(P, X); }
 
 scopes(A) ::= scoperef(S).                { A = nl_one(S); }
 scopes(A) ::= scopes(B) COMMA scoperef(S). { A = nl_add(B, S); }
+/* what an expect names: guardrails, and the findings that are not a guardrail's, written
+ * budget:NAME and route:NAME (one token, the lexer's target shape) */
+%type enames {NodeList}
+enames(A) ::= IDENT(X).                   { A = nl_one(N(NAME, X)); }
+enames(A) ::= TARGET(X).                  { A = nl_one(N(NAME, X)); }
+enames(A) ::= enames(B) COMMA IDENT(X).   { A = nl_add(B, N(NAME, X)); }
+enames(A) ::= enames(B) COMMA TARGET(X).  { A = nl_add(B, N(NAME, X)); }
 names(A) ::= IDENT(X).                    { A = nl_one(N(NAME, X)); }
 names(A) ::= names(B) COMMA IDENT(X).     { A = nl_add(B, N(NAME, X)); }
 strs(A) ::= STRING(S).                    { A = nl_one(N(STR, S)); }

@@ -7,9 +7,12 @@
  * Choice 0 is always the plainest production, and an exhausted stream chooses 0, so any
  * byte string, however short, yields a complete policy.
  *
- * Some programs (one in eight, decided by the first byte) are "mischievous": a few of
- * their expressions are replaced by ill-typed ones (a set name where a value belongs, a
- * percentage, a list literal, a wrong type…) and a few declarations are broken. The
+ * A policy is one file or two (of one package, or of two that import each other); now
+ * and then it is big: past a hundred guardrails, long scope and target lists.
+ *
+ * Some programs (one in eight, decided by the first byte) are "mischievous": either a few
+ * of their expressions are replaced by ill-typed ones (a set name where a value belongs,
+ * a percentage, a list literal, a wrong type…) or a few declarations are broken. The
  * compiler must reject those with a located error, never accept them with a bundle the
  * verifier refuses. Each kind of mischief has a name; FUZZ_GEN_SKIP=name,name leaves
  * those out (a finding that is already known need not hide the next one). The names:
