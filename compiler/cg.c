@@ -11,7 +11,7 @@
 #include "lex.h"
 #include "timefmt.h"
 
-enum { CV_VALUE, CV_RECORD, CV_SCOPE, CV_SET, CV_LEVELS, CV_ERR };
+enum { CV_VALUE, CV_RECORD, CV_SCOPE, CV_SET, CV_LEVELS, CV_TABLE, CV_ERR };
 
 typedef struct CV {
   int kind;
@@ -19,7 +19,7 @@ typedef struct CV {
   int is_const;             /* CV_VALUE whose value is known: k (ints, bools, times) or sid */
   int64_t k; uint32_t sid;
   int slot;                 /* bare field load, or -1 */
-  uint32_t index;           /* CV_SCOPE node, CV_SET set, CV_LEVELS levels */
+  uint32_t index;           /* CV_SCOPE node, CV_SET set, CV_LEVELS levels, CV_TABLE table */
 } CV;
 
 static const Ty TY_NONE = {T_NONE, 0, 0}, TY_BOOL = {T_BOOL, 0, 0}, TY_INT = {T_INT, 0, 0},
@@ -50,8 +50,18 @@ static int is_strlike(Ty t) { return t.t == T_STR || t.t == T_SCOPE; }
 static void emit(Comp *c, int op, uint32_t arg) {
   const OpInfo *oi = &vm_opinfo[op];
   VEC_PUSH(c->code, INSN(op, arg));
+  /* code_x runs beside code (a rewind shortens code, so it is cut to match here) */
+  c->code_x.n = c->code.n - 1;
+  VEC_PUSH(c->code_x, 0);
   c->cg_depth += oi->pushes - oi->pops;
   if (c->cg_depth > c->cg_max) c->cg_max = c->cg_depth;
+}
+
+/* A lookup in list or map field slot (INLIST, HASKEY, INDEX): the VM charges one step
+ * per 64 items (vm.c), which the worst-case cost counts at the field's `max`. */
+static void emit_lookup(Comp *c, int op, int slot) {
+  emit(c, op, 0);
+  if (slot >= 0) c->code_x.v[c->code.n - 1] = c->fields.v[slot].max_items / 64;
 }
 
 static uint32_t int_const(Comp *c, int64_t v) {
@@ -242,6 +252,10 @@ static void not_a_value(Comp *c, const Node *at, int kind, uint32_t index) {
     comp_error(c, at, "'%.*s' is a levels type, not a value", n, s);
     if (c->levels.v[index].count) diag_help(c->d, "name one of its levels, like %.*s.%s", n, s, level_name(c, (uint16_t)index, 0));
     break;
+  case CV_TABLE:
+    comp_error(c, at, "'%.*s' is a table, not a value", n, s);
+    diag_help(c->d, "look a key up in it: %.*s[request.model]", n, s);
+    break;
   }
 }
 
@@ -274,14 +288,33 @@ static CV in_left_not_value(Comp *c, Node *e, CV l) {
   return err_cv();
 }
 
+/* The names an expression may use, besides quantifier variables and level values. */
+#define VALUE_NAMES (1 << SYM_INPUT | 1 << SYM_SCOPE | 1 << SYM_SET | 1 << SYM_LEVELS | 1 << SYM_TABLE)
+
+/* A quantifier's variable: a copy of the element its loop keeps on the stack, retyped
+ * when it came from a set of times, durations or levels (which holds numbers). */
+static CV cg_bound(Comp *c, const Bind *b) {
+  emit(c, OP_PICK, (uint32_t)(c->cg_depth - b->pos));
+  if (b->vmt != b->ty.t) emit(c, OP_CAST, b->ty.t);
+  return value(b->ty);
+}
+
+static const Bind *bound(Comp *c, const char *s, uint32_t n) {
+  for (int i = c->nbinds; i-- > 0;)
+    if (c->binds[i].len == n && !memcmp(c->binds[i].name, s, n)) return &c->binds[i];
+  return NULL;
+}
+
 static CV cg_name(Comp *c, Node *e, Ty hint) {
   const char *s = c->d->files[e->file]->text + e->name_off;
   uint32_t n = e->name_len;
+  const Bind *bv = bound(c, s, n);
+  if (bv) return cg_bound(c, bv);
   if (hint.t == T_LEVEL) {
     int k = find_level(c, hint.levels, s, n);
     if (k >= 0) return emit_const(c, hint, k, NOSTR);
   }
-  Sym *sym = sema_lookup(c, c->cur, s, n, 1 << SYM_INPUT | 1 << SYM_SCOPE | 1 << SYM_SET | 1 << SYM_LEVELS);
+  Sym *sym = sema_lookup(c, c->cur, s, n, VALUE_NAMES);
   if (!sym) {
     /* a bare level name is fine when exactly one levels declaration has it */
     int found = -1, lvfound = -1;
@@ -297,7 +330,7 @@ static CV cg_name(Comp *c, Node *e, Ty hint) {
     if (!c->quiet && !minus_help(c, e->file, e->off, e->name_off, n, 0)) {
       const char *lv = hint.t == T_LEVEL ? nearest_level(c, hint.levels, s, n) : NULL;
       if (lv) diag_help(c->d, "did you mean '%s'?", lv);
-      else sema_suggest(c, s, n, 1 << SYM_INPUT | 1 << SYM_SCOPE | 1 << SYM_SET | 1 << SYM_LEVELS);
+      else sema_suggest(c, s, n, VALUE_NAMES);
     }
     return err_cv();
   }
@@ -307,15 +340,86 @@ static CV cg_name(Comp *c, Node *e, Ty hint) {
   case SYM_SCOPE: v.kind = CV_SCOPE; v.index = sym->index; break;
   case SYM_SET: v.kind = CV_SET; v.index = sym->index; v.ty.t = (uint8_t)c->sets.v[sym->index].type; break;
   case SYM_LEVELS: v.kind = CV_LEVELS; v.index = sym->index; break;
+  case SYM_TABLE: v.kind = CV_TABLE; v.index = sym->index; break;
   default: break;
   }
   return v;
+}
+
+static int is_budget_call(Comp *c, const Node *n) {
+  return n->kind == N_CALL && n->name_len == 6 && !memcmp(c->d->files[n->file]->text + n->name_off, "budget", 6);
+}
+
+/* budget(NAME): the budget's symbol, or NULL after an error. */
+static Sym *budget_ref(Comp *c, Node *call) {
+  Node *a = call->a;
+  if (!a || a->next || a->kind != N_NAME) { ERR(call, "budget() takes a budget's name"); return NULL; }
+  const char *nm = c->d->files[a->file]->text + a->name_off;
+  Sym *y = sema_lookup(c, c->cur, nm, a->name_len, 1 << SYM_BUDGET);
+  if (!y) {
+    ERR(a, "unknown budget '%.*s'", (int)a->name_len, nm);
+    if (!c->quiet) sema_suggest(c, nm, a->name_len, 1 << SYM_BUDGET);
+  }
+  return y;
+}
+
+/* budget(B).limit: the budget's limit for this request, a constant or its expression
+ * (a table lookup per key), compiled here as in the budget. */
+static CV cg_budget_limit(Comp *c, Sym *y) {
+  Node *lim = NULL;
+  for (Node *p = y->decl->a; p; p = p->next) if (p->kind == N_PROP && p->op == TK_LIMIT) lim = p->a;
+  if (!lim) { ERR(y->decl, "budget '%.*s' has no limit", (int)y->len, y->name); return err_cv(); }
+  const AstFile *cur = c->cur;
+  c->cur = y->file;                  /* the limit's names are the budget's file's */
+  CV v = cg(c, lim, TY_INT);
+  c->cur = cur;
+  if (v.kind == CV_VALUE && v.ty.t != T_INT) { ERR(lim, "a budget's limit is an int"); return err_cv(); }
+  return v;
+}
+
+static CV cg_budget_member(Comp *c, Node *e) {
+  const char *s = c->d->files[e->file]->text + e->name_off;
+  Sym *y = budget_ref(c, e->a);
+  if (!y) return err_cv();
+  if (e->name_len == 4 && !memcmp(s, "used", 4)) { emit(c, OP_BUSED, y->index); return value(TY_INT); }
+  if (e->name_len == 5 && !memcmp(s, "limit", 5)) return cg_budget_limit(c, y);
+  ERR(e, "a budget has .used and .limit, not .%.*s", (int)e->name_len, s);
+  return err_cv();
+}
+
+/* budget(B).used >= 80%: the usage against the given share of the limit, in whole
+ * numbers: used * 10000 >= 8000 * limit (an overflow is an evaluation error). */
+static int is_budget_used(Comp *c, const Node *n) {
+  return n->kind == N_MEMBER && is_budget_call(c, n->a) && n->name_len == 4 &&
+         !memcmp(c->d->files[n->file]->text + n->name_off, "used", 4);
+}
+
+static CV cg_used_share(Comp *c, Node *e, int op) {
+  int pct_left = e->a->kind == N_PCT;
+  Node *used = pct_left ? e->b : e->a, *pct = pct_left ? e->a : e->b;
+  if (!is_budget_used(c, used)) { ERR(pct, "a percentage compares only with a budget's usage: budget(NAME).used >= 80%%"); return err_cv(); }
+  Sym *y = budget_ref(c, used->a);
+  if (!y) return err_cv();
+  for (int side = 0; side < 2; side++) {
+    if ((side == 0) != pct_left) {
+      emit(c, OP_BUSED, y->index);
+      emit(c, OP_LDI, int_const(c, 10000));
+    } else {
+      CV l = cg_budget_limit(c, y);
+      if (l.kind != CV_VALUE) return err_cv();
+      emit(c, OP_LDI, int_const(c, pct->ival));
+    }
+    emit(c, OP_MUL, 0);
+  }
+  emit(c, op, 0);
+  return value(TY_BOOL);
 }
 
 static CV cg_member(Comp *c, Node *e) {
   Node *base = e->a;
   const char *s = c->d->files[e->file]->text + e->name_off;
   uint32_t n = e->name_len;
+  if (is_budget_call(c, base)) return cg_budget_member(c, e);
   if (base->kind != N_NAME) {
     ERR(e, "only input fields and levels have members");
     /* `request.created-request.expires_at` reads the field `created-request` */
@@ -393,6 +497,10 @@ uint32_t cg_make_set(Comp *c, Node *list, Ty elem, int *ok) {
   c->members.n = first + w;
   BSet set = {is_strlike(elem) ? T_STR : T_INT, first, w, 0};
   if (elem.t == T_LEVEL) set.reserved = elem.levels;
+  return cg_add_set(c, set, elem);
+}
+
+uint32_t cg_add_set(Comp *c, BSet set, Ty elem) {
   VEC_PUSH(c->sets, set);
   while (c->set_elem.n < c->sets.n - 1) VEC_PUSH(c->set_elem, TY_NONE);
   VEC_PUSH(c->set_elem, elem);
@@ -416,6 +524,10 @@ static CV cg_in(Comp *c, Node *e, int negate) {
     r = cg(c, rhs, TY_NONE);
     rewind_to(c, m);
     if (r.kind == CV_ERR) return err_cv();
+    if (r.kind == CV_TABLE) {   /* a key of the table */
+      r.kind = CV_SET;
+      r.index = c->tables.v[r.index].keys;
+    }
     if (r.kind == CV_SET) {
       const BSet *s = &c->sets.v[r.index];
       Ty elem = r.index < c->set_elem.n ? c->set_elem.v[r.index] : TY_NONE;   /* T_NONE: empty */
@@ -437,14 +549,14 @@ static CV cg_in(Comp *c, Node *e, int negate) {
       cg(c, rhs, TY_NONE);
       if (r.ty.t == T_MAP) {
         if (!is_strlike(l.ty)) { ERR(e->a, "map keys are strings"); return err_cv(); }
-        emit(c, OP_HASKEY, 0);
+        emit_lookup(c, OP_HASKEY, r.slot);
       } else {
         if (!(ty_eq(l.ty, want) || (is_strlike(l.ty) && is_strlike(want)))) {
           char b1[32], b2[32];
           ERR(e, "cannot look up a %s in a %s", ty_name(l.ty, b1, 32), ty_name(r.ty, b2, 32));
           return err_cv();
         }
-        emit(c, OP_INLIST, 0);
+        emit_lookup(c, OP_INLIST, r.slot);
       }
     } else {
       ERR(rhs, "the right side of 'in' must be a set, a list or a map");
@@ -532,6 +644,9 @@ static CV cg_binary(Comp *c, Node *e, Ty hint) {
     emit(c, OP_UNDER, node);
     return value(TY_BOOL);
   }
+  if ((e->a->kind == N_PCT || e->b->kind == N_PCT) &&
+      (op == TK_EQ || op == TK_NE || op == TK_LT || op == TK_LE || op == TK_GT || op == TK_GE))
+    return cg_used_share(c, e, op_of(op));
   /* comparisons and arithmetic: give a bare name on one side the other side's type */
   Ty lh = TY_NONE, rh = TY_NONE;
   if (e->a->kind == N_NAME) lh = peek(c, e->b);
@@ -597,6 +712,26 @@ static CV cg_binary(Comp *c, Node *e, Ty hint) {
   return err_cv();
 }
 
+/* time(s): a string holding a date or an RFC 3339 time, read by the one parser of
+ * times (timefmt.h); one that is neither is an evaluation error. A constant folds. */
+static CV cg_totime(Comp *c, Node *e, int nargs) {
+  if (nargs != 1) { ERR(e, "time takes 1 argument"); return err_cv(); }
+  Mark m = mark(c);
+  CV v = cg(c, e->a, TY_STR);
+  if (v.kind == CV_ERR) return v;
+  if (v.kind != CV_VALUE) { not_a_value(c, e->a, v.kind, v.index); return err_cv(); }
+  if (!is_strlike(v.ty)) { char b[32]; ERR(e->a, "time() reads a string, not %s", ty_name(v.ty, b, 32)); return err_cv(); }
+  int64_t t;
+  if (v.is_const && (rt_parse_time(c->strp.v[v.sid], c->strl.v[v.sid], 1, &t) == 0 ||
+                     rt_parse_date(c->strp.v[v.sid], c->strl.v[v.sid], &t) == 0)) {
+    rewind_to(c, m);
+    return emit_const(c, TY_TIME, t, NOSTR);
+  }
+  if (v.is_const && !c->quiet) comp_warn(c, e, "this expression always fails at run time (not a date or a time)");
+  emit(c, OP_TOTIME, 0);
+  return value(TY_TIME);
+}
+
 static CV cg_call(Comp *c, Node *e) {
   const char *s = c->d->files[e->file]->text + e->name_off;   /* off moves when the call is parenthesized */
   uint32_t n = e->name_len;
@@ -607,6 +742,11 @@ static CV cg_call(Comp *c, Node *e) {
   };
   int which = -1;
   for (int i = 0; i < 6; i++) if (strlen(fns[i].name) == n && !memcmp(fns[i].name, s, n)) which = i;
+  if (n == 4 && !memcmp(s, "time", 4)) return cg_totime(c, e, nargs);
+  if (n == 6 && !memcmp(s, "budget", 6)) {
+    ERR(e, "budget(NAME) is read through a member: budget(NAME).used or budget(NAME).limit");
+    return err_cv();
+  }
   if (which < 0) {
     ERR(e, "unknown function '%.*s'", (int)n, s);
     if (!c->quiet) {
@@ -636,6 +776,10 @@ static CV cg_call(Comp *c, Node *e) {
     CV v = cg(c, e->a, TY_NONE);
     /* a set is constant, and so is its size (members counted once) */
     if (v.kind == CV_SET) { rewind_to(c, m); return emit_const(c, TY_INT, c->sets.v[v.index].count, NOSTR); }
+    if (v.kind == CV_TABLE) {
+      rewind_to(c, m);
+      return emit_const(c, TY_INT, c->sets.v[c->tables.v[v.index].keys].count, NOSTR);
+    }
     if (v.kind != CV_VALUE) { not_a_value(c, e->a, v.kind, v.index); return err_cv(); }
     if (!is_strlike(v.ty) && v.ty.t != T_LIST && v.ty.t != T_MAP) { char b[32]; ERR(e->a, "len() of a %s", ty_name(v.ty, b, 32)); return err_cv(); }
     emit(c, OP_LEN, 0);
@@ -648,6 +792,106 @@ static CV cg_call(Comp *c, Node *e) {
     return err_cv();
   }
   emit(c, fns[which].op, 0);
+  return value(TY_BOOL);
+}
+
+/* t[k]: the value of key k in table t; a constant key folds (and one the table does
+ * not hold, with no default, is an error here rather than at every evaluation). */
+static CV cg_table_get(Comp *c, Node *e, uint32_t ti) {
+  const BTable *T = &c->tables.v[ti];
+  const BSet *K = &c->sets.v[T->keys];
+  Ty vt = c->table_ty.v[ti], kt = K->type == T_STR ? TY_STR : TY_INT;
+  Mark m = mark(c);
+  CV k = cg(c, e->b, kt);
+  if (k.kind == CV_ERR) return k;
+  if (k.kind != CV_VALUE) { not_a_value(c, e->b, k.kind, k.index); return err_cv(); }
+  if (K->type == T_STR ? !is_strlike(k.ty) : k.ty.t != T_INT) {
+    char b1[32];
+    ERR(e->b, "the keys of table '%s' are %s, not %s", c->strp.v[T->name], K->type == T_STR ? "strings" : "ints",
+        ty_name(k.ty, b1, 32));
+    return err_cv();
+  }
+  if (k.is_const) {
+    int64_t key = K->type == T_STR ? (int64_t)k.sid : k.k, v = 0;
+    int found = 0;
+    for (uint32_t i = 0; i < K->count && !found; i++)
+      if (c->members.v[K->first + i] == key) { v = c->ints.v[T->values + i]; found = 1; }
+    if (!found && (T->flags & TABLE_HAS_DEFAULT)) { v = T->dflt; found = 1; }
+    if (!found) { ERR(e->b, "table '%s' has no such key, and no default", c->strp.v[T->name]); return err_cv(); }
+    rewind_to(c, m);
+    return emit_const(c, vt, vt.t == T_STR ? 0 : v, vt.t == T_STR ? (uint32_t)v : NOSTR);
+  }
+  emit(c, OP_TGET, ti);
+  return value(vt);
+}
+
+/* ---- quantifiers ----
+ * `all t in C: body` compiles to one loop (opcodes.h): C, QALL (or QANY, QFALSE, QTRUE)
+ * over it, the body reading t as a copy of the element the loop keeps, QNEXT. The
+ * loop's most items (a set's size, a list or map field's `max`) is noted beside the
+ * opening instruction for the worst-case cost. */
+static CV cg_loop(Comp *c, Node *e, int op, Ty *elem) {
+  const char *vn = c->d->files[e->file]->text + e->name_off;
+  uint32_t vl = e->name_len;
+  if (c->nbinds >= LIMIT_LOOPS) { ERR(e, "quantifiers nested too deeply (limit is %d)", LIMIT_LOOPS); return err_cv(); }
+  if (bound(c, vn, vl) || sema_lookup(c, c->cur, vn, vl, VALUE_NAMES)) {
+    ERR(e, "'%.*s' already names something here; give the quantifier's variable another name", (int)vl, vn);
+    return err_cv();
+  }
+  if (c->cg_open_jumps >= LIMIT_OPEN_JUMPS) {
+    ERR(e, "too many nested 'and', 'or' and quantifiers (limit is %d)", LIMIT_OPEN_JUMPS);
+    return err_cv();
+  }
+  Node *coll = e->a;
+  uint32_t n = 0, set = NONE32;
+  uint8_t vmt = T_NONE;
+  if (coll->kind == N_LIST) {      /* a literal list is a set built at compile time */
+    if (!coll->a) { ERR(coll, "a quantifier over an empty list decides nothing"); return err_cv(); }
+    int ok;
+    set = cg_make_set(c, coll->a, TY_NONE, &ok);
+    if (!ok) return err_cv();
+  } else {
+    Mark m = mark(c);
+    CV v = cg(c, coll, TY_NONE);
+    if (v.kind == CV_ERR) return v;
+    if (v.kind == CV_SET) set = v.index;
+    else if (v.kind == CV_TABLE) set = c->tables.v[v.index].keys;
+    else if (v.kind == CV_VALUE && (v.ty.t == T_LIST || v.ty.t == T_MAP) && v.slot >= 0) {
+      n = c->fields.v[v.slot].max_items;
+      *elem = v.ty.t == T_MAP ? TY_STR : (Ty){v.ty.elem, 0, v.ty.levels};
+      vmt = elem->t;
+    } else {
+      rewind_to(c, m);
+      ERR(coll, "a quantifier ranges over a set, a table's keys, a list field or a map field's keys");
+      return err_cv();
+    }
+    if (set != NONE32) rewind_to(c, m);
+  }
+  if (set != NONE32) {
+    emit(c, OP_LDSET, set);
+    n = c->sets.v[set].count;
+    *elem = set < c->set_elem.n && c->set_elem.v[set].t != T_NONE ? c->set_elem.v[set]
+            : (Ty){(uint8_t)c->sets.v[set].type, 0, 0};
+    vmt = (uint8_t)c->sets.v[set].type;
+  }
+  uint32_t qpc = c->code.n;
+  emit(c, op, 0);
+  c->code_x.v[qpc] = n;
+  c->binds[c->nbinds++] = (Bind){vn, vl, c->cg_depth, *elem, vmt};
+  c->cg_open_jumps++;
+  CV b = cg(c, e->b, TY_BOOL);
+  c->cg_open_jumps--;
+  c->nbinds--;
+  if (b.kind == CV_ERR) return b;
+  if (b.kind != CV_VALUE) { not_a_value(c, e->b, b.kind, b.index); return err_cv(); }
+  if (b.ty.t != T_BOOL) { char b1[32]; ERR(e->b, "a quantifier's body is a bool, not %s", ty_name(b.ty, b1, 32)); return err_cv(); }
+  uint32_t npc = c->code.n;
+  emit(c, OP_QNEXT, npc - qpc - 1);
+  c->code.v[qpc] = INSN(op, npc - qpc);
+  if (op == OP_QFALSE || op == OP_QTRUE) {     /* the loop leaves the element */
+    if (vmt != elem->t) emit(c, OP_CAST, elem->t);
+    return value(*elem);
+  }
   return value(TY_BOOL);
 }
 
@@ -689,12 +933,19 @@ static CV cg(Comp *c, Node *e, Ty hint) {
   case N_INDEX: {
     CV m = cg(c, e->a, TY_NONE);
     if (m.kind == CV_ERR) return m;
-    if (m.kind != CV_VALUE || m.ty.t != T_MAP) { ERR(e->a, "only maps can be indexed"); return err_cv(); }
+    if (m.kind == CV_TABLE) return cg_table_get(c, e, m.index);
+    if (m.kind != CV_VALUE || m.ty.t != T_MAP) { ERR(e->a, "only maps and tables can be indexed"); return err_cv(); }
     CV k = cg(c, e->b, TY_STR);
     if (k.kind == CV_ERR) return k;
     if (k.kind != CV_VALUE || !is_strlike(k.ty)) { ERR(e->b, "map keys are strings"); return err_cv(); }
-    emit(c, OP_INDEX, 0);
+    emit_lookup(c, OP_INDEX, m.slot);
     return value((Ty){m.ty.elem, 0, m.ty.levels});
+  }
+  case N_QUANT: {
+    Ty elem;
+    CV v = cg_loop(c, e, e->op == TK_ALL ? OP_QALL : OP_QANY, &elem);
+    if (v.kind == CV_VALUE && e->op == TK_NONE) emit(c, OP_NOT, 0);
+    return v;
   }
   default:
     ERR(e, "not an expression");
@@ -702,11 +953,54 @@ static CV cg(Comp *c, Node *e, Ty hint) {
   }
 }
 
+/* ---- programs and their worst-case cost ---- */
+
+enum { COST_CAP = 1ull << 62 };
+static uint64_t cost_add(uint64_t a, uint64_t b) { return a + b > COST_CAP ? COST_CAP : a + b; }
+static uint64_t cost_mul(uint64_t a, uint64_t b) {
+  uint64_t r;
+  return __builtin_mul_overflow(a, b, &r) || r > COST_CAP ? COST_CAP : r;
+}
+
+/* The steps code [from, to) can cost beyond one pass over it (the VM charges a program
+ * its length when it starts, vm.c): each loop goes round once per item after the first,
+ * charged its body's length, at its most items (code_x beside the opening), and every
+ * round pays again for the lookups inside; a lookup costs its field's max / 64. */
+static uint64_t extra_cost(const Comp *c, uint32_t from, uint32_t to) {
+  uint64_t w = 0;
+  for (uint32_t pc = from; pc < to; pc++) {
+    uint32_t op = INSN_OP(c->code.v[pc]);
+    if (op == OP_QALL || op == OP_QANY || op == OP_QFALSE || op == OP_QTRUE) {
+      uint32_t q = pc + INSN_ARG(c->code.v[pc]);   /* its QNEXT */
+      uint64_t n = c->code_x.v[pc], inner = extra_cost(c, pc + 1, q);
+      if (n) w = cost_add(w, cost_add(cost_mul(n - 1, q - pc), cost_mul(n, inner)));
+      pc = q;
+    } else w = cost_add(w, c->code_x.v[pc]);
+  }
+  return w;
+}
+
+/* Ends the program whose code starts at start and whose value has type ty: RET, the
+ * record, its source location and its worst-case cost. */
+static uint32_t finish_program(Comp *c, Node *e, uint32_t start, Ty ty, Ty *got) {
+  uint32_t line, col;
+  diag_linecol(c->d, e->file, e->off, &line, &col);
+  emit(c, OP_RET, 0);
+  BProgram p = {start, c->code.n - start, ty.t, (uint8_t)c->cg_max, ty.t == T_LEVEL ? ty.levels : 0, line, 0};
+  p.file = comp_strz(c, c->d->files[e->file]->name);
+  if (c->cg_max > LIMIT_STACK) comp_error(c, e, "expression needs too deep a stack (limit is %d)", LIMIT_STACK);
+  VEC_PUSH(c->programs, p);
+  while (c->prog_cost.n < c->programs.n - 1) VEC_PUSH(c->prog_cost, 0);
+  VEC_PUSH(c->prog_cost, cost_add(p.len, extra_cost(c, start, c->code.n)));
+  BSrcLoc loc = {start, p.file, line, 0};
+  VEC_PUSH(c->srcmap, loc);
+  if (got) *got = ty;
+  return c->programs.n - 1;
+}
+
 uint32_t cg_program(Comp *c, Node *e, Ty want, Ty *got) {
   uint32_t start = c->code.n;
   c->cg_depth = 0; c->cg_max = 0; c->cg_reads_target = 0;
-  uint32_t line, col;
-  diag_linecol(c->d, e->file, e->off, &line, &col);
   int errors = c->d->errors;
   CV v = cg(c, e, want);
   if (v.kind != CV_VALUE) {
@@ -723,13 +1017,19 @@ uint32_t cg_program(Comp *c, Node *e, Ty want, Ty *got) {
     c->code.n = start;
     return NONE32;
   }
-  emit(c, OP_RET, 0);
-  BProgram p = {start, c->code.n - start, v.ty.t, (uint8_t)c->cg_max, v.ty.t == T_LEVEL ? v.ty.levels : 0, line, 0};
-  p.file = comp_strz(c, c->d->files[e->file]->name);
-  if (c->cg_max > LIMIT_STACK) comp_error(c, e, "expression needs too deep a stack (limit is %d)", LIMIT_STACK);
-  VEC_PUSH(c->programs, p);
-  BSrcLoc loc = {start, p.file, line, 0};
-  VEC_PUSH(c->srcmap, loc);
-  if (got) *got = v.ty;
-  return c->programs.n - 1;
+  return finish_program(c, e, start, v.ty, got);
+}
+
+uint32_t cg_witness(Comp *c, Node *q, Ty *got) {
+  uint32_t start = c->code.n;
+  c->cg_depth = 0; c->cg_max = 0; c->cg_reads_target = 0;
+  int errors = c->d->errors;
+  Ty elem = TY_NONE;
+  CV v = cg_loop(c, q, q->op == TK_ALL ? OP_QFALSE : OP_QTRUE, &elem);
+  if (v.kind != CV_VALUE) {
+    if (c->d->errors == errors) comp_error(c, q, "cannot compile this expression");
+    c->code.n = start;
+    return NONE32;
+  }
+  return finish_program(c, q, start, v.ty, got);
 }

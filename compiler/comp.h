@@ -25,8 +25,17 @@ typedef struct Ty { uint8_t t, elem; uint16_t levels; } Ty;
 
 typedef enum {
   SYM_INPUT, SYM_FIELD, SYM_LEVELS, SYM_SCOPE, SYM_SET, SYM_GUARDRAIL, SYM_EXEMPTION,
-  SYM_ROUTE, SYM_BUDGET
+  SYM_ROUTE, SYM_BUDGET, SYM_TABLE
 } SymKind;
+
+/* A quantifier's variable while its body is compiled: the stack position of the
+ * element the loop keeps (cg.c), and the element's type. */
+typedef struct Bind {
+  const char *name; uint32_t len;
+  int pos;                  /* stack depth of the element (cg_depth counts from 1) */
+  Ty ty;                    /* its type */
+  uint8_t vmt;              /* its type as the VM has it: a set holds strings or numbers */
+} Bind;
 
 typedef struct Sym {
   SymKind kind;
@@ -70,6 +79,9 @@ typedef struct Comp {
   VEC(BSrcLoc) srcmap;
   VEC(BGuard) guards;
   VEC(Node *) tests;        /* test declarations, for `aigwc test` */
+  VEC(BTable) tables; VEC(Ty) table_ty;    /* each table's value type, with its levels */
+  VEC(uint64_t) prog_cost;  /* each program's worst-case steps (cg_program), for META's cost */
+  VEC(uint32_t) code_x;     /* per instruction: a loop's most items, or a lookup's extra steps */
   BMeta meta;
 
   /* per-node lists gathered before layout */
@@ -84,6 +96,7 @@ typedef struct Comp {
   int cg_reads_target;      /* the current program reads provider/model/region */
   int cg_open_jumps;        /* and/or whose jump is not yet patched */
   int quiet;                /* set while peeking at a type: no diagnostics */
+  Bind binds[LIMIT_LOOPS]; int nbinds;      /* quantifier variables in scope, innermost last */
   uint32_t route_yields;    /* line of the first route rule that always gives a target */
   uint64_t cost;
 } Comp;
@@ -109,6 +122,12 @@ Node *sema_hierarchy_edge(Comp *c, uint32_t child, uint32_t parent);
  * after reporting an error. want: the type required (T_NONE for any). */
 uint32_t cg_program(Comp *c, Node *e, Ty want, Ty *got);
 uint32_t cg_make_set(Comp *c, Node *members, Ty elem, int *ok);
+/* The program of a message hole that names quantifier q's variable: the element that
+ * decided q (the first for which the body holds, for any and none; the first for which
+ * it does not, for all). Returns the program index or NONE32 after reporting. */
+uint32_t cg_witness(Comp *c, Node *q, Ty *got);
+/* A set pushed with its member type (c->set_elem). */
+uint32_t cg_add_set(Comp *c, BSet set, Ty elem);
 const char *ty_name(Ty t, char *buf, size_t n);
 
 /* scope.c */

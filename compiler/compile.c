@@ -24,6 +24,7 @@ void comp_free(Comp *c) {
   VEC_FREE(c->guardrails); VEC_FREE(c->exemptions); VEC_FREE(c->exindex);
   VEC_FREE(c->routes); VEC_FREE(c->rules); VEC_FREE(c->targets); VEC_FREE(c->budgets);
   VEC_FREE(c->srcmap); VEC_FREE(c->tests); VEC_FREE(c->guards);
+  VEC_FREE(c->tables); VEC_FREE(c->table_ty); VEC_FREE(c->prog_cost); VEC_FREE(c->code_x);
   xfree(c->files);
   arena_free(&c->arena);
 }

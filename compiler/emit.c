@@ -87,15 +87,21 @@ void emit_bundle(Comp *c, Buf *out) {
     VEC_PUSH(c->u32s, sid);
   }
   c->meta.nslots = c->fields.n;
+  /* each program's worst case (cg.c: its length, and its loops at their most items) */
   uint64_t cost = 0, tcost = 0, ntargets = c->targets.n;
+#define PCOST(i) ((i) < c->prog_cost.n ? c->prog_cost.v[i] : c->programs.v[i].len)
   for (uint32_t i = 0; i < c->programs.n; i++) {
     if (c->programs.v[i].max_stack > c->meta.max_stack) c->meta.max_stack = c->programs.v[i].max_stack;
-    cost += c->programs.v[i].len;
+    cost += PCOST(i);
+    if (cost > 1ull << 62) cost = 1ull << 62;   /* far past LIMIT_COST: saturate, never wrap */
   }
   for (uint32_t i = 0; i < c->guardrails.n; i++)
     if (c->guardrails.v[i].flags & GR_TARGET_SENSITIVE && c->guardrails.v[i].cond != NONE32)
-      tcost += c->programs.v[c->guardrails.v[i].cond].len;
-  cost += tcost * ntargets;
+      if ((tcost += PCOST(c->guardrails.v[i].cond)) > 1ull << 40) tcost = 1ull << 40;
+#undef PCOST
+  uint64_t tt;
+  if (__builtin_mul_overflow(tcost, ntargets, &tt) || tt > 1ull << 62) tt = 1ull << 62;
+  cost += tt;
   c->meta.cost = cost > UINT32_MAX ? UINT32_MAX : (uint32_t)cost;
   c->cost = cost;
   /* the string table and its lookup hash come last: everything above interns */

@@ -1,6 +1,8 @@
 /* Resolve and check declarations: packages and imports, the input schema, levels,
  * scopes, sets, hierarchy, guardrails, exemptions, routes and budgets. Expressions are
  * checked and compiled by cg.c as each declaration is processed. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "comp.h"
 #include "hash.h"
@@ -173,7 +175,15 @@ static void do_input(Comp *c, const AstFile *f, Node *d) {
         comp_error(c, fl, "field '%.*s' is declared twice", (int)fl->name_len, s);
     }
     Ty t = type_of(c, f, fl->a);
-    BField bf = {comp_str(c, s, fl->name_len), t.t, t.elem, t.levels, FIELD_ROLE_NONE};
+    BField bf = {comp_str(c, s, fl->name_len), t.t, t.elem, t.levels, FIELD_ROLE_NONE, 0};
+    if (t.t == T_LIST || t.t == T_MAP) {
+      /* the input reader refuses more items than this, and the worst-case cost counts on it */
+      const Node *mx = fl->a->b;
+      bf.max_items = LIMIT_ITEMS_DEFAULT;
+      if (mx && (mx->ival < 1 || mx->ival > LIMIT_ITEMS))
+        comp_error(c, mx, "max %lld is out of range (limit is 1 to %d items)", (long long)mx->ival, LIMIT_ITEMS);
+      else if (mx) bf.max_items = (uint32_t)mx->ival;
+    }
     uint32_t idx = c->fields.n;
     if (t.t == T_SCOPE) {
       if (c->meta.scope_field != NONE32) comp_error(c, fl, "only one field may have type scope (the request's scope)");
@@ -276,6 +286,17 @@ static void decl_loc(Comp *c, const Node *d, uint32_t *file, uint32_t *line, uin
 static Node *path_node(Comp *c, int file, uint32_t off, uint32_t n) {
   const char *raw = c->d->files[file]->text + off;
   Node *e = NULL;
+  /* TABLE[PATH]: a table looked up with a field's value */
+  const char *lb = memchr(raw, '[', n);
+  if (lb && n >= 2 && raw[n - 1] == ']') {
+    uint32_t tn = (uint32_t)(lb - raw);
+    Node *key = tn ? path_node(c, file, off + tn + 1, n - tn - 2) : NULL;
+    if (!key || memchr(raw, '.', tn)) return NULL;
+    Node *t = ast_node(&c->arena, N_NAME, file, off, tn);
+    Node *x = ast_node(&c->arena, N_INDEX, file, off, n);
+    x->a = t; x->b = key;
+    return x;
+  }
   for (uint32_t k = 0; k <= n;) {
     uint32_t s0 = k;
     while (k < n && raw[k] != '.') k++;
@@ -288,9 +309,23 @@ static Node *path_node(Comp *c, int file, uint32_t off, uint32_t n) {
   return e;
 }
 
+/* The quantifiers in e that bind the name s[0..n): how many, the first, and whether one
+ * of them sits inside another quantifier. */
+static void find_quant(Comp *c, Node *e, const char *s, uint32_t n, int inside, int *count, Node **first, int *nested) {
+  for (; e; e = e->next) {
+    if (e->kind == N_QUANT && e->name_len == n && !memcmp(TEXT(e), s, n)) {
+      if (!(*count)++) *first = e;
+      *nested |= inside;
+    }
+    find_quant(c, e->a, s, n, inside || e->kind == N_QUANT, count, first, nested);
+    find_quant(c, e->b, s, n, inside || e->kind == N_QUANT, count, first, nested);
+  }
+}
+
 /* Split "model {request.model} is …" into a template with {} holes and one program per
- * hole. Braces escaped as \{ \} in the source are literal and become {{ }}. */
-static void do_message(Comp *c, Node *str, BGuardrail *g) {
+ * hole. Braces escaped as \{ \} in the source are literal and become {{ }}. A hole that
+ * names a quantifier's variable in the condition shows the element that decided it. */
+static void do_message(Comp *c, Node *str, BGuardrail *g, Node *cond) {
   const char *raw = c->d->files[str->file]->text + str->name_off + 1;
   uint32_t n = str->name_len - 2;
   Buf t = {0};
@@ -320,7 +355,16 @@ static void do_message(Comp *c, Node *str, BGuardrail *g) {
     else if (nargs == LIMIT_MSG_ARGS) diag_report(c->d, DIAG_ERR, str->file, hoff, j - i - 1, "too many holes in one message (limit is %d)", LIMIT_MSG_ARGS);
     else {
       Ty got;
-      uint32_t p = cg_program(c, e, (Ty){T_NONE, 0, 0}, &got);
+      int nq = 0, nested = 0;
+      Node *q = NULL;
+      if (e->kind == N_NAME) find_quant(c, cond, TEXT(e), e->name_len, 0, &nq, &q, &nested);
+      uint32_t p;
+      if (nq > 1 || nested) {
+        diag_report(c->d, DIAG_ERR, str->file, hoff, j - i - 1, nq > 1 ? "'%.*s' names more than one quantifier's variable"
+                    : "'%.*s' is the variable of a quantifier inside another; a message shows an outermost one's",
+                    (int)e->name_len, TEXT(e));
+        p = NONE32;
+      } else p = nq ? cg_witness(c, q, &got) : cg_program(c, e, (Ty){T_NONE, 0, 0}, &got);
       if (p != NONE32 && (got.t == T_LIST || got.t == T_MAP)) {
         diag_report(c->d, DIAG_ERR, str->file, hoff, j - i - 1, "a list or map cannot be shown in a message");
         p = NONE32;
@@ -439,7 +483,7 @@ static void do_guardrail(Comp *c, const AstFile *f, Node *d) {
   if (c->cg_reads_target) g.flags |= GR_TARGET_SENSITIVE;
   if (g.cond != NONE32 && !(g.flags & GR_SCOPED)) guard(c, cond->a, gi, &g);
   Node *msg = prop(c, d, TK_MESSAGE, NULL);
-  if (msg) do_message(c, msg->a, &g);
+  if (msg) do_message(c, msg->a, &g, cond->a);
   VEC_PUSH(c->guardrails, g);
 }
 
@@ -602,6 +646,8 @@ static uint32_t do_target(Comp *c, Node *t) {
   return c->targets.n - 1;
 }
 
+static void do_cache(Comp *c, Node *ch, BRule *r);
+
 /* Routes are tried in declaration order, rule by rule, across route declarations.
  * Each rule records what the compiler proved about it (bundle.h, RULE_*): the
  * unreachable-rule warning and lint read those facts, and the runtime never needs
@@ -613,9 +659,17 @@ static void do_route(Comp *c, Node *d) {
   BRoute r = {comp_str(c, TEXT(d), d->name_len), c->rules.n, 0, comp_strz(c, c->d->files[d->file]->name), line, col, {0, 0}};
   int refusable = 0;
   for (uint32_t i = 0; i < c->guardrails.n; i++) refusable |= bundle_refuses_targets(&c->guardrails.v[i]);
+  /* the route's cache hint, for every rule that gives none of its own */
+  BRule route_cache = {0};
+  route_cache.cache_key = NONE32;
+  if (d->b) do_cache(c, d->b, &route_cache);
   for (Node *n = d->a; n; n = n->next) {
     diag_linecol(c->d, n->file, n->off, &line, &col);
-    BRule rule = {0, NONE32, c->targets.n, 0, 0, line, col, 0};
+    BRule rule = {0, NONE32, c->targets.n, 0, 0, line, col, 0, NONE32, 0, 0};
+    Node *own = NULL;
+    for (Node *x = n->kind == N_DEFAULT ? n->a : n->a ? n->a->next : NULL; x; x = x->next) if (x->kind == N_CACHE) own = x;
+    if (own) do_cache(c, own, &rule);
+    else { rule.cache_ttl = route_cache.cache_ttl; rule.cache_key = route_cache.cache_key; }
     if (c->route_yields) {
       rule.flags |= RULE_UNREACHABLE;
       comp_warn(c, n, "unreachable route rule: the rule at line %u always gives a target", c->route_yields);
@@ -664,11 +718,64 @@ static void do_route(Comp *c, Node *d) {
   VEC_PUSH(c->routes, r);
 }
 
+/* `per minute`, `per 10s`, `per 5 minutes`, `per month`: the window's length in seconds
+ * and alignment (bundle.h, BUDGET_ALIGN_*), and its text for the decision. Fixed windows
+ * begin at multiples of their length since the Unix epoch, weeks on Mondays, months on
+ * the first of the month (UTC). 0 after an error. */
+static int budget_window(Comp *c, Node *w, BBudget *b) {
+  static const struct { const char *one, *many; int64_t secs; uint32_t align; } units[] = {
+    {"second", "seconds", 1, BUDGET_ALIGN_EPOCH}, {"minute", "minutes", 60, BUDGET_ALIGN_EPOCH},
+    {"hour", "hours", 3600, BUDGET_ALIGN_EPOCH}, {"day", "days", 86400, BUDGET_ALIGN_EPOCH},
+    {"week", "weeks", 604800, BUDGET_ALIGN_WEEK}, {"month", "months", 0, BUDGET_ALIGN_MONTH},
+  };
+  int64_t count = 1;
+  Node *u = w;
+  if (w->kind == N_DUR) {
+    if (w->ival <= 0) { comp_error(c, w, "a budget's window is longer than 0s"); return 0; }
+    b->window = w->ival;
+    b->period = comp_str(c, TEXT(w), w->name_len);
+    return 1;
+  }
+  if (w->kind == N_INT) { count = w->ival; u = w->a; }
+  for (int i = 0; i < 6; i++) {
+    if (!name_is(c, u, units[i].one) && !(w->kind == N_INT && name_is(c, u, units[i].many))) continue;
+    if (count < 1) { comp_error(c, w, "a budget's window is at least 1 %s", units[i].one); return 0; }
+    if (units[i].align == BUDGET_ALIGN_MONTH && count != 1) {
+      comp_error(c, w, "months have no fixed length: a window is one calendar month");
+      diag_help(c->d, "write per month, or a fixed length such as per 90d");
+      return 0;
+    }
+    if (count > INT64_MAX / (units[i].secs ? units[i].secs : 1)) { comp_error(c, w, "window too long"); return 0; }
+    b->window = count * units[i].secs;
+    b->flags |= units[i].align;
+    if (w->kind == N_INT) {
+      char text[64];
+      snprintf(text, sizeof text, "%lld %s", (long long)count, count == 1 ? units[i].one : units[i].many);
+      b->period = comp_strz(c, text);
+    } else b->period = comp_strz(c, units[i].one);
+    return 1;
+  }
+  comp_error(c, u, "unknown period '%.*s'", (int)u->name_len, TEXT(u));
+  diag_help(c->d, "a window is minute, hour, day, week or month, a count of them (5 minutes), or a duration (10s, 12h)");
+  return 0;
+}
+
+/* A response cache hint (`cache 1h by request.prompt_hash`): its TTL and key program. */
+static void do_cache(Comp *c, Node *ch, BRule *r) {
+  if (ch->b->ival <= 0) { comp_error(c, ch->b, "a cache hint's time to live is longer than 0s"); return; }
+  Ty got;
+  uint32_t p = cg_program(c, ch->a, (Ty){T_NONE, 0, 0}, &got);
+  if (p == NONE32) return;
+  if (got.t != T_STR && got.t != T_INT && got.t != T_SCOPE) { comp_error(c, ch->a, "a cache key is a string or an int"); return; }
+  r->cache_ttl = ch->b->ival;
+  r->cache_key = p;
+}
+
 static void do_budget(Comp *c, Node *d) {
   static const PropRule rules[] = {{TK_KEY, "key", 1}, {TK_LIMIT, "limit", 1}, {TK_WARN, "warn at", 0},
-                                   {TK_WHEN, "when", 0}, {TK_CHARGE, "charge", 0}};
-  check_props(c, d, "budget", rules, 5);
-  BBudget b = {comp_str(c, TEXT(d), d->name_len), NOSTR, NOSTR, NONE32, NONE32, -1, 0, 0, 0, 0, NONE32};
+                                   {TK_WHEN, "when", 0}, {TK_CHARGE, "charge", 0}, {TK_WINDOW, "window", 0}};
+  check_props(c, d, "budget", rules, 6);
+  BBudget b = {comp_str(c, TEXT(d), d->name_len), NOSTR, NOSTR, NONE32, NONE32, -1, 0, 0, 0, 0, NONE32, NONE32, 0, 0};
   decl_loc(c, d, &b.file, &b.line, &b.col);
   Node *p;
   if ((p = prop(c, d, TK_KEY, NULL))) {
@@ -677,14 +784,28 @@ static void do_budget(Comp *c, Node *d) {
     if (b.key != NONE32 && got.t != T_STR && got.t != T_INT && got.t != T_SCOPE) { comp_error(c, p->a, "budget key must be a string or an int"); b.key = NONE32; }
   }
   if ((p = prop(c, d, TK_LIMIT, NULL))) {
-    b.limit = p->a->ival;
+    Node *lim = p->a;
     b.unit = comp_str(c, TEXT(p->b), p->b->name_len);
-    Node *per = p->a->next;
-    static const char *periods[] = {"minute", "hour", "day", "week", "month"};
-    int ok = 0;
-    for (int i = 0; i < 5; i++) if (name_is(c, per, periods[i])) ok = 1;
-    if (!ok) { comp_error(c, per, "unknown period '%.*s'", (int)per->name_len, TEXT(per)); diag_help(c->d, "period is minute, hour, day, week or month"); }
-    b.period = comp_str(c, TEXT(per), per->name_len);
+    /* counting requests is a rate limit: each request counts one, nothing is settled */
+    if (name_is(c, p->b, "requests") || name_is(c, p->b, "request")) b.flags |= BUDGET_RATE;
+    if (lim->kind == N_INT) b.limit = lim->ival;
+    else {
+      /* a limit per key: an int expression such as a table lookup, evaluated per request */
+      b.limit_prog = cg_program(c, lim, (Ty){T_INT, 0, 0}, NULL);
+      if (lim->kind == N_INDEX && lim->a->kind == N_NAME) {
+        Sym *t = sema_lookup(c, c->cur, TEXT(lim->a), lim->a->name_len, 1 << SYM_TABLE);
+        if (t && t->index < c->tables.n && (c->tables.v[t->index].flags & TABLE_HAS_DEFAULT)) b.limit = c->tables.v[t->index].dflt;
+      }
+    }
+    budget_window(c, lim->next, &b);
+  }
+  if ((p = prop(c, d, TK_WINDOW, NULL))) {
+    if (name_is(c, p->a, "sliding")) b.flags |= BUDGET_SLIDING;
+    else if (!name_is(c, p->a, "fixed")) { comp_error(c, p->a, "unknown window '%.*s'", (int)p->a->name_len, TEXT(p->a)); diag_help(c->d, "window is fixed or sliding"); }
+    if ((b.flags & BUDGET_SLIDING) && (b.flags & BUDGET_ALIGN_MASK) == BUDGET_ALIGN_MONTH) {
+      comp_error(c, p->a, "a sliding window needs a fixed length, and a month has none");
+      diag_help(c->d, "write per 30d");
+    }
   }
   if ((p = prop(c, d, TK_WARN, NULL))) {
     if (p->a->kind != N_PCT) comp_error(c, p, "a budget warns 'at P%%'");
@@ -693,13 +814,176 @@ static void do_budget(Comp *c, Node *d) {
   }
   if ((p = prop(c, d, TK_WHEN, NULL))) b.when = cg_program(c, p->a, (Ty){T_BOOL, 0, 0}, NULL);
   /* the amount a request reserves, settled later by the host (docs/language.md §5.10) */
-  if ((p = prop(c, d, TK_CHARGE, NULL))) b.charge = cg_program(c, p->a, (Ty){T_INT, 0, 0}, NULL);
+  if ((p = prop(c, d, TK_CHARGE, NULL))) {
+    if (b.flags & BUDGET_RATE) {
+      comp_error(c, p, "a budget of requests is a rate limit: each request counts 1");
+      diag_help(c->d, "drop 'charge', or count another unit (tokens)");
+    } else b.charge = cg_program(c, p->a, (Ty){T_INT, 0, 0}, NULL);
+  }
   VEC_PUSH(c->budgets, b);
 }
 
-static void do_set(Comp *c, Sym *y, Node *d) {
-  int ok;
-  y->index = cg_make_set(c, d->a, (Ty){T_NONE, 0, 0}, &ok);
+/* ---- sets and tables ----
+ * A set is built when first needed, so set algebra may name a set declared later; the
+ * index of one not built yet is SET_PENDING, of one being built SET_BUSY (a cycle). */
+enum { SET_PENDING = NONE32, SET_BUSY = NONE32 - 1 };
+
+static int same_ty(Ty a, Ty b) {
+  int strs = (a.t == T_STR || a.t == T_SCOPE) && (b.t == T_STR || b.t == T_SCOPE);
+  return strs || (a.t == b.t && (a.t != T_LEVEL || a.levels == b.levels));
+}
+
+static uint32_t empty_set(Comp *c, Ty elem) {
+  BSet set = {elem.t == T_STR || elem.t == T_SCOPE ? T_STR : T_INT, c->members.n, 0, 0};
+  if (elem.t == T_LEVEL) set.reserved = elem.levels;
+  return cg_add_set(c, set, elem);
+}
+
+static void build_set(Comp *c, Sym *y);
+
+/* The set a set expression denotes (a name, a member list, + - & of those), built now. */
+static uint32_t set_of(Comp *c, Node *x, Ty *elem) {
+  *elem = (Ty){T_NONE, 0, 0};
+  if (x->kind == N_NAME) {
+    Sym *y = sema_lookup(c, c->cur, TEXT(x), x->name_len, 1 << SYM_SET);
+    if (!y) {
+      comp_error(c, x, "unknown set '%.*s'", (int)x->name_len, TEXT(x));
+      sema_suggest(c, TEXT(x), x->name_len, 1 << SYM_SET);
+      return NONE32;
+    }
+    build_set(c, y);
+    if (y->index >= c->sets.n || c->set_elem.v[y->index].t == T_NONE) return NONE32;   /* reported */
+    *elem = c->set_elem.v[y->index];
+    return y->index;
+  }
+  if (x->kind == N_LIST) {
+    int ok;
+    uint32_t r = cg_make_set(c, x->a, (Ty){T_NONE, 0, 0}, &ok);
+    if (!ok) return NONE32;
+    *elem = c->set_elem.v[r];
+    return r;
+  }
+  Ty le, re;
+  uint32_t l = set_of(c, x->a, &le), r = set_of(c, x->b, &re);
+  if (l == NONE32 || r == NONE32) return NONE32;
+  if (!same_ty(le, re)) {
+    char b1[32], b2[32];
+    comp_error(c, x, "cannot combine a set of %s with a set of %s", ty_name(le, b1, 32), ty_name(re, b2, 32));
+    return NONE32;
+  }
+  /* a merge of two sorted runs, into a new run at the end of the members */
+  BSet L = c->sets.v[l], R = c->sets.v[r];
+  uint32_t first = c->members.n, i = 0, j = 0;
+  while (i < L.count || j < R.count) {
+    int64_t a = i < L.count ? c->members.v[L.first + i] : INT64_MAX, b = j < R.count ? c->members.v[R.first + j] : INT64_MAX;
+    int take_l = i < L.count && (j >= R.count || a < b), take_r = j < R.count && (i >= L.count || b < a);
+    int both = !take_l && !take_r;
+    int64_t v = take_r ? b : a;
+    int keep = x->op == TK_PLUS || (x->op == TK_AMP && both) || (x->op == TK_MINUS && take_l);
+    if (keep) VEC_PUSH(c->members, v);
+    if (take_l || both) i++;
+    if (take_r || both) j++;
+  }
+  BSet set = {L.type, first, c->members.n - first, L.reserved};
+  *elem = le;
+  return cg_add_set(c, set, le);
+}
+
+static void build_set(Comp *c, Sym *y) {
+  if (y->index == SET_BUSY) { comp_error(c, y->decl, "set '%.*s' is defined in terms of itself", (int)y->len, y->name); return; }
+  if (y->index != SET_PENDING) return;
+  y->index = SET_BUSY;
+  const AstFile *cur = c->cur;
+  c->cur = y->file;
+  Node *d = y->decl;
+  uint32_t r;
+  Ty elem = {T_NONE, 0, 0};
+  if (d->a) {
+    int ok;
+    r = cg_make_set(c, d->a, elem, &ok);
+  } else {
+    r = set_of(c, d->b, &elem);
+    if (r != NONE32 && !c->sets.v[r].count) comp_warn(c, d, "set '%.*s' is empty", (int)y->len, y->name);
+  }
+  c->cur = cur;
+  y->index = r != NONE32 ? r : empty_set(c, elem);
+}
+
+/* A table's value: its type and, for a string, its string id. */
+static int table_value(Comp *c, Node *v, Ty *ty, int64_t *out) {
+  uint32_t len;
+  switch (v->kind) {
+  case N_INT: *ty = (Ty){T_INT, 0, 0}; *out = v->ival; return 0;
+  case N_DATE: case N_TIME: *ty = (Ty){T_TIME, 0, 0}; *out = v->ival; return 0;
+  case N_DUR: *ty = (Ty){T_DUR, 0, 0}; *out = v->ival; return 0;
+  case N_BOOL: *ty = (Ty){T_BOOL, 0, 0}; *out = v->ival; return 0;
+  case N_STR: { const char *s = comp_strlit(c, v, &len); *ty = (Ty){T_STR, 0, 0}; *out = comp_str(c, s, len); return 0; }
+  case N_NAME:
+    /* a level, named by a value that one levels declaration has */
+    for (uint32_t lv = 0; lv < c->levels.n; lv++)
+      for (uint32_t k = 0; k < c->levels.v[lv].count; k++) {
+        uint32_t sid = c->u32s.v[c->levels.v[lv].first + k];
+        if (c->strl.v[sid] == v->name_len && !memcmp(c->strp.v[sid], TEXT(v), v->name_len)) {
+          if (ty->t == T_LEVEL && ty->levels != lv) continue;
+          *ty = (Ty){T_LEVEL, 0, (uint16_t)lv}; *out = k; return 0;
+        }
+      }
+    comp_error(c, v, "'%.*s' is not a level", (int)v->name_len, TEXT(v));
+    return -1;
+  default:
+    comp_error(c, v, "a table's values are strings, ints, bools, times, durations or levels");
+    return -1;
+  }
+}
+
+typedef struct TEntry { int64_t key, value; Node *at; } TEntry;
+static int cmp_entry(const void *a, const void *b) {
+  const TEntry *x = a, *y = b;
+  return x->key < y->key ? -1 : x->key > y->key;
+}
+
+/* table NAME = { key: value, … } [default value]: its keys become a set, so a lookup is
+ * the binary search a set has; the values follow them in key order (bundle.h). */
+static void do_table(Comp *c, Sym *y, Node *d) {
+  uint32_t n = (uint32_t)ast_count(d->a), ne = 0;
+  TEntry *es = xcalloc(n ? n : 1, sizeof *es);
+  Ty kty = {T_NONE, 0, 0}, vty = {T_NONE, 0, 0};
+  int ok = 1;
+  for (Node *e = d->a; e; e = e->next) {
+    Node *k = e->a;
+    Ty kt = {k->kind == N_STR ? T_STR : k->kind == N_INT ? T_INT : T_NONE, 0, 0};
+    if (kt.t == T_NONE) { comp_error(c, k, "a table's keys are strings or ints"); ok = 0; continue; }
+    if (kty.t != T_NONE && kt.t != kty.t) { comp_error(c, k, "a table's keys are all strings or all ints"); ok = 0; continue; }
+    kty = kt;
+    int64_t key = k->ival, v;
+    if (kt.t == T_STR) { uint32_t len; const char *s = comp_strlit(c, k, &len); key = comp_str(c, s, len); }
+    Ty vt = vty;
+    if (table_value(c, e->b, &vt, &v)) { ok = 0; continue; }
+    if (vty.t != T_NONE && (vt.t != vty.t || vt.levels != vty.levels)) {
+      char b1[32], b2[32];
+      comp_error(c, e->b, "a value of type %s in a table of %s values", ty_name(vt, b1, 32), ty_name(vty, b2, 32));
+      ok = 0; continue;
+    }
+    vty = vt;
+    es[ne++] = (TEntry){key, v, k};
+  }
+  qsort(es, ne, sizeof *es, cmp_entry);
+  for (uint32_t i = 1; i < ne; i++)
+    if (es[i].key == es[i - 1].key) { comp_error(c, es[i].at, "this key is in the table twice"); ok = 0; }
+  BTable t = {comp_str(c, TEXT(d), d->name_len), 0, c->ints.n, vty.t, 0, vty.levels, 0};
+  if (d->b) {
+    Ty dt = vty;
+    if (table_value(c, d->b, &dt, &t.dflt)) ok = 0;
+    else if (dt.t != vty.t || dt.levels != vty.levels) { comp_error(c, d->b, "the default is not of the table's value type"); ok = 0; }
+    t.flags |= TABLE_HAS_DEFAULT;
+  }
+  BSet keys = {kty.t == T_STR ? T_STR : T_INT, c->members.n, ok ? ne : 0, 0};
+  for (uint32_t i = 0; ok && i < ne; i++) { VEC_PUSH(c->members, es[i].key); VEC_PUSH(c->ints, es[i].value); }
+  t.keys = cg_add_set(c, keys, kty);
+  y->index = c->tables.n;
+  VEC_PUSH(c->tables, t);
+  VEC_PUSH(c->table_ty, vty);
+  xfree(es);
 }
 
 /* `renews` links form chains; a cycle would make "the renewal chain" endless. Each
@@ -739,8 +1023,9 @@ int sema_run(Comp *c) {
       static const struct { int kind; SymKind sk; } map[] = {
         {N_INPUT, SYM_INPUT}, {N_LEVELS, SYM_LEVELS}, {N_SCOPE, SYM_SCOPE}, {N_SET, SYM_SET},
         {N_GUARDRAIL, SYM_GUARDRAIL}, {N_EXEMPTION, SYM_EXEMPTION}, {N_ROUTE, SYM_ROUTE}, {N_BUDGET, SYM_BUDGET},
+        {N_TABLE, SYM_TABLE},
       };
-      for (int k = 0; k < 8; k++)
+      for (int k = 0; k < 9; k++)
         if (map[k].kind == d->kind) {
           Sym *y = sym_add(c, map[k].sk, f, pkg, pl, d);
           if (y) d->sema = y;
@@ -779,6 +1064,15 @@ int sema_run(Comp *c) {
   for (int i = 0; i < c->nfiles; i++)
     for (Node *d = c->files[i]->decls; d; d = d->next)
       if (d->kind == N_EXEMPTION) { if (d->sema) ((Sym *)d->sema)->index = ei; ei++; }
+  /* budgets too, so that a route's `budget(NAME).used` can name any of them */
+  uint32_t bi = 0;
+  for (int i = 0; i < c->nfiles; i++)
+    for (Node *d = c->files[i]->decls; d; d = d->next)
+      if (d->kind == N_BUDGET && d->sema) ((Sym *)d->sema)->index = bi++;
+  /* sets are built on first use (set algebra may name one declared later) */
+  for (int i = 0; i < c->nfiles; i++)
+    for (Node *d = c->files[i]->decls; d; d = d->next)
+      if ((d->kind == N_SET || d->kind == N_TABLE) && d->sema) ((Sym *)d->sema)->index = SET_PENDING;
   tests_check(c);   /* every name is declared now: what tests expect can be checked */
 
   /* 2. types, then the schema, scopes and sets */
@@ -795,7 +1089,8 @@ int sema_run(Comp *c) {
           uint32_t len; const char *s = comp_strlit(c, d->a, &len);
           y->index = scope_node(c, d->a, s, len);
         }
-        if (pass == 3 && d->kind == N_SET && y) do_set(c, y, d);
+        if (pass == 3 && d->kind == N_SET && y) build_set(c, y);
+        if (pass == 3 && d->kind == N_TABLE && y) do_table(c, y, d);
         if (pass == 3 && d->kind == N_HIERARCHY)
           for (Node *e = d->a; e; e = e->next) {
             uint32_t child = scope_ref(c, f, e->a), parent = scope_ref(c, f, e->b);

@@ -143,6 +143,25 @@ void tests_check(Comp *c) {
 /* A test input's keys are the schema's fields: a misspelled key would silently leave the
  * field unset (the runtime ignores keys it does not know), and the test would check
  * something other than what it says. Called once the schema is known. */
+/* "$budgets": {NAME: used, …}: the usage a test supplies for `budget(NAME).used`, as
+ * aigw_input_json takes it; every NAME a declared budget, every usage an int. */
+static void check_usage(Comp *c, const Node *k) {
+  if (!k->a || k->a->kind != N_RECORD) {
+    diag_report(c->d, DIAG_ERR, k->file, k->name_off, k->name_len, "$budgets is a record of budgets' usage: {team-tokens: 1_700_000}");
+    return;
+  }
+  for (const Node *u = k->a->a; u; u = u->next) {
+    uint32_t n;
+    const char *s = u->flags ? comp_strlit(c, u, &n) : TEXT(u);
+    if (!u->flags) n = u->name_len;
+    int found = 0;
+    for (uint32_t b = 0; b < c->budgets.n && !found; b++)
+      found = c->strl.v[c->budgets.v[b].name] == n && !memcmp(c->strp.v[c->budgets.v[b].name], s, n);
+    if (!found) diag_report(c->d, DIAG_ERR, u->file, u->name_off, u->name_len, "no budget '%.*s'", (int)n, s);
+    else if (!u->a || u->a->kind != N_INT) diag_report(c->d, DIAG_ERR, u->file, u->off, u->len, "a budget's usage is an int");
+  }
+}
+
 void tests_check_inputs(Comp *c) {
   if (!c->input) return;
   for (uint32_t i = 0; i < c->tests.n; i++)
@@ -156,6 +175,7 @@ void tests_check_inputs(Comp *c) {
         for (uint32_t f = 0; f < c->fields.n && !found; f++)
           found = c->strl.v[c->fields.v[f].name] == n && !memcmp(c->strp.v[c->fields.v[f].name], s, n);
         if (found) continue;
+        if (n == 8 && !memcmp(s, "$budgets", 8)) { check_usage(c, k); continue; }
         diag_report(c->d, DIAG_ERR, k->file, k->name_off, k->name_len, "input '%.*s' has no field '%.*s'",
                     (int)c->input->len, c->input->name, (int)n, s);
         const char *best = NULL;

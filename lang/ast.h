@@ -15,18 +15,18 @@ enum { AST_MAX_DEPTH = 200 };   /* named limit: expression nesting */
   X(LEVELS)     /* name; a: list of NAME (ascending)                */ \
   X(INPUT)      /* name; a: list of FIELD                           */ \
   X(FIELD)      /* name; a: TYPE                                    */ \
-  X(TYPE)       /* name: string|int|…|levels name; a: element TYPE  */ \
+  X(TYPE)       /* name: string|int|…|levels name; a: element TYPE; b: INT, its `max` */ \
   X(SCOPE)      /* name; a: STR                                     */ \
   X(HIERARCHY)  /* a: list of EDGE                                  */ \
   X(EDGE)       /* a: child scope ref, b: parent scope ref          */ \
-  X(SET)        /* name; a: list of literals                        */ \
+  X(SET)        /* name; a: list of literals, or b: a set expression of NAME, LIST, BINARY (+ - &) */ \
   X(GUARDRAIL)  /* name; a: list of PROP                            */ \
   X(EXEMPTION)  /* name; a: list of PROP                            */ \
-  X(ROUTE)      /* name; a: list of RULE | SPLIT | DEFAULT          */ \
-  X(RULE)       /* a: condition; b: list of TARGET                  */ \
-  X(SPLIT)      /* a: key expression; b: list of ARM                */ \
+  X(ROUTE)      /* name; a: list of RULE | SPLIT | DEFAULT; b: CACHE or NULL */ \
+  X(RULE)       /* a: condition, then CACHE when given; b: list of TARGET */ \
+  X(SPLIT)      /* a: key expression, then CACHE when given; b: list of ARM */ \
   X(ARM)        /* ival: weight in basis points; a: TARGET          */ \
-  X(DEFAULT)    /* b: list of TARGET                                */ \
+  X(DEFAULT)    /* a: CACHE or NULL; b: list of TARGET               */ \
   X(TARGET)     /* name: provider:model@region text                 */ \
   X(BUDGET)     /* name; a: list of PROP                            */ \
   X(TEST)       /* name: STR token; a: list of PROP (now, input, expect) */ \
@@ -49,7 +49,11 @@ enum { AST_MAX_DEPTH = 200 };   /* named limit: expression nesting */
   X(NOW)        /* evaluation time                                  */ \
   X(LIST)       /* [a…]                                             */ \
   X(RECORD)     /* {a…} of PAIR, in test inputs                     */ \
-  X(PAIR)       /* name: key; a: value                              */
+  X(PAIR)       /* name: key; a: value                              */ \
+  X(QUANT)      /* op: all|any|none; name: the variable; a: collection; b: body */ \
+  X(TABLE)      /* name; a: list of ENTRY; b: the default (or NULL) */ \
+  X(ENTRY)      /* a: key literal; b: value (literal or level NAME) */ \
+  X(CACHE)      /* b: the DUR literal; a: the key expression        */
 
 typedef enum {
 #define X(k) N_##k,

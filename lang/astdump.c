@@ -23,7 +23,7 @@ static void dump(Buf *b, DiagSink *d, const AstFile *f, const Node *n, int ind) 
   diag_linecol(d, f->file, n->off, &line, &col);
   buf_printf(b, "\n%*s(%s", ind * 2, "", ast_kind_name[n->kind]);
   switch (n->kind) {
-  case N_BINARY: case N_UNARY: case N_PROP: {
+  case N_BINARY: case N_UNARY: case N_PROP: case N_QUANT: {
     const char *o = op_name(n->op);
     if (o[0] == '\'') buf_printf(b, " %.*s", (int)strlen(o) - 2, o + 1); else buf_printf(b, " %s", o);
     break;
@@ -36,7 +36,7 @@ static void dump(Buf *b, DiagSink *d, const AstFile *f, const Node *n, int ind) 
   switch (n->kind) {
   case N_LEVELS: case N_INPUT: case N_FIELD: case N_TYPE: case N_SCOPE: case N_SET:
   case N_GUARDRAIL: case N_EXEMPTION: case N_ROUTE: case N_BUDGET: case N_TEST: case N_TARGET:
-  case N_NAME: case N_MEMBER: case N_CALL: case N_STR: case N_PAIR:
+  case N_NAME: case N_MEMBER: case N_CALL: case N_STR: case N_PAIR: case N_QUANT: case N_TABLE:
     buf_printf(b, " %.*s", (int)n->name_len, f->text + n->name_off);
     break;
   default: break;

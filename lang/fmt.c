@@ -38,7 +38,7 @@ typedef struct Fmt {
   uint32_t cend;
 } Fmt;
 
-enum { P_OR = 1, P_AND, P_NOT, P_CMP, P_ADD, P_MUL, P_NEG, P_PRIMARY };
+enum { P_QUANT = 0, P_OR, P_AND, P_NOT, P_CMP, P_ADD, P_MUL, P_NEG, P_PRIMARY };
 
 static void value(const Fmt *F, Buf *b, const Node *v);
 
@@ -172,13 +172,14 @@ static void names(const Fmt *F, Buf *b, const Node *n) {
 }
 
 static int prec(const Node *n) {
+  if (n->kind == N_QUANT) return P_QUANT;
   if (n->kind == N_UNARY) return n->op == TK_NOT ? P_NOT : P_NEG;
   if (n->kind != N_BINARY) return P_PRIMARY;
   switch (n->op) {
   case TK_OR: return P_OR;
   case TK_AND: return P_AND;
   case TK_PLUS: case TK_MINUS: return P_ADD;
-  case TK_STAR: case TK_SLASH: return P_MUL;
+  case TK_STAR: case TK_SLASH: case TK_AMP: return P_MUL;
   default: return P_CMP;
   }
 }
@@ -188,7 +189,7 @@ static const char *op_text(int op) {
   case TK_EQ: return "=="; case TK_NE: return "!="; case TK_LT: return "<";
   case TK_LE: return "<="; case TK_GT: return ">"; case TK_GE: return ">=";
   case TK_PLUS: return "+"; case TK_MINUS: return "-"; case TK_STAR: return "*";
-  case TK_SLASH: return "/"; case TK_NOTIN: return "not in";
+  case TK_SLASH: return "/"; case TK_NOTIN: return "not in"; case TK_AMP: return "&";
   default: return lex_token_name(op);   /* and, or, in, under */
   }
 }
@@ -214,7 +215,8 @@ static int operand_min(const Node *n) {
 
 static void bare(const Fmt *F, Buf *b, const Node *n);
 
-/* Prints n where its parent asks for precedence min. */
+/* Prints n where its parent asks for precedence min. A quantifier's body reaches to
+ * the end, so a quantifier anywhere but last is parenthesized: (all t in s: p) and q. */
 static void expr(const Fmt *F, Buf *b, const Node *n, int min) {
   if (!parens(n, min)) { bare(F, b, n); return; }
   buf_putc(b, '('); bare(F, b, n); buf_putc(b, ')');
@@ -237,6 +239,10 @@ static void bare(const Fmt *F, Buf *b, const Node *n) {
   case N_MEMBER:
     expr(F, b, n->a, P_PRIMARY); buf_putc(b, '.'); name(F, b, n);
     break;
+  case N_QUANT:
+    buf_printf(b, "%s ", lex_token_name(n->op)); name(F, b, n); buf_puts(b, " in ");
+    expr(F, b, n->a, P_PRIMARY); buf_puts(b, ": "); expr(F, b, n->b, P_QUANT);
+    break;
   case N_INDEX:
     expr(F, b, n->a, P_PRIMARY); buf_putc(b, '['); expr(F, b, n->b, 0); buf_putc(b, ']');
     break;
@@ -253,7 +259,43 @@ static void bare(const Fmt *F, Buf *b, const Node *n) {
 
 static void type(const Fmt *F, Buf *b, const Node *t) {
   name(F, b, t);
-  if (t->a) { buf_putc(b, '<'); type(F, b, t->a); buf_putc(b, '>'); }
+  if (!t->a) return;
+  buf_putc(b, '<'); type(F, b, t->a);
+  if (t->b) { buf_puts(b, ", max "); literal(F, b, t->b); }
+  buf_putc(b, '>');
+}
+
+/* Set algebra: names, member lists and + - & between them. */
+static void setexpr(const Fmt *F, Buf *b, const Node *n, int min) {
+  int par = (n->flags & AST_PAREN) || (n->kind == N_BINARY && prec(n) < min);
+  if (par) buf_putc(b, '(');
+  if (n->kind == N_BINARY) {
+    setexpr(F, b, n->a, prec(n));
+    buf_printf(b, " %s ", op_text(n->op));
+    setexpr(F, b, n->b, prec(n) + 1);
+  } else if (n->kind == N_LIST) {
+    buf_putc(b, '{');
+    for (const Node *e = n->a; e; e = e->next) { literal(F, b, e); if (e->next) buf_puts(b, ", "); }
+    buf_putc(b, '}');
+  } else name(F, b, n);
+  if (par) buf_putc(b, ')');
+}
+
+/* A budget's window: `month`, `10s`, `5 minutes`. */
+static void window(const Fmt *F, Buf *b, const Node *w) {
+  literal(F, b, w);
+  if (w->kind == N_INT && w->a) { buf_putc(b, ' '); name(F, b, w->a); }
+}
+
+/* A response cache hint: `cache 1h by request.prompt_hash`. */
+static void cache(const Fmt *F, Buf *b, const Node *c) {
+  buf_puts(b, "cache "); literal(F, b, c->b); buf_puts(b, " by "); expr(F, b, c->a, 0);
+}
+
+/* A rule's own cache hint, after its condition or key (grammar.y), or NULL. */
+static const Node *rule_cache(const Node *r) {
+  for (const Node *x = r->a; x; x = x->next) if (x->kind == N_CACHE) return x;
+  return NULL;
 }
 
 static void pair(const Fmt *F, Buf *b, const Node *p) {
@@ -356,6 +398,17 @@ static void literal_line(Fmt *F, const Node *n) {
 static void arm_line(Fmt *F, const Node *n) {
   line_begin(F, n->off, end_of(n));
   name(F, F->out, n); buf_putc(F->out, ' '); name(F, F->out, n->a); buf_putc(F->out, ',');
+  line_end(F, end_of(n));
+}
+
+/* A table entry: `"gpt-4o": 128000`. */
+static void entry(const Fmt *F, Buf *b, const Node *e) {
+  literal(F, b, e->a); buf_puts(b, ": "); literal(F, b, e->b);
+}
+
+static void entry_line(Fmt *F, const Node *n) {
+  line_begin(F, n->off, end_of(n));
+  entry(F, F->out, n); buf_putc(F->out, ',');
   line_end(F, end_of(n));
 }
 
@@ -474,7 +527,10 @@ static void rule_line(Fmt *F, const Node *r) {
     uint32_t open = token_after(F, end_of(r->a), '{');
     line_begin(F, r->off, open);
     buf_puts(o, "split by "); expr(F, o, r->a, 0); buf_putc(o, ' ');
-    block(F, r->b, open, end_of(r) - 1, arm_line);
+    const Node *ch = rule_cache(r), *last = r->b;
+    while (last && last->next) last = last->next;
+    block(F, r->b, open, ch && last ? token_after(F, end_of(last), '}') : end_of(r) - 1, arm_line);
+    if (ch) { buf_putc(o, ' '); cache(F, o, ch); }
     line_end(F, end_of(r));
     return;
   }
@@ -486,6 +542,7 @@ static void rule_line(Fmt *F, const Node *r) {
     buf_puts(o, "default -> ");
   }
   names(F, o, r->b);
+  if (rule_cache(r)) { buf_putc(o, ' '); cache(F, o, rule_cache(r)); }
   line_end(F, end_of(r));
 }
 
@@ -546,8 +603,8 @@ static void prop_line(Fmt *F, const Node *p) {
     break;
   case TK_SCOPE: case TK_WAIVES: names(F, o, p->a); break;
   case TK_LIMIT:
-    literal(F, o, p->a); buf_putc(o, ' '); name(F, o, p->b);
-    buf_puts(o, " per "); name(F, o, p->a->next);
+    expr(F, o, p->a, P_PRIMARY); buf_putc(o, ' '); name(F, o, p->b);
+    buf_puts(o, " per "); window(F, o, p->a->next);
     break;
   case TK_EXPECT: expect(F, o, p); break;
   default: literal(F, o, p->a);    /* severity, message, owner, created, expires, now, … */
@@ -563,6 +620,7 @@ static const char *decl_keyword(int kind) {
   case N_INPUT: return "input"; case N_SCOPE: return "scope"; case N_HIERARCHY: return "hierarchy";
   case N_SET: return "set"; case N_GUARDRAIL: return "guardrail"; case N_EXEMPTION: return "exemption";
   case N_ROUTE: return "route"; case N_BUDGET: return "budget"; case N_TEST: return "test";
+  case N_TABLE: return "table";
   }
   return "?";
 }
@@ -595,10 +653,37 @@ static void decl(Fmt *F, const Node *n) {
     line_end(F, end);
     return;
   case N_SET: {
+    if (n->b) {                          /* set algebra: one line */
+      line_begin(F, n->off, end);
+      buf_puts(o, "set "); name(F, o, n); buf_puts(o, " = ");
+      setexpr(F, o, n->b, 0);
+      line_end(F, end);
+      return;
+    }
     uint32_t open = token_after(F, n->name_off + n->name_len, '{');
     line_begin(F, n->off, has_comment(F, open, end) ? open : end);
     buf_puts(o, "set "); name(F, o, n); buf_puts(o, " = ");
     literals(F, n->a, open, end - 1);
+    line_end(F, end);
+    return;
+  }
+  case N_TABLE: {
+    uint32_t open = token_after(F, n->name_off + n->name_len, '{');
+    const Node *last = n->a;
+    while (last && last->next) last = last->next;
+    uint32_t close = token_after(F, last ? end_of(last) : open + 1, '}');
+    Buf inl = {0};
+    buf_putc(&inl, '{');
+    for (const Node *e = n->a; e; e = e->next) { entry(F, &inl, e); if (e->next) buf_puts(&inl, ", "); }
+    buf_putc(&inl, '}');
+    size_t col = 2 * (size_t)F->ind + 9 + width(F->src + n->name_off, n->name_len);
+    int one = fits(F, &inl, open, close, col, n->b ? 9 + n->b->len : 0);
+    line_begin(F, n->off, one ? end : open);
+    buf_puts(o, "table "); name(F, o, n); buf_puts(o, " = ");
+    if (one) { buf_put(o, inl.p, inl.n); F->last = close + 1; }
+    else block(F, n->a, open, close, entry_line);
+    buf_free(&inl);
+    if (n->b) { buf_puts(o, " default "); literal(F, o, n->b); }
     line_end(F, end);
     return;
   }
@@ -608,10 +693,12 @@ static void decl(Fmt *F, const Node *n) {
   default: el = prop_line;    /* guardrail, exemption, budget, test */
   }
   uint32_t head = n->kind == N_HIERARCHY ? n->off + (uint32_t)strlen(kw) : n->name_off + n->name_len;
+  if (n->kind == N_ROUTE && n->b) head = end_of(n->b);   /* after its cache hint */
   uint32_t open = token_after(F, head, '{');
   line_begin(F, n->off, open);
   buf_printf(o, "%s ", kw);
   if (n->kind != N_HIERARCHY) { name(F, o, n); buf_putc(o, ' '); }
+  if (n->kind == N_ROUTE && n->b) { cache(F, o, n->b); buf_putc(o, ' '); }
   block(F, n->a, open, end - 1, el);
   line_end(F, end);
 }
@@ -664,7 +751,7 @@ static int same_node(const AstFile *x, const Node *a, const AstFile *y, const No
       (a->flags & ~AST_PAREN) != (b->flags & ~AST_PAREN) || (a->flags & ~b->flags & AST_PAREN))
     return 0;
   switch (a->kind) {
-  case N_BINARY: case N_UNARY: case N_INDEX: case N_PROP: case N_EDGE: case N_LIST: case N_RECORD:
+  case N_BINARY: case N_UNARY: case N_INDEX: case N_PROP: case N_EDGE: case N_LIST: case N_RECORD: case N_ENTRY:
     break;    /* their name span is their whole source text, spacing, commas and all */
   default:
     if (a->name_len != b->name_len || memcmp(x->text + a->name_off, y->text + b->name_off, a->name_len))

@@ -33,19 +33,23 @@
  * "expect allow", because that state reduces by default. */
 %token ALLOW.
 %token STARTS RENEWS CHARGE.
+%token TABLE WINDOW CACHE ALL ANY NONE AMP.
 
 /* Keywords double as names (a field may be called "scope" or "key"). */
 %fallback IDENT POLICY IMPORT LEVELS INPUT SCOPE SET HIERARCHY GUARDRAIL EXEMPTION ROUTE
   BUDGET TEST SEVERITY DENY WARN AUDIT WHEN MESSAGE MODE ONERROR WAIVES OWNER CREATED
   EXPIRES CATEGORY REASON CONTROLS TICKET SPLIT BY DEFAULT KEY LIMIT PER AT NOW NEVER
-  EXPECT UNDER STARTS RENEWS CHARGE.
+  EXPECT UNDER STARTS RENEWS CHARGE TABLE WINDOW CACHE ALL ANY NONE.
 
+/* A quantifier's body reaches as far right as it can: `all t in S: a or b` is
+ * `all t in S: (a or b)`, as a lambda's body does. */
+%right QUANT.
 %left OR.
 %left AND.
 %right NOT.
 %nonassoc EQ NE LT LE GT GE IN UNDER.
 %left PLUS MINUS.
-%left STAR SLASH.
+%left STAR SLASH AMP.
 %right UMINUS.
 
 %type dotted {Node *}
@@ -65,6 +69,7 @@
 %type values {NodeList}
 %type args {NodeList}
 %type exprs {NodeList}
+%type entries {NodeList}
 
 file ::= decls.
 decls ::= .
@@ -97,8 +102,14 @@ field(A) ::= IDENT(X) COLON type(T).      { A = N(FIELD, X); A->a = T; SPAN(A, X
 field(A) ::= TARGET(X).                   { A = parse_pair_from_target(P, N_FIELD, X); }
 field(A) ::= TARGET(X) LT type(T) GT(E).  {
   A = parse_pair_from_target(P, N_FIELD, X); A->a->a = T; SPAN(A->a, A->a->off, tok_end(E)); A->len = tok_end(E) - A->off; }
+field(A) ::= TARGET(X) LT type(T) COMMA IDENT(M) INT(K) GT(E). {
+  A = parse_pair_from_target(P, N_FIELD, X); A->a->a = T; A->a->b = parse_max(P, M, K);
+  SPAN(A->a, A->a->off, tok_end(E)); A->len = tok_end(E) - A->off; }
 type(A) ::= IDENT(X).                     { A = N(TYPE, X); }
 type(A) ::= IDENT(X) LT type(T) GT(E).    { A = N(TYPE, X); A->a = T; SPAN(A, X.off, tok_end(E)); }
+/* `map<string, max 64>`: the most items an input may give the field */
+type(A) ::= IDENT(X) LT type(T) COMMA IDENT(M) INT(K) GT(E). {
+  A = N(TYPE, X); A->a = T; A->b = parse_max(P, M, K); SPAN(A, X.off, tok_end(E)); }
 
 decl ::= SCOPE(K) IDENT(X) ASSIGN STRING(S). {
   Node *n = N(SCOPE, K); n->name_off = X.off; n->name_len = X.len; n->a = N(STR, S);
@@ -113,14 +124,42 @@ edges(A) ::= edges(B) scoperef(C) IN scoperef(D). {
 scoperef(A) ::= IDENT(X).                 { A = N(NAME, X); }
 scoperef(A) ::= STRING(X).                { A = N(STR, X); }
 
-decl ::= SET(K) IDENT(X) ASSIGN LBRACE lits(L) RBRACE(E). {
-  Node *n = N(SET, K); n->name_off = X.off; n->name_len = X.len; n->a = L.head;
-  SPAN(n, K.off, tok_end(E)); parse_decl(P, n); }
-decl ::= SET(K) IDENT(X) ASSIGN LBRACE lits(L) COMMA RBRACE(E). {
-  Node *n = N(SET, K); n->name_off = X.off; n->name_len = X.len; n->a = L.head;
-  SPAN(n, K.off, tok_end(E)); parse_decl(P, n); }
+/* A set is its members, or set algebra over named sets and member lists:
+ * `eu_models + global_models` (union), `&` (intersection), `-` (difference). */
+decl ::= SET(K) IDENT(X) ASSIGN setx(S). {
+  Node *n = N(SET, K); n->name_off = X.off; n->name_len = X.len;
+  if (S->kind == N_LIST && !(S->flags & AST_PAREN)) n->a = S->a; else n->b = S;
+  SPAN(n, K.off, node_end(S)); parse_decl(P, n); }
+setx(A) ::= LBRACE(L) lits(M) RBRACE(E).  { A = N(LIST, L); A->a = M.head; SPAN(A, L.off, tok_end(E)); }
+setx(A) ::= LBRACE(L) lits(M) COMMA RBRACE(E). { A = N(LIST, L); A->a = M.head; SPAN(A, L.off, tok_end(E)); }
+setx(A) ::= IDENT(X).                     { A = N(NAME, X); }
+setx(A) ::= LPAREN(L) setx(B) RPAREN(R).  { A = B; SPAN(A, L.off, tok_end(R)); A->flags |= AST_PAREN; }
+setx(A) ::= setx(B) PLUS(O) setx(C).      { A = parse_expr2(P, N_BINARY, O.kind, B, C, B->off, node_end(C)); }
+setx(A) ::= setx(B) MINUS(O) setx(C).     { A = parse_expr2(P, N_BINARY, O.kind, B, C, B->off, node_end(C)); }
+setx(A) ::= setx(B) AMP(O) setx(C).       { A = parse_expr2(P, N_BINARY, O.kind, B, C, B->off, node_end(C)); }
 lits(A) ::= literal(L).                   { A = nl_one(L); }
 lits(A) ::= lits(B) COMMA literal(L).     { A = nl_add(B, L); }
+
+/* A table: constant keys (strings or integers) to constant values, and what a key it
+ * does not hold gives, when anything. */
+decl ::= TABLE(K) IDENT(X) ASSIGN LBRACE entries(M) RBRACE(E). { table_decl(P, K, X, M.head, NULL, tok_end(E)); }
+decl ::= TABLE(K) IDENT(X) ASSIGN LBRACE entries(M) COMMA RBRACE(E). { table_decl(P, K, X, M.head, NULL, tok_end(E)); }
+decl ::= TABLE(K) IDENT(X) ASSIGN LBRACE entries(M) RBRACE DEFAULT tvalue(V). {
+  table_decl(P, K, X, M.head, V, node_end(V)); }
+decl ::= TABLE(K) IDENT(X) ASSIGN LBRACE entries(M) COMMA RBRACE DEFAULT tvalue(V). {
+  table_decl(P, K, X, M.head, V, node_end(V)); }
+%include {
+static void table_decl(Parser *P, Token k, Token x, Node *entries, Node *dflt, uint32_t end) {
+  Node *n = N(TABLE, k); n->name_off = x.off; n->name_len = x.len; n->a = entries; n->b = dflt;
+  SPAN(n, k.off, end); parse_decl(P, n);
+}
+}
+entries(A) ::= entry(E).                  { A = nl_one(E); }
+entries(A) ::= entries(B) COMMA entry(E). { A = nl_add(B, E); }
+entry(A) ::= literal(K) COLON tvalue(V).  {
+  A = ast_node(P->arena, N_ENTRY, P->file, K->off, node_end(V) - K->off); A->a = K; A->b = V; }
+tvalue(A) ::= literal(L).                 { A = L; }
+tvalue(A) ::= IDENT(X).                   { A = N(NAME, X); }
 
 decl ::= GUARDRAIL(K) IDENT(X) LBRACE items(L) RBRACE(E). {
   Node *n = N(GUARDRAIL, K); n->name_off = X.off; n->name_len = X.len; n->a = L.head;
@@ -172,8 +211,10 @@ item(A) ::= TICKET(K) STRING(S).          { A = prop(P, K, N(STR, S), NULL, tok_
 item(A) ::= RENEWS(K) IDENT(X).           { A = prop(P, K, N(NAME, X), NULL, tok_end(X)); }
 item(A) ::= KEY(K) expr(E).               { A = prop(P, K, E, NULL, node_end(E)); }
 item(A) ::= CHARGE(K) expr(E).            { A = prop(P, K, E, NULL, node_end(E)); }
-item(A) ::= LIMIT(K) INT(X) IDENT(U) PER IDENT(Q). {
-  A = prop(P, K, parse_literal(P, X), N(NAME, U), tok_end(Q)); A->a->next = N(NAME, Q); }
+/* `limit 100 requests per minute`, `limit team_limits[request.team] tokens per 5 minutes` */
+item(A) ::= LIMIT(K) primary(X) IDENT(U) PER window(W). {
+  A = prop(P, K, X, N(NAME, U), node_end(W)); A->a->next = W; }
+item(A) ::= WINDOW(K) IDENT(X).           { A = prop(P, K, N(NAME, X), NULL, tok_end(X)); }
 item(A) ::= WARN(K) AT PCT(X).            { A = prop(P, K, parse_literal(P, X), NULL, tok_end(X)); }
 item(A) ::= NOW(K) moment(M).             { A = prop(P, K, M, NULL, node_end(M)); }
 item(A) ::= INPUT(K) record(R).           { A = prop(P, K, R, NULL, node_end(R)); }
@@ -186,6 +227,10 @@ item(A) ::= EXPECT(K) ROUTE(X) IDENT(R).  { A = prop(P, K, N(NAME, X), N(NAME, R
 item(A) ::= EXPECT(K) ROUTE(X) IDENT(R) ARROW targets(L). {
   A = prop(P, K, N(NAME, X), N(NAME, R), node_end(L.tail)); A->b->next = L.head; }
 item(A) ::= EXPECT(K) BUDGET(X) IDENT(B). { A = prop(P, K, N(NAME, X), N(NAME, B), tok_end(B)); }
+
+window(A) ::= IDENT(X).                   { A = N(NAME, X); }
+window(A) ::= DUR(X).                     { A = parse_literal(P, X); }
+window(A) ::= INT(X) IDENT(U).            { A = parse_literal(P, X); A->a = N(NAME, U); SPAN(A, X.off, tok_end(U)); }
 
 moment(A) ::= DATE(X).                    { A = parse_literal(P, X); }
 moment(A) ::= TIME(X).                    { A = parse_literal(P, X); }
@@ -209,6 +254,13 @@ strs(A) ::= strs(B) COMMA STRING(S).      { A = nl_add(B, N(STR, S)); }
 decl ::= ROUTE(K) IDENT(X) LBRACE rules(L) RBRACE(E). {
   Node *n = N(ROUTE, K); n->name_off = X.off; n->name_len = X.len; n->a = L.head;
   SPAN(n, K.off, tok_end(E)); parse_decl(P, n); }
+/* `route chat cache 1h by request.prompt_hash { … }`: every rule's cache hint, unless
+ * the rule gives its own */
+decl ::= ROUTE(K) IDENT(X) cache(C) LBRACE rules(L) RBRACE(E). {
+  Node *n = N(ROUTE, K); n->name_off = X.off; n->name_len = X.len; n->a = L.head; n->b = C;
+  SPAN(n, K.off, tok_end(E)); parse_decl(P, n); }
+cache(A) ::= CACHE(K) DUR(D) BY expr(E).  {
+  A = N(CACHE, K); A->b = parse_literal(P, D); A->a = E; SPAN(A, K.off, node_end(E)); }
 rules(A) ::= .                            { A.head = A.tail = NULL; }
 rules(A) ::= rules(B) rule(R).            { A = nl_add(B, R); }
 rule(A) ::= WHEN(K) expr(E) ARROW targets(L). {
@@ -218,6 +270,15 @@ rule(A) ::= SPLIT(K) BY expr(E) LBRACE arms(L) RBRACE(R). {
   A = N(SPLIT, K); A->a = E; A->b = L.head; SPAN(A, K.off, tok_end(R)); }
 rule(A) ::= SPLIT(K) BY expr(E) LBRACE arms(L) COMMA RBRACE(R). {
   A = N(SPLIT, K); A->a = E; A->b = L.head; SPAN(A, K.off, tok_end(R)); }
+/* a rule's own response cache hint follows its targets */
+rule(A) ::= WHEN(K) expr(E) ARROW targets(L) cache(C). {
+  A = N(RULE, K); A->a = E; E->next = C; A->b = L.head; SPAN(A, K.off, node_end(C)); }
+rule(A) ::= DEFAULT(K) ARROW targets(L) cache(C). {
+  A = N(DEFAULT, K); A->a = C; A->b = L.head; SPAN(A, K.off, node_end(C)); }
+rule(A) ::= SPLIT(K) BY expr(E) LBRACE arms(L) RBRACE cache(C). {
+  A = N(SPLIT, K); A->a = E; E->next = C; A->b = L.head; SPAN(A, K.off, node_end(C)); }
+rule(A) ::= SPLIT(K) BY expr(E) LBRACE arms(L) COMMA RBRACE cache(C). {
+  A = N(SPLIT, K); A->a = E; E->next = C; A->b = L.head; SPAN(A, K.off, node_end(C)); }
 targets(A) ::= target(T).                 { A = nl_one(T); }
 targets(A) ::= targets(B) COMMA target(T). { A = nl_add(B, T); }
 target(A) ::= TARGET(X).                  { A = N(TARGET, X); }
@@ -273,6 +334,11 @@ expr(A) ::= expr(B) STAR(O) expr(C).      { A = parse_expr2(P, N_BINARY, O.kind,
 expr(A) ::= expr(B) SLASH(O) expr(C).     { A = parse_expr2(P, N_BINARY, O.kind, B, C, B->off, node_end(C)); }
 expr(A) ::= MINUS(O) expr(B). [UMINUS]    { A = parse_expr2(P, N_UNARY, O.kind, B, NULL, O.off, node_end(B)); }
 expr(A) ::= primary(B).                   { A = B; }
+/* `all t in request.tags: E`, `any …`, `none …`: over a list, a map's keys, a set or a
+ * table's keys, with t bound in E */
+expr(A) ::= ALL(Q) IDENT(X) IN primary(C) COLON expr(B). [QUANT] { A = parse_quant(P, Q, X, C, B); }
+expr(A) ::= ANY(Q) IDENT(X) IN primary(C) COLON expr(B). [QUANT] { A = parse_quant(P, Q, X, C, B); }
+expr(A) ::= NONE(Q) IDENT(X) IN primary(C) COLON expr(B). [QUANT] { A = parse_quant(P, Q, X, C, B); }
 
 primary(A) ::= IDENT(X).                  { A = N(NAME, X); }
 primary(A) ::= NOW(X).                    { A = N(NOW, X); }

@@ -14,17 +14,17 @@ typedef struct Token { int kind; uint32_t off, len; } Token;
 
 /* Keywords, in one list: the lexer's lookup, "did you mean" and the formatter use it. */
 #define LEX_KEYWORDS(X) \
-  X("and", AND) X("at", AT) X("audit", AUDIT) X("budget", BUDGET) X("by", BY) \
-  X("category", CATEGORY) X("charge", CHARGE) X("controls", CONTROLS) X("created", CREATED) \
+  X("all", ALL) X("and", AND) X("any", ANY) X("at", AT) X("audit", AUDIT) X("budget", BUDGET) X("by", BY) \
+  X("cache", CACHE) X("category", CATEGORY) X("charge", CHARGE) X("controls", CONTROLS) X("created", CREATED) \
   X("default", DEFAULT) X("deny", DENY) X("exemption", EXEMPTION) X("expect", EXPECT) \
   X("expires", EXPIRES) X("false", FALSE) X("guardrail", GUARDRAIL) \
   X("hierarchy", HIERARCHY) X("import", IMPORT) X("in", IN) X("input", INPUT) \
   X("key", KEY) X("levels", LEVELS) X("limit", LIMIT) X("message", MESSAGE) \
-  X("mode", MODE) X("never", NEVER) X("not", NOT) X("now", NOW) X("on-error", ONERROR) \
+  X("mode", MODE) X("never", NEVER) X("none", NONE) X("not", NOT) X("now", NOW) X("on-error", ONERROR) \
   X("or", OR) X("owner", OWNER) X("per", PER) X("policy", POLICY) X("reason", REASON) X("renews", RENEWS) \
   X("route", ROUTE) X("scope", SCOPE) X("set", SET) X("severity", SEVERITY) \
-  X("split", SPLIT) X("starts", STARTS) X("test", TEST) X("ticket", TICKET) X("true", TRUE) \
-  X("under", UNDER) X("waives", WAIVES) X("warn", WARN) X("when", WHEN)
+  X("split", SPLIT) X("starts", STARTS) X("table", TABLE) X("test", TEST) X("ticket", TICKET) X("true", TRUE) \
+  X("under", UNDER) X("waives", WAIVES) X("warn", WARN) X("when", WHEN) X("window", WINDOW)
 
 typedef struct Lexer {
   const unsigned char *start, *cur, *lim;

@@ -24,7 +24,8 @@
   clock  = digit{2} ":" digit{2} ":" digit{2} ("." digit+)?;
   zone   = [zZ] | [+-] digit{2} ":" digit{2};
   stamp  = date [tT] clock zone;
-  fref   = "{" ident ("." ident)+ "}";
+  path   = ident ("." ident)+;
+  fref   = "{" (path | ident "[" path "]") "}";
   model  = [A-Za-z] [A-Za-z0-9._-]* | fref;
   region = [A-Za-z0-9] [A-Za-z0-9_-]* | fref;
   target = ident ":" model ("@" region)?;
@@ -89,6 +90,7 @@ const char *lex_token_name(int kind) {
   case TK_LT: return "'<'"; case TK_LE: return "'<='"; case TK_GT: return "'>'";
   case TK_GE: return "'>='"; case TK_PLUS: return "'+'"; case TK_MINUS: return "'-'";
   case TK_STAR: return "'*'"; case TK_SLASH: return "'/'"; case TK_ASSIGN: return "'='";
+  case TK_AMP: return "'&'";
   }
   return "token";
 }
@@ -203,7 +205,7 @@ static void bad_char(Lexer *lx, const unsigned char *p, uint32_t n) {
   else diag_report(lx->diag, DIAG_ERR, lx->file, off(lx, p), n, "unexpected '%.*s'", (int)n, (const char *)p);
   const char *help = NULL;
   switch (*p) {
-  case '&': help = n == 2 ? "write 'and'" : NULL; break;
+  case '&': help = "write 'and'"; break;
   case '|': help = n == 2 ? "write 'or'" : NULL; break;
   case '!': help = "write 'not', or '!=' for inequality"; break;
   case ';': help = "declarations and items need no ';'"; break;
@@ -246,7 +248,7 @@ void lex_next(Lexer *lx, Token *t) {
       "<"  { TOK(TK_LT); }       ">"  { TOK(TK_GT); }
       "+"  { TOK(TK_PLUS); }     "-"  { TOK(TK_MINUS); }
       "*"  { TOK(TK_STAR); }     "/"  { TOK(TK_SLASH); }
-      "="  { TOK(TK_ASSIGN); }
+      "="  { TOK(TK_ASSIGN); }   "&"  { TOK(TK_AMP); }
       "\x00"               { err(lx, p, 1, "NUL byte in source"); continue; }
       /* C's spellings are reported and then read as meant, so one slip is one error */
       "&&"                 { bad_char(lx, p, 2); TOK(TK_AND); }

@@ -101,6 +101,23 @@ Node *parse_literal(Parser *P, Token t) {
   return n;
 }
 
+/* `max N` inside a list or map type: the INT literal, after checking the word. */
+Node *parse_max(Parser *P, Token word, Token n) {
+  if (word.len != 3 || memcmp(P->text + word.off, "max", 3)) {
+    diag_report(P->diag, DIAG_ERR, P->file, word.off, word.len, "unexpected name '%.*s' in a type",
+                (int)(word.len > 40 ? 40 : word.len), P->text + word.off);
+    diag_help(P->diag, "a list or map may bound its items: map<string, max 64>");
+  }
+  return parse_literal(P, n);
+}
+
+/* `all t in C: body` (or any, none): a quantifier, as deep as its deepest part. */
+Node *parse_quant(Parser *P, Token q, Token var, Node *coll, Node *body) {
+  Node *n = parse_expr2(P, N_QUANT, q.kind, coll, body, q.off, node_end(body));
+  n->name_off = var.off; n->name_len = var.len;
+  return n;
+}
+
 /* "model:string" or "n:5" written without a space lexes as one provider:model target;
  * in a field or record position we split it back into a name and a value. */
 Node *parse_pair_from_target(Parser *P, int kind, Token t) {
@@ -137,7 +154,7 @@ static int is_decl_keyword(int k) {
   switch (k) {
   case TK_POLICY: case TK_IMPORT: case TK_LEVELS: case TK_INPUT: case TK_SCOPE: case TK_SET:
   case TK_HIERARCHY: case TK_GUARDRAIL: case TK_EXEMPTION: case TK_ROUTE: case TK_BUDGET:
-  case TK_TEST: return 1;
+  case TK_TEST: case TK_TABLE: return 1;
   }
   return 0;
 }

@@ -37,6 +37,8 @@ Node *parse_expr2(Parser *P, int kind, int op, Node *a, Node *b, uint32_t off, u
 Node *parse_literal(Parser *P, Token t);
 Node *parse_call(Parser *P, Token name, Node *args, uint32_t end);
 Node *parse_pair_from_target(Parser *P, int kind, Token t);
+Node *parse_max(Parser *P, Token word, Token n);
+Node *parse_quant(Parser *P, Token q, Token var, Node *coll, Node *body);
 void  parse_decl(Parser *P, Node *decl);
 void  parse_syntax_error(Parser *P, int major, Token t);
 static inline NodeList nl_one(Node *n) { NodeList l = {n, n}; return l; }

@@ -120,6 +120,22 @@ AIGW_API aigw_status aigw_input_list_add(aigw_ctx *c, int field, const char *s, 
 /* Sets one key of a map<string> field. */
 AIGW_API aigw_status aigw_input_map_set(aigw_ctx *c, int field, const char *key, size_t klen,
                                         const char *val, size_t vlen);
+/* A list or map field holds at most the `max` its schema declares (1024 by default):
+ * one more item is AIGW_ERR_LIMIT. */
+
+/* ---- budget usage: what the host's counters say, for rules that read it ----
+ * `budget(NAME).used` reads how much of budget NAME this request's key has used in the
+ * current window (docs/language.md §5.10): the host supplies it with the input, the VM
+ * keeps no counters. Reading a usage that was not supplied is an evaluation error, so a
+ * rule that depends on it fails closed. aigw_input_json takes usage from the member
+ * "$budgets": {"team-tokens": 1700000}. Resetting the input forgets it. */
+AIGW_API int aigw_budget_index(const aigw_bundle *b, const char *name);   /* -1 if unknown */
+AIGW_API aigw_status aigw_input_budget_usage(aigw_ctx *c, int budget, int64_t used);
+/* The key budget i charges for the context's current input (its `key`, evaluated now),
+ * so that the host can look its usage up before aigw_eval. AIGW_ERR_INPUT, with the
+ * reason in aigw_ctx_error(), when the key cannot be evaluated. The text stays valid
+ * until the input changes or the context evaluates. */
+AIGW_API aigw_status aigw_budget_key(aigw_ctx *c, size_t i, const char **key, size_t *len);
 
 /* ---- evaluation ---- */
 AIGW_API aigw_status aigw_eval(aigw_ctx *c, int64_t now_unix_seconds);
@@ -159,6 +175,12 @@ AIGW_API aigw_status aigw_route_target(const aigw_ctx *c, size_t i, aigw_target 
  * where it is written. */
 typedef struct aigw_rule_info { const char *route; size_t index; const char *file; uint32_t line; } aigw_rule_info;
 AIGW_API aigw_status aigw_route_rule(const aigw_ctx *c, aigw_rule_info *out);
+/* The route's response cache hint (`cache 1h by request.prompt_hash`): how long a
+ * response may be cached, in seconds, and under which key. A hint for the gateway;
+ * aigwc enforces nothing. AIGW_ERR_ARG when the decision carries none (no route, a rule
+ * without `cache`, or a key that could not be evaluated). */
+typedef struct aigw_cache { int64_t ttl; const char *key; size_t key_len; } aigw_cache;
+AIGW_API aigw_status aigw_route_cache(const aigw_ctx *c, aigw_cache *out);
 
 typedef struct aigw_budget {
   const char *budget, *unit, *period;
@@ -166,6 +188,11 @@ typedef struct aigw_budget {
   int64_t limit;
   int32_t warn_bp;          /* warn threshold in basis points (8000 = 80%), -1 if none */
   int64_t charge;           /* what this request reserves: the budget's `charge`, else 1 */
+  /* the window the counter is kept over (docs/language.md §5.10) */
+  int64_t window;           /* its length in seconds (for `per month`, the current month's) */
+  int sliding;              /* 1: the last `window` seconds; 0: fixed, aligned windows */
+  int64_t window_start, window_end;   /* the window `now` is in, [start, end) in UTC seconds */
+  int rate_limit;           /* the unit is requests: each request counts 1, nothing to settle */
 } aigw_budget;
 AIGW_API size_t aigw_budget_count(const aigw_ctx *c);
 AIGW_API aigw_status aigw_budget_get(const aigw_ctx *c, size_t i, aigw_budget *out);
@@ -212,7 +239,10 @@ AIGW_API size_t aigw_meta_count(const aigw_bundle *b, aigw_meta_kind k);
 
 typedef struct aigw_loc { const char *file; uint32_t line, col; } aigw_loc;
 
-typedef struct aigw_field_info { const char *name, *type; } aigw_field_info;
+typedef struct aigw_field_info {
+  const char *name, *type;
+  uint32_t max_items;       /* a list or map: the most items an input may give it; else 0 */
+} aigw_field_info;
 AIGW_API aigw_status aigw_meta_field(const aigw_bundle *b, size_t i, aigw_field_info *out);
 
 typedef struct aigw_guardrail_info {
@@ -254,6 +284,7 @@ typedef struct aigw_rule_meta {
   unsigned flags;                 /* AIGW_RULE_* */
   size_t ntargets;
   aigw_loc loc;
+  int64_t cache_ttl;              /* seconds of its `cache` hint, 0 for none */
 } aigw_rule_meta;
 AIGW_API aigw_status aigw_meta_route(const aigw_bundle *b, size_t i, aigw_route_info *out);
 AIGW_API aigw_status aigw_meta_rule(const aigw_bundle *b, size_t route, size_t k, aigw_rule_meta *out);
@@ -267,6 +298,9 @@ typedef struct aigw_budget_info {
   int has_when, has_charge;
   aigw_loc loc;
   int when_never;                 /* its `when` folds to false: no request is charged */
+  int limit_per_key;              /* the limit is an expression (a table lookup): `limit` is its default or 0 */
+  int64_t window;                 /* window length in seconds; 0 for the calendar month */
+  int sliding, rate_limit;
 } aigw_budget_info;
 AIGW_API aigw_status aigw_meta_budget(const aigw_bundle *b, size_t i, aigw_budget_info *out);
 

@@ -315,6 +315,10 @@ aigw_status aigw_ctx_new(const aigw_bundle *bh, aigw_ctx **out) {
   if (nslots && !(c->slots = rt_alloc(bh, NULL, 0, nslots * sizeof(Slot)))) goto oom;
   if (nmark && !(c->grmark = rt_alloc(bh, NULL, 0, nmark * sizeof(uint64_t)))) goto oom;
   if (nslots) memset(c->slots, 0, nslots * sizeof(Slot));
+  size_t nb = bh->b.nbudgets;
+  if (nb && !(c->busage = rt_alloc(bh, NULL, 0, nb * sizeof(int64_t)))) goto oom;
+  if (nb && !(c->busage_gen = rt_alloc(bh, NULL, 0, nb * sizeof(uint32_t)))) goto oom;
+  if (nb) memset(c->busage_gen, 0, nb * sizeof(uint32_t));
   rt_decision_reset(c);
   aigw_input_reset(c);
   *out = c;
@@ -333,6 +337,8 @@ void aigw_ctx_free(aigw_ctx *c) {
   }
   if (c->slots) rt_alloc(bh, c->slots, (size_t)bh->b.nfields * sizeof(Slot), 0);
   if (c->grmark) rt_alloc(bh, c->grmark, ((bh->b.nguardrails + 63) / 64) * sizeof(uint64_t), 0);
+  if (c->busage) rt_alloc(bh, c->busage, (size_t)bh->b.nbudgets * sizeof(int64_t), 0);
+  if (c->busage_gen) rt_alloc(bh, c->busage_gen, (size_t)bh->b.nbudgets * sizeof(uint32_t), 0);
   if (c->items) rt_alloc(bh, c->items, (size_t)c->items_cap * sizeof(Item), 0);
   for (int k = 0; k < 4; k++)
     if (c->lists[k]) rt_alloc(bh, c->lists[k], (size_t)c->caplist[k] * sizeof(Finding), 0);

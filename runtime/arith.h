@@ -9,7 +9,11 @@
 
 /* Why a program could not be evaluated. */
 enum { VM_OK = 0, VM_ERR_UNSET, VM_ERR_NOKEY, VM_ERR_DIVZERO, VM_ERR_OVERFLOW, VM_ERR_SCOPE,
-       VM_ERR_LIMIT };
+       VM_ERR_LIMIT,
+       VM_ERR_TABLE,     /* a key a table does not hold, and it has no default */
+       VM_ERR_CONVERT,   /* a string that is not a date or a time */
+       VM_ERR_USAGE,     /* a budget's usage the host did not supply */
+       VM_ERR_WITNESS }; /* no element decided a quantifier (a message hole's value) */
 
 /* *r = a op b; VM_OK, or the error the VM reports (never a trap). */
 static inline int vm_arith(int op, int64_t a, int64_t b, int64_t *r) {

@@ -12,7 +12,7 @@
 
 /* "AIGWB" then NUL, CR, LF: a text-mode transfer or a C-string copy mangles one of them. */
 #define BUNDLE_MAGIC "AIGWB\0\r\n"
-enum { BUNDLE_VERSION = 2, BUNDLE_ENDIAN = 0x01020304u, BUNDLE_HEADER = 64 };
+enum { BUNDLE_VERSION = 3, BUNDLE_ENDIAN = 0x01020304u, BUNDLE_HEADER = 64 };
 enum { NOSTR = 0xffffffffu, NONE32 = 0xffffffffu };
 
 /* Named limits, checked by the compiler (with their number in the message) and again by
@@ -26,6 +26,9 @@ enum {
   LIMIT_COST = 1 << 26,         /* worst-case instructions per decision */
   LIMIT_HIERARCHY_DEPTH = 64, LIMIT_ANCESTORS = 256,   /* declared scope hierarchy */
   LIMIT_LEVELS = 1024, LIMIT_LEVEL_NAMES = 1024,       /* levels declarations, names in one */
+  LIMIT_ITEMS_DEFAULT = 1024,   /* items of a list or map field that declares no `max` */
+  LIMIT_ITEMS = 1 << 20,        /* the largest `max` a list or map field may declare */
+  LIMIT_LOOPS = 8,              /* quantifiers nested in one expression */
   DEFAULT_STEP_LIMIT = 1000000  /* aigw_config.step_limit unless the host sets it */
 };
 
@@ -51,7 +54,7 @@ typedef struct BHeader {
   REC(INTS, 3, int64_t, 8, ints) \
   REC(SETS, 4, BSet, 16, sets) \
   REC(MEMBERS, 5, int64_t, 8, members)       /* each set's members, sorted: string ids or integers */ \
-  REC(FIELDS, 6, BField, 12, fields) \
+  REC(FIELDS, 6, BField, 16, fields) \
   REC(LEVELS, 7, BLevels, 16, levels) \
   REC(U32S, 8, uint32_t, 4, u32s)            /* lists referenced by first/count pairs elsewhere */ \
   REC(NODES, 9, BNode, 48, nodes)            /* the scope trie; node 0 is the root "/" */ \
@@ -62,12 +65,13 @@ typedef struct BHeader {
   REC(EXEMPTIONS, 14, BExemption, 96, exemptions) \
   REC(EXINDEX, 15, BExRef, 16, exindex)      /* sorted by (node, guardrail, exemption) */ \
   REC(ROUTES, 16, BRoute, 32, routes) \
-  REC(RULES, 17, BRule, 32, rules) \
+  REC(RULES, 17, BRule, 48, rules) \
   REC(TARGETS, 18, BTarget, 32, targets) \
-  REC(BUDGETS, 19, BBudget, 48, budgets) \
+  REC(BUDGETS, 19, BBudget, 64, budgets) \
   REC(SRCMAP, 20, BSrcLoc, 16, srcmap)       /* sorted by pc */ \
   RAW(META, 21)     /* BMeta (one) */ \
-  REC(GUARDS, 22, BGuard, 16, guards)        /* sorted by (slot, sid, guardrail) */
+  REC(GUARDS, 22, BGuard, 16, guards)        /* sorted by (slot, sid, guardrail) */ \
+  REC(TABLES, 23, BTable, 24, tables)
 
 typedef enum {
 #define REC(n, v, ...) SEC_##n = v,
@@ -87,6 +91,7 @@ typedef struct BField {
   uint8_t type, elem;       /* VmType; elem for LIST and MAP */
   uint16_t levels;          /* BLevels index when type or elem is T_LEVEL */
   uint32_t role;            /* FIELD_ROLE_* */
+  uint32_t max_items;       /* LIST and MAP: the most items an input may give it; else 0 */
 } BField;
 enum { FIELD_ROLE_NONE, FIELD_ROLE_SCOPE, FIELD_ROLE_ANCESTORS, FIELD_ROLE_PROVIDER,
        FIELD_ROLE_MODEL, FIELD_ROLE_REGION };
@@ -181,20 +186,44 @@ typedef struct BRule {
   uint32_t first_target, ntargets;    /* TARGETS range (SPLIT: one per arm) */
   uint32_t weights_first;   /* SPLIT: U32S cumulative basis points per arm, last = 10000 */
   uint32_t line, col, flags;
+  uint32_t cache_key;       /* program: string or int, the response cache's key; NONE32 */
+  uint32_t reserved;
+  int64_t cache_ttl;        /* seconds a response may be cached (a hint), 0 for no caching */
 } BRule;
 /* provider:model@region; region may be NOSTR. A part written {request.field} reuses the
  * request's value: its program (a string) is in prog[0..2], else NONE32. */
 typedef struct BTarget { uint32_t provider, model, region, text, prog[3], reserved; } BTarget;
 
+/* A budget's window: its length in seconds (0 for the calendar month), how a fixed one
+ * is aligned, and whether it slides; a budget whose unit is `requests` is a rate limit. */
+enum { BUDGET_ALIGN_EPOCH = 0, BUDGET_ALIGN_WEEK = 1 /* Mondays, 00:00Z */,
+       BUDGET_ALIGN_MONTH = 2 /* calendar months, UTC */, BUDGET_ALIGN_MASK = 3,
+       BUDGET_SLIDING = 4, BUDGET_RATE = 8 };
 typedef struct BBudget {
-  uint32_t name, unit, period;        /* string ids */
+  uint32_t name, unit, period;        /* string ids; period as written: "month", "10s", "5 minutes" */
   uint32_t key;             /* program: string or int */
   uint32_t when;            /* program: bool, or NONE32 */
   int32_t warn_bp;          /* -1 if none */
-  int64_t limit;
+  int64_t limit;            /* the constant limit; with limit_prog, what metadata shows */
   uint32_t file, line, col;           /* where it is declared */
   uint32_t charge;          /* program: int, the amount a request reserves; NONE32 charges 1 */
+  uint32_t limit_prog;      /* program: int, the limit for this request's key; NONE32: `limit` */
+  uint32_t flags;           /* BUDGET_ALIGN_*, BUDGET_SLIDING, BUDGET_RATE */
+  int64_t window;           /* seconds; 0 with BUDGET_ALIGN_MONTH */
 } BBudget;
+
+/* A constant map (`table`): its keys are a set (sorted, so a lookup is a binary search),
+ * the value of key i is ints[values + i] (a string id for string values). */
+enum { TABLE_HAS_DEFAULT = 1 };
+typedef struct BTable {
+  uint32_t name;            /* string id */
+  uint32_t keys;            /* SETS index */
+  uint32_t values;          /* INTS index of the first value */
+  uint8_t type;             /* VmType of the values: bool, int, string, time, duration or level */
+  uint8_t flags;            /* TABLE_HAS_DEFAULT */
+  uint16_t levels;          /* BLevels index when type is level */
+  int64_t dflt;             /* the default value, with TABLE_HAS_DEFAULT */
+} BTable;
 
 typedef struct BSrcLoc { uint32_t pc, file, line, reserved; } BSrcLoc;
 

@@ -5,7 +5,11 @@
  * only grows to its high-water mark. It is rendered on first request after an eval. */
 #include <stdio.h>
 #include <string.h>
+#include "timefmt.h"
 #include "vm.h"
+
+_Static_assert((int)BUDGET_ALIGN_EPOCH == (int)RT_ALIGN_EPOCH && (int)BUDGET_ALIGN_WEEK == (int)RT_ALIGN_WEEK &&
+               (int)BUDGET_ALIGN_MONTH == (int)RT_ALIGN_MONTH, "one numbering of window alignments");
 
 void rt_decision_reset(aigw_ctx *c) {
   for (int k = 0; k < 4; k++) c->nlist[k] = 0;
@@ -13,6 +17,7 @@ void rt_decision_reset(aigw_ctx *c) {
   c->nmsg = 0;
   c->json_ok = 0;
   c->route = c->rule = NONE32;
+  c->cache_len = NONE32;
   c->ntargets = 0;
   c->evaluated = 0;
   c->decision = AIGW_DENY;
@@ -116,7 +121,20 @@ aigw_status aigw_route_rule(const aigw_ctx *c, aigw_rule_info *out) {
   return AIGW_OK;
 }
 
+aigw_status aigw_route_cache(const aigw_ctx *c, aigw_cache *out) {
+  if (!c || !out || !c->evaluated || c->rule == NONE32 || c->cache_len == NONE32) return AIGW_ERR_ARG;
+  out->ttl = c->b->rules[c->rule].cache_ttl;
+  out->key = c->msg + c->cache_off;
+  out->key_len = c->cache_len;
+  return AIGW_OK;
+}
+
 size_t aigw_budget_count(const aigw_ctx *c) { return c && c->evaluated ? c->nbudgets : 0; }
+
+/* The window budget B's counter is in at now: its bounds and length. */
+static void budget_window(const BBudget *B, int64_t now, int64_t *start, int64_t *end) {
+  rt_window(now, B->window, (int)(B->flags & BUDGET_ALIGN_MASK), (B->flags & BUDGET_SLIDING) != 0, start, end);
+}
 
 aigw_status aigw_budget_get(const aigw_ctx *c, size_t i, aigw_budget *out) {
   if (!c || !out || !c->evaluated || i >= c->nbudgets) return AIGW_ERR_ARG;
@@ -127,9 +145,13 @@ aigw_status aigw_budget_get(const aigw_ctx *c, size_t i, aigw_budget *out) {
   out->period = bundle_str(c->b, B->period);
   out->key = c->msg + o->key_off;
   out->key_len = o->key_len;
-  out->limit = B->limit;
+  out->limit = o->limit;
   out->warn_bp = B->warn_bp;
   out->charge = o->charge;
+  budget_window(B, c->now, &out->window_start, &out->window_end);
+  out->window = out->window_end - out->window_start;
+  out->sliding = (B->flags & BUDGET_SLIDING) != 0;
+  out->rate_limit = (B->flags & BUDGET_RATE) != 0;
   return AIGW_OK;
 }
 
@@ -318,7 +340,11 @@ static int jroute(aigw_ctx *c) {
     if (c->tparts[i][2].u.p) err |= JS(",\"region\":") | jpart(c, c->tparts[i][2]);
     err |= JS("}");
   }
-  return err | JS("]}");
+  err |= JS("]");
+  if (c->cache_len != NONE32)
+    err |= JS(",\"cache\":{\"ttl\":") | jint(c, c->b->rules[c->rule].cache_ttl) | JS(",\"key\":") |
+           jmsg(c, c->cache_off, c->cache_len) | JS("}");
+  return err | JS("}");
 }
 
 static int jbudgets(aigw_ctx *c) {
@@ -328,10 +354,18 @@ static int jbudgets(aigw_ctx *c) {
     const BBudget *B = &c->b->budgets[o->budget];
     err |= (i ? JS(",{\"budget\":") : JS("{\"budget\":")) | jsid(c, B->name);
     err |= JS(",\"key\":") | jmsg(c, o->key_off, o->key_len);
-    err |= JS(",\"limit\":") | jint(c, B->limit);
+    err |= JS(",\"limit\":") | jint(c, o->limit);
     err |= JS(",\"unit\":") | jsid(c, B->unit) | JS(",\"period\":") | jsid(c, B->period);
     if (B->warn_bp >= 0) err |= JS(",\"warn_at\":") | jbp(c, B->warn_bp);
-    if (B->charge != NONE32) err |= JS(",\"charge\":") | jint(c, o->charge);
+    err |= JS(",\"charge\":") | jint(c, o->charge);
+    int64_t start, end;
+    char t[40];
+    budget_window(B, c->now, &start, &end);
+    err |= JS(",\"window\":{\"seconds\":") | jint(c, end - start);
+    err |= (B->flags & BUDGET_SLIDING) ? JS(",\"sliding\":true") : JS(",\"sliding\":false");
+    err |= JS(",\"start\":\"") | jput(c, t, rt_fmt_time(t, start)) | JS("\",\"end\":\"") | jput(c, t, rt_fmt_time(t, end));
+    err |= JS("\"}");
+    if (B->flags & BUDGET_RATE) err |= JS(",\"rate_limit\":true");
     err |= JS("}");
   }
   return err;

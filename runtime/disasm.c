@@ -21,7 +21,8 @@ static void out(Out *o, const char *fmt, ...) {
 }
 
 /* Who a program belongs to: a kind and the declaration's index (and a detail). */
-enum { OWN_NONE, OWN_COND, OWN_HOLE, OWN_WHEN, OWN_RULE, OWN_KEY, OWN_BWHEN, OWN_TARGET, OWN_CHARGE };
+enum { OWN_NONE, OWN_COND, OWN_HOLE, OWN_WHEN, OWN_RULE, OWN_KEY, OWN_BWHEN, OWN_TARGET, OWN_CHARGE, OWN_LIMIT,
+       OWN_CACHE };
 typedef struct Owner { uint32_t kind, index, detail; } Owner;
 
 static void owners(const Bundle *b, Owner *w) {
@@ -36,6 +37,7 @@ static void owners(const Bundle *b, Owner *w) {
     for (uint32_t k = 0; k < b->routes[r].nrules; k++) {
       const BRule *u = &b->rules[b->routes[r].first_rule + k];
       if (u->prog != NONE32) w[u->prog] = (Owner){OWN_RULE, r, k};
+      if (u->cache_key != NONE32) w[u->cache_key] = (Owner){OWN_CACHE, r, k};
       for (uint32_t t = 0; t < u->ntargets; t++)
         for (int p = 0; p < 3; p++)
           if (b->targets[u->first_target + t].prog[p] != NONE32)
@@ -45,6 +47,7 @@ static void owners(const Bundle *b, Owner *w) {
     w[b->budgets[i].key] = (Owner){OWN_KEY, i, 0};
     if (b->budgets[i].when != NONE32) w[b->budgets[i].when] = (Owner){OWN_BWHEN, i, 0};
     if (b->budgets[i].charge != NONE32) w[b->budgets[i].charge] = (Owner){OWN_CHARGE, i, 0};
+    if (b->budgets[i].limit_prog != NONE32) w[b->budgets[i].limit_prog] = (Owner){OWN_LIMIT, i, 0};
   }
 }
 
@@ -58,6 +61,8 @@ static void owner(Out *o, const Bundle *b, Owner w) {
   case OWN_KEY: out(o, "budget %s key", bundle_str(b, b->budgets[w.index].name)); break;
   case OWN_BWHEN: out(o, "budget %s when", bundle_str(b, b->budgets[w.index].name)); break;
   case OWN_CHARGE: out(o, "budget %s charge", bundle_str(b, b->budgets[w.index].name)); break;
+  case OWN_LIMIT: out(o, "budget %s limit", bundle_str(b, b->budgets[w.index].name)); break;
+  case OWN_CACHE: out(o, "route %s rule %u cache key", bundle_str(b, b->routes[w.index].name), w.detail + 1); break;
   default: out(o, "program");
   }
 }
@@ -88,6 +93,7 @@ void aigw_disasm(const aigw_bundle *bh, aigw_write_fn write, void *ud) {
       switch (oi->arg) {
       case ARG_NONE: out(&o, "          "); break;
       case ARG_JUMP: out(&o, " %-8u ; -> %04u", arg, pc + 1 + arg); break;
+      case ARG_BACK: out(&o, " %-8u ; -> %04u", arg, pc - arg); break;
       default: out(&o, " %-8u", arg);
       }
       switch (oi->arg) {
@@ -95,6 +101,8 @@ void aigw_disasm(const aigw_bundle *bh, aigw_write_fn write, void *ud) {
       case ARG_INT: out(&o, " ; %" PRId64, b->ints[arg]); break;
       case ARG_STR: out(&o, " ; \"%.400s\"", bundle_str(b, arg)); break;
       case ARG_SET: out(&o, " ; %u members", b->sets[arg].count); break;
+      case ARG_TABLE: out(&o, " ; table %s", bundle_str(b, b->tables[arg].name)); break;
+      case ARG_BUDGET: out(&o, " ; budget %s", bundle_str(b, b->budgets[arg].name)); break;
       case ARG_NODE: out(&o, " ; %.400s", b->nodes[arg].scope_text != NOSTR ? bundle_str(b, b->nodes[arg].scope_text) : bundle_str(b, b->nodes[arg].segment)); break;
       default: break;
       }

@@ -98,6 +98,20 @@ static int put_vm_error(aigw_ctx *c, const VmError *e) {
   }
   case VM_ERR_DIVZERO: return mputs(c, "division by zero");
   case VM_ERR_OVERFLOW: return mputs(c, "integer overflow");
+  case VM_ERR_TABLE: {
+    const BTable *T = &c->b->tables[e->slot];
+    char num[24];
+    int err = mputs(c, "key '");
+    if (c->b->sets[T->keys].type == T_STR) err |= mput(c, e->key.u.p, e->key.len > 200 ? 200 : e->key.len);
+    else err |= mput(c, num, rt_fmt_i64(num, e->key.u.i));
+    return err | mputs(c, "' not in table '") | mstr(c, T->name) | mputs(c, "'");
+  }
+  case VM_ERR_CONVERT:
+    return mputs(c, "'") | mput(c, e->key.u.p, e->key.len > 200 ? 200 : e->key.len) |
+           mputs(c, "' is not a date or an RFC 3339 time");
+  case VM_ERR_USAGE:
+    return mputs(c, "the usage of budget '") | mstr(c, c->b->budgets[e->slot].name) | mputs(c, "' is not supplied");
+  case VM_ERR_WITNESS: return mputs(c, "no element decided the quantifier");
   default: return mputs(c, "evaluation failed");
   }
 }
@@ -360,6 +374,22 @@ static const char *key_text(const BProgram *P, Value v, char *buf, size_t *n) {
   return buf;
 }
 
+/* The rule's response cache hint: its key as text in c->msg. A key that cannot be
+ * evaluated means no caching for this request, the safe side of a hint (a response
+ * cached under a wrong key would be served to another request): no hint, no error. */
+static aigw_status cache_hint(aigw_ctx *c, const BRule *U) {
+  Value v;
+  int r = vm_run(c, U->cache_key, &v);
+  if (r == VM_ERR_LIMIT) return over_limit(c);
+  if (r) return AIGW_OK;
+  char buf[24];
+  size_t kn;
+  const char *key = key_text(&c->b->programs[U->cache_key], v, buf, &kn);
+  c->cache_off = (uint32_t)c->nmsg;
+  if (mput(c, key, kn) || mend(c, c->cache_off, &c->cache_len)) { c->cache_len = NONE32; return nomem(c); }
+  return AIGW_OK;
+}
+
 /* Rules are tried in order; the first whose targets are not all refused gives the
  * route. A rule, split key or target part that cannot be evaluated denies (a route
  * must not fall through to a rule meant for other requests), and so does a request
@@ -413,7 +443,10 @@ static aigw_status route(aigw_ctx *c, int *deny) {
         if (g == NONE32) c->targets[np++] = cand[i];
         else if (first_refuser == NONE32) first_refuser = g;
       }
-      if (np) { c->route = ri; c->rule = R->first_rule + k; c->ntargets = np; return AIGW_OK; }
+      if (np) {
+        c->route = ri; c->rule = R->first_rule + k; c->ntargets = np;
+        return U->cache_ttl ? cache_hint(c, U) : AIGW_OK;
+      }
     }
   }
   if (!b->nroutes) return AIGW_OK;
@@ -452,18 +485,83 @@ static aigw_status budgets(aigw_ctx *c, int *deny) {
       if ((r = vm_run(c, B->charge, &amount)) == VM_ERR_LIMIT) return over_limit(c);
       if (r) { if ((st = budget_error(c, i, B->charge, deny))) return st; continue; }
     }
+    /* a limit per key (a table lookup) is evaluated like the key, and fails closed */
+    int64_t limit = B->limit;
+    if (B->limit_prog != NONE32) {
+      if ((r = vm_run(c, B->limit_prog, &v)) == VM_ERR_LIMIT) return over_limit(c);
+      if (r) { if ((st = budget_error(c, i, B->limit_prog, deny))) return st; continue; }
+      if (v.u.i < 0) {
+        char why[64];
+        snprintf(why, sizeof why, "limit %lld is negative", (long long)v.u.i);
+        const BProgram *P = &b->programs[B->limit_prog];
+        *deny = 1;
+        if ((st = add_named(c, AIGW_ERRORS, "budget:", B->name, P->file, P->line, NULL, why))) return st;
+        continue;
+      }
+      limit = v.u.i;
+    }
     if ((r = vm_run(c, B->key, &v)) == VM_ERR_LIMIT) return over_limit(c);
     if (r) { if ((st = budget_error(c, i, B->key, deny))) return st; continue; }
     if (rt_grow(c, (void **)&c->budgets, &c->capbudgets, c->nbudgets + 1, sizeof(BudgetOut))) return nomem(c);
     BudgetOut *o = &c->budgets[c->nbudgets++];
     o->budget = i;
     o->charge = amount.u.i;
+    o->limit = limit;
     o->key_off = (uint32_t)c->nmsg;
     char buf[24];
     size_t kn;
     const char *key = key_text(&b->programs[B->key], v, buf, &kn);
     if (mput(c, key, kn) || mend(c, o->key_off, &o->key_len)) return nomem(c);
   }
+  return AIGW_OK;
+}
+
+/* ---- budget usage, supplied by the host (aigw.h) ---- */
+
+int aigw_budget_index(const aigw_bundle *bh, const char *name) {
+  if (!bh || !name) return -1;
+  for (uint32_t i = 0; i < bh->b.nbudgets; i++)
+    if (!strcmp(bundle_str(&bh->b, bh->b.budgets[i].name), name)) return (int)i;
+  return -1;
+}
+
+aigw_status aigw_input_budget_usage(aigw_ctx *c, int budget, int64_t used) {
+  if (!c) return AIGW_ERR_ARG;
+  if (budget < 0 || (uint32_t)budget >= c->b->nbudgets)
+    return rt_error(c, AIGW_ERR_ARG, "no budget with index %d", budget);
+  c->evaluated = 0;                  /* a decision describes the input it was made for */
+  c->busage[budget] = used;
+  c->busage_gen[budget] = c->input_gen;
+  return AIGW_OK;
+}
+
+static void match_input(aigw_ctx *c);
+static aigw_status explain_error(aigw_ctx *c, VmError e);
+
+aigw_status aigw_budget_key(aigw_ctx *c, size_t i, const char **key, size_t *len) {
+  if (!c || !key || !len || i >= c->b->nbudgets) return AIGW_ERR_ARG;
+  *key = NULL; *len = 0;
+  if (c->input_changed) {
+    if (rt_match_scopes(c))
+      return rt_error(c, AIGW_ERR_LIMIT, "the input's scopes match more than %d scope nodes", LIMIT_MATCHED);
+    match_input(c);
+  }
+  const BBudget *B = &c->b->budgets[i];
+  Value v;
+  uint64_t steps = c->steps;
+  c->steps = 0;
+  int r = vm_run(c, B->key, &v);
+  c->steps = steps;
+  if (r) return explain_error(c, c->err);
+  char buf[24];
+  size_t kn;
+  const char *k = key_text(&c->b->programs[B->key], v, buf, &kn);
+  if (k == buf) {                     /* a number: its text lives in the context */
+    size_t off = c->nmsg;
+    if (mput(c, buf, kn) || mput(c, "", 1)) return nomem(c);
+    k = c->msg + off;
+  }
+  *key = k; *len = kn;
   return AIGW_OK;
 }
 
@@ -536,6 +634,12 @@ aigw_status aigw_target_check(aigw_ctx *c, size_t route, size_t k, size_t t, con
 
 /* ---- the decision ---- */
 
+/* After the scopes are matched: the guardrails the input activates. */
+static void match_input(aigw_ctx *c) {
+  activate(c);
+  c->input_changed = 0;
+}
+
 aigw_status aigw_eval(aigw_ctx *c, int64_t now) {
   if (!c) return AIGW_ERR_ARG;
   const Bundle *b = c->b;
@@ -547,8 +651,7 @@ aigw_status aigw_eval(aigw_ctx *c, int64_t now) {
   if (c->input_changed) {
     if (rt_match_scopes(c))
       return rt_error(c, AIGW_ERR_LIMIT, "the input's scopes match more than %d scope nodes", LIMIT_MATCHED);
-    activate(c);
-    c->input_changed = 0;
+    match_input(c);
   }
   int deny = 0;
   aigw_status st;

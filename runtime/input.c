@@ -60,6 +60,11 @@ void aigw_input_reset(aigw_ctx *c) {
     s->set = 0; s->head = s->tail = NONE32; s->v.len = 0;
   }
   c->nitems = 0;
+  /* budget usage belongs to the input: a new generation forgets all of it at once */
+  if (++c->input_gen == 0) {
+    if (c->busage_gen) memset(c->busage_gen, 0, c->b->nbudgets * sizeof *c->busage_gen);
+    c->input_gen = 1;
+  }
   if (c->text && c->text->next) {
     /* Fold the chunks into one of the total size: the next input of this size then
      * needs no allocation at all (the high-water mark). */
@@ -280,6 +285,10 @@ static aigw_status add_item(aigw_ctx *c, uint32_t f, Value key, Value val) {
   Slot *s = &c->slots[f];
   if (c->nitems >= RT_MAX_ITEMS)
     return rt_error(c, AIGW_ERR_LIMIT, "too many list and map items (limit is %d)", RT_MAX_ITEMS);
+  /* the schema's bound, which the compiler's worst-case cost counts on */
+  if (s->v.len >= c->b->fields[f].max_items)
+    return rt_error(c, AIGW_ERR_LIMIT, "field '%s': more than %u items (limit is %u, its max in the schema)",
+                    field_name(c, f), c->b->fields[f].max_items, c->b->fields[f].max_items);
   if (rt_grow(c, (void **)&c->items, &c->items_cap, c->nitems + 1, sizeof(Item)))
     return rt_error(c, AIGW_ERR_NOMEM, "out of memory");
   if (val.sid == SID_BADSCOPE) { val.sid = NOSTR; s->set = SLOT_BAD; }
@@ -360,6 +369,20 @@ int aigw_field(const aigw_bundle *bh, const char *name) {
   return lo < bh->b.nfields && bh->field_by_name[2 * lo] == sid ? (int)bh->field_by_name[2 * lo + 1] : -1;
 }
 
+/* "$budgets": {"NAME": used, …}: the usage of each named budget (aigw_input_budget_usage). */
+static aigw_status budgets_json(aigw_ctx *c, const json_t *j) {
+  if (!json_is_object(j)) return rt_error(c, AIGW_ERR_INPUT, "$budgets: expected an object, got %s", json_type_name(j));
+  const char *name;
+  const json_t *v;
+  json_object_foreach((json_t *)j, name, v) {
+    int k = aigw_budget_index(c->bh, name);
+    if (k < 0) return rt_error(c, AIGW_ERR_INPUT, "$budgets: no budget '%.80s'", name);
+    if (!json_is_integer(v)) return rt_error(c, AIGW_ERR_INPUT, "$budgets.%.80s: expected int, got %s", name, json_type_name(v));
+    aigw_input_budget_usage(c, k, (int64_t)json_integer_value(v));
+  }
+  return AIGW_OK;
+}
+
 /* Every bad field is reported, not only the first, so one round trip fixes a request:
  * the messages are joined with "; " (as many as the message buffer holds). Duplicate
  * keys are refused: a gateway that kept the other value would enforce a request other
@@ -387,6 +410,13 @@ aigw_status aigw_input_json(aigw_ctx *c, const char *json, size_t len) {
   char all[sizeof c->errmsg];
   size_t n = 0;
   json_object_foreach(root, key, val) {
+    if (!strcmp(key, "$budgets")) {   /* the host's budget usage, not a field */
+      aigw_status fs = budgets_json(c, val);
+      if (fs == AIGW_OK) continue;
+      if (st == AIGW_OK || st == AIGW_ERR_INPUT) st = fs;
+      if (n < sizeof all - 1) n += (size_t)snprintf(all + n, sizeof all - n, "%s%s", n ? "; " : "", c->errmsg);
+      continue;
+    }
     int f = aigw_field(c->bh, key);
     if (f < 0 || json_is_null(val)) continue;      /* unknown keys are ignored; null is unset */
     aigw_status fs = set_json(c, (uint32_t)f, val);

@@ -29,6 +29,7 @@ aigw_status aigw_meta_field(const aigw_bundle *bh, size_t i, aigw_field_info *ou
   const BField *F = &bh->b.fields[i];
   out->name = bundle_str(&bh->b, F->name);
   out->type = bh->field_types + bh->field_type_off[i];
+  out->max_items = F->max_items;
   return AIGW_OK;
 }
 
@@ -133,6 +134,7 @@ aigw_status aigw_meta_rule(const aigw_bundle *bh, size_t route, size_t k, aigw_r
   out->flags = U->flags;
   out->ntargets = U->ntargets;
   out->loc = loc(&bh->b, bh->b.routes[route].file, U->line, U->col);
+  out->cache_ttl = U->cache_ttl;
   return AIGW_OK;
 }
 
@@ -163,6 +165,10 @@ aigw_status aigw_meta_budget(const aigw_bundle *bh, size_t i, aigw_budget_info *
   out->has_charge = B->charge != NONE32;
   out->loc = loc(b, B->file, B->line, B->col);
   out->when_never = B->when != NONE32 && program_false(b, B->when);
+  out->limit_per_key = B->limit_prog != NONE32;
+  out->window = B->window;
+  out->sliding = (B->flags & BUDGET_SLIDING) != 0;
+  out->rate_limit = (B->flags & BUDGET_RATE) != 0;
   return AIGW_OK;
 }
 

@@ -5,12 +5,21 @@
  * An instruction is one 32-bit word:   | arg : 24 | op : 8 |
  * The VM is a stack machine over 16-byte values; types are static, so values carry no
  * tags: the verifier proves every operand's type before the first instruction runs.
- * Jumps are forward only, so every program terminates in at most its length in steps.
+ * Jumps are forward only, except the jump back that closes a quantifier loop (below), so
+ * every program terminates: one without loops in at most its length in steps.
  *
  * OP(name, arg kind, pops, pushes, in types, out type, synopsis)
  *   arg kinds: NONE, SLOT (input field), INT (index into ints), STR (string id),
- *              SET (set index), NODE (scope trie node), JUMP (forward offset), IMM (small int)
- *   in types: up to two, top of stack last; T_ANY matches any; T_SAME means equal types. */
+ *              SET (set index), NODE (scope trie node), JUMP (forward offset), IMM (small int),
+ *              TABLE (table index), BUDGET (budget index), BACK (backward offset: QNEXT only)
+ *   in types: up to two, top of stack last; T_ANY matches any; T_SAME means equal types.
+ *
+ * Quantifiers are the one loop: QALL, QANY, QFALSE or QTRUE opens it over a list, a map's
+ * keys or a constant set, and the matching QNEXT closes it, jumping back to the body
+ * while items are left and the body has not decided. The verifier admits a backward
+ * jump only in that shape (verify.c), and every jump back advances an iterator along a
+ * finite chain, so every program still terminates; each jump back charges the body's
+ * length to the step limit. */
 #ifndef AIGW_OPCODES_H
 #define AIGW_OPCODES_H
 #include <stdint.h>
@@ -25,7 +34,10 @@ typedef enum {
 #undef X
   T__COUNT,
   T_ANY = 0x40, T_NUM = 0x41 /* int, time, duration or level */, T_SAMENUM = 0x42,
-  T_STRLIKE = 0x43 /* string or scope */
+  T_STRLIKE = 0x43 /* string or scope */,
+  /* only on the stack, never a field's or a program's type: */
+  T_ITER = 0x44 /* a quantifier's iterator */, T_SETV = 0x45 /* a constant set, to iterate */,
+  T_COLL = 0x46 /* an operand: a list, a map or a set */
 } VmType;
 
 #define OPCODES(OP) \
@@ -63,7 +75,17 @@ typedef enum {
   OP(JFK,     JUMP, 1, 1, T_BOOL, 0,          T_BOOL, "if !a jump +arg keeping a (and)") \
   OP(JTK,     JUMP, 1, 1, T_BOOL, 0,          T_BOOL, "if a jump +arg keeping a (or)") \
   OP(POP,     NONE, 1, 0, T_ANY, 0,           T_NONE, "drop a") \
-  OP(RET,     NONE, 1, 0, T_ANY, 0,           T_NONE, "return a")
+  OP(RET,     NONE, 1, 0, T_ANY, 0,           T_NONE, "return a") \
+  OP(PICK,    IMM,  0, 1, 0, 0,               T_ANY,  "push a copy of the value arg below the top (a quantifier's element)") \
+  OP(LDSET,   SET,  0, 1, 0, 0,               T_SETV, "push sets[arg] as a collection to iterate") \
+  OP(QALL,    JUMP, 1, 2, T_COLL, 0,          T_ANY,  "open a loop over a: empty -> push true, jump +arg; else push iterator, first element") \
+  OP(QANY,    JUMP, 1, 2, T_COLL, 0,          T_ANY,  "as QALL; empty -> push false") \
+  OP(QFALSE,  JUMP, 1, 2, T_COLL, 0,          T_ANY,  "as QALL, to find the first element whose body is false; empty -> error") \
+  OP(QTRUE,   JUMP, 1, 2, T_COLL, 0,          T_ANY,  "as QFALSE, for the first element whose body is true") \
+  OP(QNEXT,   BACK, 3, 1, T_ANY, T_BOOL,      T_ANY,  "body result b: decided or no item left -> leave the loop with b (QFALSE, QTRUE: the element; none left: error); else next element, jump -arg") \
+  OP(TGET,    TABLE,1, 1, T_ANY, 0,           T_ANY,  "push tables[arg][a]; error if missing and no default (type from the table)") \
+  OP(TOTIME,  NONE, 1, 1, T_STRLIKE, 0,       T_TIME, "push string a read as a date or RFC 3339 time; error if it is neither") \
+  OP(BUSED,   BUDGET,0, 1, 0, 0,              T_INT,  "push the usage of budgets[arg] the host supplied; error if none")
 
 typedef enum {
 #define OP(name, ...) OP_##name,
@@ -72,7 +94,8 @@ typedef enum {
   OP__COUNT
 } Opcode;
 
-typedef enum { ARG_NONE, ARG_SLOT, ARG_INT, ARG_STR, ARG_SET, ARG_NODE, ARG_JUMP, ARG_IMM } ArgKind;
+typedef enum { ARG_NONE, ARG_SLOT, ARG_INT, ARG_STR, ARG_SET, ARG_NODE, ARG_JUMP, ARG_IMM, ARG_TABLE,
+               ARG_BUDGET, ARG_BACK } ArgKind;
 
 #define INSN(op, arg) ((uint32_t)(op) | ((uint32_t)(arg) << 8))
 #define INSN_OP(w) ((w) & 0xffu)

@@ -87,3 +87,33 @@ size_t rt_fmt_time(char *out, int64_t t) {
                    (int)(s / 3600), (int)(s / 60 % 60), (int)(s % 60));
   return n < 0 ? 0 : (size_t)n;
 }
+
+static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
+
+/* The year and month of day z (days since 1970-01-01), as civil_from_days gives them. */
+static void year_month(int64_t z, int64_t *y, int *m) {
+  z += 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+  *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+  *y = yoe + era * 400 + (*m <= 2);
+}
+
+void rt_window(int64_t now, int64_t len, int align, int sliding, int64_t *start, int64_t *end) {
+  if (align == RT_ALIGN_MONTH) {
+    int64_t y;
+    int m;
+    year_month(floor_div(now, 86400), &y, &m);
+    *start = days_from_civil(y, m, 1) * 86400;
+    *end = (m == 12 ? days_from_civil(y + 1, 1, 1) : days_from_civil(y, m + 1, 1)) * 86400;
+    return;
+  }
+  if (len <= 0) len = 1;
+  if (sliding) { *start = now - len; *end = now; return; }
+  /* 1970-01-01 was a Thursday: the first Monday is 1970-01-05, 4 days later */
+  int64_t shift = align == RT_ALIGN_WEEK ? 4 * 86400 : 0;
+  *start = floor_div(now - shift, len) * len + shift;
+  *end = *start + len;
+}

@@ -110,6 +110,23 @@ static int tables(V *v) {
     CHECK(f->role != FIELD_ROLE_SCOPE || f->type == T_SCOPE, "scope field %u is not a scope", i);
     CHECK(f->role != FIELD_ROLE_ANCESTORS || (f->type == T_LIST && f->elem == T_SCOPE), "ancestors field %u is not list<scope>", i);
     CHECK(f->role < FIELD_ROLE_PROVIDER || f->type == T_STR, "target field %u is not a string", i);
+    CHECK((f->type == T_LIST || f->type == T_MAP) ? f->max_items >= 1 && f->max_items <= LIMIT_ITEMS : f->max_items == 0,
+          "field %u has a bad item limit", i);
+  }
+  for (uint32_t i = 0; i < b->ntables; i++) {
+    const BTable *t = &b->tables[i];
+    CHECK(STR_OK(t->name) && t->keys < b->nsets, "table %u has a bad name or key set", i);
+    uint32_t n = b->sets[t->keys].count;
+    CHECK(RANGE_OK(t->values, n, b->nints), "table %u has values out of bounds", i);
+    CHECK(t->type == T_BOOL || t->type == T_INT || t->type == T_STR || t->type == T_TIME || t->type == T_DUR ||
+          t->type == T_LEVEL, "table %u has a bad value type", i);
+    CHECK(t->type != T_LEVEL || t->levels < b->nlevels, "table %u names a bad levels table", i);
+    CHECK(t->flags <= TABLE_HAS_DEFAULT, "table %u has a bad flag", i);
+    if (t->type == T_STR) {
+      for (uint32_t j = 0; j < n; j++)
+        CHECK(b->ints[t->values + j] >= 0 && b->ints[t->values + j] < b->nstrings, "table %u holds a bad string id", i);
+      CHECK(!(t->flags & TABLE_HAS_DEFAULT) || (t->dflt >= 0 && t->dflt < b->nstrings), "table %u has a bad default", i);
+    }
   }
   for (uint32_t i = 0; i < b->nlevels; i++) {
     const BLevels *l = &b->levels[i];
@@ -155,7 +172,9 @@ static int tables(V *v) {
   return 0;
 }
 
-typedef struct Slot { uint8_t t, elem; } Slot;
+/* An operand's type. An iterator (T_ITER) carries the type of the element it yields in
+ * elem and its quantifier (0 QALL, 1 QANY, 2 QFALSE, 3 QTRUE) in mode. */
+typedef struct Slot { uint8_t t, elem, mode; } Slot;
 
 /* Does an operand of type got fit the opcode table's want (opcodes.h)? first is the
  * deeper operand, which T_SAMENUM must equal. */
@@ -165,6 +184,7 @@ static int fits(uint8_t want, Slot got, Slot first) {
   case T_NUM: return is_num(got.t);
   case T_SAMENUM: return is_num(got.t) && got.t == first.t;
   case T_STRLIKE: return is_strlike(got.t);
+  case T_COLL: return got.t == T_LIST || got.t == T_MAP || got.t == T_SETV;
   default: return got.t == want;
   }
 }
@@ -174,14 +194,28 @@ static int fits(uint8_t want, Slot got, Slot first) {
 enum { MAX_PENDING = LIMIT_OPEN_JUMPS };
 typedef struct Pending { uint32_t target; int sp; Slot st[LIMIT_STACK]; } Pending;
 
-/* One program: a linear pass is enough because jumps only go forward. The state at a
- * jump target must equal the fall-through state (or, after RET, becomes it). */
+/* An open quantifier loop: QALL (or QANY, QFALSE, QTRUE) at start, its QNEXT at end, and
+ * the stack depth its body starts at, below which the body may not reach. */
+typedef struct Loop { uint32_t start, end; int floor; } Loop;
+
+/* What an iterator over a collection of type coll yields. */
+static uint8_t elem_of(Slot coll) { return coll.t == T_MAP ? T_STR : coll.elem; }
+
+/* One program: a linear pass is enough because jumps only go forward, except the one
+ * backward jump of each quantifier loop. A loop is admitted only as a single-entry,
+ * single-exit region: its opening instruction's exit lands right after its QNEXT, whose
+ * jump back lands right after the opening; no jump enters the body from outside or
+ * leaves it; the body never pops below the iterator and element the opening pushed, so
+ * the state at the jump back is the state the body started with. Every jump back then
+ * advances that iterator, and the program terminates. The state at a forward jump
+ * target must equal the fall-through state (or, after RET, becomes it). */
 static int program(V *v, uint32_t pi) {
   Bundle *b = v->b;
   const BProgram *p = &b->programs[pi];
   Slot st[LIMIT_STACK];
   Pending pend[MAX_PENDING];
-  int npend = 0;
+  Loop loops[LIMIT_LOOPS];
+  int npend = 0, nloops = 0;
   CHECK(p->len >= 1 && RANGE_OK(p->start, p->len, b->ncode), "program %u is out of bounds", pi);
   CHECK(STR_OK(p->file), "program %u has a bad source file", pi);
   CHECK(valid_type(p->result) && (p->result != T_LEVEL || p->reserved < b->nlevels), "program %u has a bad result type", pi);
@@ -205,46 +239,96 @@ static int program(V *v, uint32_t pi) {
     case ARG_STR: CHECK(arg < b->nstrings, "bad string %u at pc %u in program %u", arg, pc, pi); break;
     case ARG_SET: CHECK(arg < b->nsets, "bad set %u at pc %u in program %u", arg, pc, pi); break;
     case ARG_NODE: CHECK(arg < b->nnodes, "bad scope node %u at pc %u in program %u", arg, pc, pi); break;
-    case ARG_JUMP: CHECK(k + 1 + arg < p->len, "bad jump target at pc %u in program %u", pc, pi); break;
+    case ARG_TABLE: CHECK(arg < b->ntables, "bad table %u at pc %u in program %u", arg, pc, pi); break;
+    case ARG_BUDGET: CHECK(arg < b->nbudgets, "bad budget %u at pc %u in program %u", arg, pc, pi); break;
+    case ARG_JUMP:
+      CHECK(k + 1 + arg < p->len, "bad jump target at pc %u in program %u", pc, pi);
+      CHECK(!nloops || k + 1 + arg <= loops[nloops - 1].end, "jump out of a loop at pc %u in program %u", pc, pi);
+      break;
+    case ARG_BACK:
+      CHECK(nloops && loops[nloops - 1].end == k && k - arg == loops[nloops - 1].start + 1,
+            "bad loop at pc %u in program %u", pc, pi);
+      break;
     case ARG_IMM:
       if (op == OP_CAST) CHECK(arg == T_INT || arg == T_TIME || arg == T_DUR || arg == T_LEVEL || arg == T_BOOL, "bad cast at pc %u in program %u", pc, pi);
+      else if (op == OP_PICK) CHECK(arg < (uint32_t)sp && st[sp - 1 - arg].t != T_ITER, "bad pick at pc %u in program %u", pc, pi);
       else CHECK(arg <= 1, "bad immediate at pc %u in program %u", pc, pi);
       break;
     }
     CHECK(sp >= oi->pops, "stack underflow at pc %u in program %u", pc, pi);
-    Slot a = oi->pops >= 2 ? st[sp - 2] : oi->pops == 1 ? st[sp - 1] : (Slot){0, 0};
-    Slot c = oi->pops >= 2 ? st[sp - 1] : (Slot){0, 0};
+    if (nloops) {
+      /* a loop body keeps its iterator and element; QNEXT finds them, and the body's
+       * one result, exactly where the body started */
+      if (op == OP_QNEXT) CHECK(sp == loops[nloops - 1].floor + 1, "loop body leaves the stack unbalanced at pc %u in program %u", pc, pi);
+      else CHECK(sp - oi->pops >= loops[nloops - 1].floor, "loop body pops its iterator at pc %u in program %u", pc, pi);
+    }
+    Slot a = oi->pops >= 2 ? st[sp - 2] : oi->pops == 1 ? st[sp - 1] : (Slot){0, 0, 0};
+    Slot c = oi->pops >= 2 ? st[sp - 1] : (Slot){0, 0, 0};
     /* operand types come from the opcode table; only what depends on the bundle or on
      * the operands themselves is spelled out here */
     int ok = fits(oi->in1, a, a) && (oi->pops < 2 || fits(oi->in2, c, a));
-    Slot out = {oi->out, 0};
+    Slot out[2] = {{oi->out, 0, 0}, {0, 0, 0}};
+    int nout = oi->pushes;
     switch (op) {
-    case OP_LDF: out.t = b->fields[arg].type; out.elem = b->fields[arg].elem; break;
-    case OP_CAST: out.t = (uint8_t)arg; break;
+    case OP_LDF: out[0].t = b->fields[arg].type; out[0].elem = b->fields[arg].elem; break;
+    case OP_CAST: out[0].t = (uint8_t)arg; break;
     case OP_INSET: ok = b->sets[arg].type == T_STR ? is_strlike(a.t) : is_num(a.t); break;
     case OP_INLIST: ok = ok && (a.t == c.elem || (is_strlike(a.t) && is_strlike(c.elem))); break;
-    case OP_INDEX: out.t = a.elem; break;
+    case OP_INDEX: out[0].t = a.elem; break;
     case OP_UNDER: ok = ok && b->meta->scope_field < b->nfields; break;
     case OP_LEN: ok = is_strlike(a.t) || a.t == T_LIST || a.t == T_MAP; break;
     case OP_RET: ok = sp == 1 && a.t == p->result; break;
+    case OP_PICK: out[0] = st[sp - 1 - arg]; break;
+    case OP_LDSET: out[0].elem = (uint8_t)b->sets[arg].type; break;
+    case OP_TGET: {
+      const BTable *t = &b->tables[arg];
+      ok = b->sets[t->keys].type == T_STR ? is_strlike(a.t) : is_num(a.t);
+      out[0].t = t->type;
+      break;
+    }
+    case OP_QALL: case OP_QANY: case OP_QFALSE: case OP_QTRUE: {
+      uint32_t q = k + arg;       /* the QNEXT: the exit lands right after it */
+      if (!ok) break;
+      CHECK(arg >= 2 && INSN_OP(b->code[p->start + q]) == OP_QNEXT && INSN_ARG(b->code[p->start + q]) == q - k - 1,
+            "bad loop at pc %u in program %u", pc, pi);
+      for (int j = 0; j < npend; j++) CHECK(pend[j].target > q, "jump into a loop at pc %u in program %u", pc, pi);
+      CHECK(nloops < LIMIT_LOOPS, "loops nested too deeply at pc %u in program %u (limit is %d)", pc, pi, LIMIT_LOOPS);
+      uint8_t e = elem_of(a), mode = (uint8_t)(op - OP_QALL);
+      out[0] = (Slot){T_ITER, e, mode};
+      out[1] = (Slot){e, 0, 0};
+      loops[nloops++] = (Loop){k, q, sp - 1 + 2};
+      break;
+    }
+    case OP_QNEXT: {
+      Slot it = st[sp - 3];
+      CHECK(it.t == T_ITER, "bad loop at pc %u in program %u", pc, pi);
+      out[0] = it.mode < 2 ? (Slot){T_BOOL, 0, 0} : (Slot){it.elem, 0, 0};
+      nloops--;
+      break;
+    }
     default: break;
     }
     CHECK(ok, "operand types do not fit %s at pc %u in program %u", oi->name, pc, pi);
     sp -= oi->pops;
-    if (oi->pushes) {
+    /* a loop's exit: with an empty collection the opening jumps there holding the
+     * quantifier's result (a bool, or for QFALSE and QTRUE an element, never reached) */
+    Slot exit_top = out[0].mode < 2 ? (Slot){T_BOOL, 0, 0} : (Slot){out[0].elem, 0, 0};
+    for (int j = 0; j < nout; j++) {
       CHECK(sp < LIMIT_STACK, "stack overflow at pc %u in program %u", pc, pi);
-      st[sp++] = out;
+      st[sp++] = out[j];
     }
     if (sp > maxsp) maxsp = sp;
     if (oi->arg == ARG_JUMP) {
       CHECK(npend < MAX_PENDING, "too many open jumps at pc %u in program %u (limit is %d)", pc, pi, MAX_PENDING);
-      pend[npend].target = k + 1 + arg; pend[npend].sp = sp;
+      int loop = op == OP_QALL || op == OP_QANY || op == OP_QFALSE || op == OP_QTRUE;
+      pend[npend].target = k + 1 + arg; pend[npend].sp = loop ? sp - 1 : sp;
       memcpy(pend[npend].st, st, sizeof *st * (size_t)sp);
+      if (loop) pend[npend].st[sp - 2] = exit_top;
       npend++;
     }
     if (op == OP_RET) live = 0;
   }
-  CHECK(!live && !npend, "program %u does not end in RET", pi);
+  CHECK(!live && !npend && !nloops, "program %u does not end in RET", pi);
   CHECK(maxsp <= p->max_stack && p->max_stack <= b->meta->max_stack, "program %u needs more stack than it declares", pi);
   return 0;
 }
@@ -318,6 +402,11 @@ static int records(V *v) {
       }
       CHECK(b->u32s[r->weights_first + r->ntargets - 1] == 10000, "rule %u weights do not reach 100%%", i);
     }
+    if (r->cache_ttl) {
+      CHECK(r->cache_ttl > 0 && prog_ok(b, r->cache_key, -1), "rule %u has a bad cache", i);
+      uint8_t t = b->programs[r->cache_key].result;
+      CHECK(t == T_STR || t == T_SCOPE || t == T_INT, "rule %u has a bad cache key type", i);
+    } else CHECK(r->cache_key == NONE32, "rule %u has a bad cache", i);
   }
   for (uint32_t i = 0; i < b->ntargets; i++) {
     const BTarget *t = &b->targets[i];
@@ -333,6 +422,11 @@ static int records(V *v) {
     CHECK(g->when == NONE32 || prog_ok(b, g->when, T_BOOL), "budget %u has a bad condition", i);
     CHECK(g->charge == NONE32 || prog_ok(b, g->charge, T_INT), "budget %u has a bad charge", i);
     CHECK(g->warn_bp >= -1 && g->warn_bp <= 10000, "budget %u has a bad threshold", i);
+    CHECK(g->limit_prog == NONE32 || prog_ok(b, g->limit_prog, T_INT), "budget %u has a bad limit", i);
+    uint32_t align = g->flags & BUDGET_ALIGN_MASK;
+    CHECK(!(g->flags & ~0xfu) && align <= BUDGET_ALIGN_MONTH &&
+          (align == BUDGET_ALIGN_MONTH ? g->window == 0 && !(g->flags & BUDGET_SLIDING) : g->window > 0),
+          "budget %u has a bad window", i);
   }
   for (uint32_t i = 0; i < b->nguards; i++) {
     const BGuard *k = &b->guards[i];

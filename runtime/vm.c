@@ -2,14 +2,17 @@
  *
  * The verifier has checked every operand index, jump target, stack depth and type, so
  * the loop below checks nothing but what only the data can tell: an unset field, a
- * missing map key, a zero divisor, an overflow. Programs only jump forward, so a
- * program runs at most its length in steps: the step limit is charged once per run
- * (its length), and the loop itself has no per-instruction accounting. The operations
+ * missing map key, a zero divisor, an overflow. Programs jump forward, except where a
+ * quantifier loop goes round (QNEXT), so a program without loops runs at most its
+ * length in steps: the step limit is charged once per run (its length) and once per
+ * round of a loop (the loop body's length), and the dispatch loop itself has no
+ * per-instruction accounting. The operations
  * whose work grows with the input (searching a string, matching a glob, looking through
  * a list or map) charge one more step per VM_UNIT units of their work (bytes or items),
  * so a request-supplied megabyte costs steps, not unbounded time. */
 #define _GNU_SOURCE 1   /* memmem */
 #include <string.h>
+#include "timefmt.h"
 #include "vm.h"
 
 /* Dispatch as in Lua's lvm.c: computed goto where the compiler has it, else a switch. */
@@ -73,14 +76,55 @@ int vm_matched(const aigw_ctx *c, uint32_t node) {
   return lo < c->nmatched && c->matched[lo] == node;
 }
 
-static int in_members(const int64_t *m, uint32_t n, int64_t k) {
+/* The position of k among the n sorted members m, or n when it is not there. */
+static uint32_t find_member(const int64_t *m, uint32_t n, int64_t k) {
   uint32_t lo = 0, hi = n;
   while (lo < hi) {
     uint32_t mid = lo + (hi - lo) / 2;
     if (m[mid] < k) lo = mid + 1;
     else hi = mid;
   }
-  return lo < n && m[lo] == k;
+  return lo < n && m[lo] == k ? lo : n;
+}
+static int in_members(const int64_t *m, uint32_t n, int64_t k) { return find_member(m, n, k) < n; }
+
+/* A string constant of the bundle as a value. */
+static inline Value str_value(const Bundle *b, uint32_t id) {
+  Value v;
+  v.u.p = bundle_str(b, id); v.len = bundle_strlen(b, id); v.sid = id;
+  return v;
+}
+
+/* ---- quantifier iterators ----
+ * An iterator is a value: i is its position (an item index for a list or map, a member
+ * index for a set), len the slot or set it walks, and sid its quantifier (QALL + mode)
+ * and what it walks (ITER_LIST, ITER_MAP, ITER_SET, shifted by 2). */
+enum { ITER_LIST, ITER_MAP, ITER_SET };
+
+static inline Value iter_elem(const aigw_ctx *c, Value it) {
+  uint32_t kind = it.sid >> 2;
+  if (kind == ITER_SET) {
+    const BSet *s = &c->b->sets[it.len];
+    int64_t m = c->b->members[s->first + (uint32_t)it.u.i];
+    if (s->type == T_STR) return str_value(c->b, (uint32_t)m);
+    Value v = {.u.i = m, .len = 0, .sid = NOSTR};
+    return v;
+  }
+  const Item *x = &c->items[it.u.i];
+  return kind == ITER_MAP ? x->key : x->val;
+}
+
+/* Moves the iterator to its next element; 0 when there is none. */
+static inline int iter_next(const aigw_ctx *c, Value *it) {
+  if (it->sid >> 2 == ITER_SET) {
+    if ((uint64_t)it->u.i + 1 >= c->b->sets[it->len].count) return 0;
+    it->u.i++;
+    return 1;
+  }
+  uint32_t nx = c->items[it->u.i].next;
+  if (nx == NONE32) return 0;
+  it->u.i = nx;
+  return 1;
 }
 
 /* The item of map slot s under key k, or NULL. */
@@ -145,11 +189,7 @@ int vm_run(aigw_ctx *c, uint32_t prog, Value *out) {
         vmbreak;
       }
       vmcase(LDI) { sp->u.i = b->ints[INSN_ARG(w)]; sp->sid = NOSTR; sp++; vmbreak; }
-      vmcase(LDS) {
-        uint32_t id = INSN_ARG(w);
-        sp->u.p = bundle_str(b, id); sp->len = bundle_strlen(b, id); sp->sid = id; sp++;
-        vmbreak;
-      }
+      vmcase(LDS) { *sp++ = str_value(b, INSN_ARG(w)); vmbreak; }
       vmcase(LDB) { sp->u.i = INSN_ARG(w) != 0; sp->sid = NOSTR; sp++; vmbreak; }
       vmcase(LDNOW) { sp->u.i = c->now; sp->sid = NOSTR; sp++; vmbreak; }
       vmcase(CAST) { vmbreak; }       /* types are static: nothing to do at run time */
@@ -247,6 +287,86 @@ int vm_run(aigw_ctx *c, uint32_t prog, Value *out) {
       vmcase(JTK) { if (sp[-1].u.i) pc += INSN_ARG(w); vmbreak; }
       vmcase(POP) { sp--; vmbreak; }
       vmcase(RET) { *out = sp[-1]; return VM_OK; }
+      vmcase(PICK) { *sp = sp[-1 - (int32_t)INSN_ARG(w)]; sp++; vmbreak; }
+      vmcase(LDSET) {
+        sp->u.i = INSN_ARG(w); sp->len = b->sets[INSN_ARG(w)].count; sp->sid = SID_SETV; sp++;
+        vmbreak;
+      }
+      vmcase(QALL) vmcase(QANY) vmcase(QFALSE) vmcase(QTRUE) {
+        /* open a loop over a list, a map's keys or a set: [coll] -> [it elem] */
+        uint32_t mode = INSN_OP(w) - OP_QALL, kind;
+        Value it = {.u.i = 0, .len = (uint32_t)sp[-1].u.i, .sid = 0};
+        int empty;
+        if (sp[-1].sid == SID_SETV) { kind = ITER_SET; empty = b->sets[it.len].count == 0; }
+        else {
+          kind = b->fields[it.len].type == T_MAP ? ITER_MAP : ITER_LIST;
+          it.u.i = c->slots[it.len].head;
+          empty = it.u.i == NONE32;
+        }
+        if (empty) {                  /* nothing to decide: all holds, any does not */
+          if (mode >= 2) FAIL(VM_ERR_WITNESS);
+          sp[-1].u.i = mode == 0; sp[-1].sid = NOSTR;
+          pc += INSN_ARG(w);
+          vmbreak;
+        }
+        it.sid = mode | kind << 2;
+        sp[-1] = it;
+        *sp++ = iter_elem(c, it);
+        vmbreak;
+      }
+      vmcase(QNEXT) {                 /* [it elem b]: leave with the result, or go round */
+        Value *it = &sp[-3];
+        uint32_t mode = it->sid & 3;
+        int bv = sp[-1].u.i != 0;
+        /* all (and the search for a false body) stops at false, any at true */
+        if (bv != (mode == 0 || mode == 2)) {
+          if (mode < 2) { it->u.i = bv; it->len = 0; it->sid = NOSTR; }
+          else *it = sp[-2];
+          sp -= 2;
+          vmbreak;
+        }
+        if (!iter_next(c, it)) {
+          if (mode >= 2) FAIL(VM_ERR_WITNESS);
+          it->u.i = bv; it->len = 0; it->sid = NOSTR;
+          sp -= 2;
+          vmbreak;
+        }
+        /* the body runs again: its length is charged, as the program's was */
+        c->steps += INSN_ARG(w) + 1;
+        if (c->steps > c->bh->cfg.step_limit) FAIL(VM_ERR_LIMIT);
+        sp[-2] = iter_elem(c, *it);
+        sp--;
+        pc -= INSN_ARG(w) + 1;
+        vmbreak;
+      }
+      vmcase(TGET) {                  /* push tables[arg][a] */
+        const BTable *t = &b->tables[INSN_ARG(w)];
+        const BSet *keys = &b->sets[t->keys];
+        Value a = sp[-1];
+        uint32_t at = keys->count;
+        if (keys->type != T_STR) at = find_member(b->members + keys->first, keys->count, a.u.i);
+        else if (a.sid != NOSTR) at = find_member(b->members + keys->first, keys->count, a.sid);
+        int64_t v;
+        if (at < keys->count) v = b->ints[t->values + at];
+        else if (t->flags & TABLE_HAS_DEFAULT) v = t->dflt;
+        else { c->err.slot = INSN_ARG(w); c->err.key = a; FAIL(VM_ERR_TABLE); }
+        if (t->type == T_STR) sp[-1] = str_value(b, (uint32_t)v);
+        else { sp[-1].u.i = v; sp[-1].len = 0; sp[-1].sid = NOSTR; }
+        vmbreak;
+      }
+      vmcase(TOTIME) {                /* the one parser of dates and times (timefmt.h) */
+        Value a = sp[-1];
+        int64_t t;
+        if (rt_parse_time(a.u.p, a.len, 1, &t) && rt_parse_date(a.u.p, a.len, &t)) { c->err.key = a; FAIL(VM_ERR_CONVERT); }
+        sp[-1].u.i = t; sp[-1].len = 0; sp[-1].sid = NOSTR;
+        vmbreak;
+      }
+      vmcase(BUSED) {                 /* usage the host supplied with this input */
+        uint32_t k = INSN_ARG(w);
+        if (c->busage_gen[k] != c->input_gen) { c->err.slot = k; FAIL(VM_ERR_USAGE); }
+        sp->u.i = c->busage[k]; sp->len = 0; sp->sid = NOSTR; sp++;
+        vmbreak;
+      }
 #ifndef VM_GOTO
       default: FAIL(VM_ERR_LIMIT);    /* unreachable in verified code */
 #endif

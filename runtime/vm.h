@@ -32,6 +32,7 @@ _Static_assert(sizeof(Value) == 16, "a value is 16 bytes");
  * not a resource ID (or a list holding one). Reading a SLOT_BAD slot is an error. */
 enum { SLOT_UNSET = 0, SLOT_SET = 1, SLOT_BAD = 2 };
 enum { SID_BADSCOPE = 0xfffffffeu };   /* while a value travels from input to its slot */
+enum { SID_SETV = 0xfffffffdu };       /* a constant set on the stack (LDSET): i is its index */
 typedef struct Slot {
   Value v;
   uint32_t set;             /* SLOT_* */
@@ -65,7 +66,7 @@ typedef struct Finding {
   uint32_t src_off, src_len;       /* "file:line" as text, rendered on request (MSG_PENDING) */
 } Finding;
 
-typedef struct BudgetOut { uint32_t budget, key_off, key_len, reserved; int64_t charge; } BudgetOut;
+typedef struct BudgetOut { uint32_t budget, key_off, key_len, reserved; int64_t charge, limit; } BudgetOut;
 
 struct aigw_bundle {
   Bundle b;
@@ -99,6 +100,7 @@ struct aigw_ctx {
   int evaluated, decision;
   int input_changed;                /* scopes must be matched again before the next eval */
   uint32_t route, rule;             /* route and rule index, or NONE32 */
+  uint32_t cache_off, cache_len;    /* the route's cache key in msg; cache_len NONE32: no cache */
   Finding *lists[4]; uint32_t nlist[4], caplist[4];
   BudgetOut *budgets; uint32_t nbudgets, capbudgets;
   char *msg; size_t nmsg, capmsg;   /* messages and budget keys */
@@ -109,6 +111,8 @@ struct aigw_ctx {
   Value stack[LIMIT_STACK];
   uint32_t matched[LIMIT_MATCHED];
   uint32_t targets[LIMIT_TARGETS];
+  /* budget usage the host supplied for this input: set when busage_gen[i] == input_gen */
+  int64_t *busage; uint32_t *busage_gen, input_gen;
   /* input storage */
   Item *items; uint32_t nitems, items_cap;
   TextChunk *text, *text_cur;

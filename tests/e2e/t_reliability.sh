@@ -23,7 +23,7 @@ expect() {
 
 gen() { python3 -c "$1" >"$2"; }
 HDR='policy h
-input request { scope: scope  model: string  tags: map<string>  prompt: string  pattern: string }
+input request { scope: scope  model: string  tags: map<string, max 200000>  prompt: string  pattern: string }
 '
 # ---- the compiler: every dimension has a limit or a linear algorithm
 gen "print('''$HDR''' + ''.join(f'scope s{i} = \"/subscriptions/*{i}\"\n' for i in range(1100)))" globs.aigw
@@ -49,6 +49,8 @@ guardrail globbed { warn when matches(request.prompt, request.pattern) }
 P
 gen "import json; print(json.dumps({'scope':'/s','tags':{('k%d'%i):'v' for i in range(100000)},'prompt':'x','pattern':'y'}))" map.json
 expect "a 100,000-key map" 1 '"decision":"deny"' "$A" eval h.aigw -i map.json --now 2026-11-22
+sed 's/map<string, max 200000>/map<string>/' h.aigw >hd.aigw
+expect "a 100,000-key map past the default max" 2 "limit is 1024, its max in the schema" "$A" eval hd.aigw -i map.json --now 2026-11-22
 gen "import json; print(json.dumps({'scope':'/s','tags':{'owner':'a'},'prompt':'a'*1000000,'pattern':'a'*500000+'b'}))" contains.json
 expect "contains() on a 1 MB string, linear" 0 '"decision":"allow"' "$A" eval h.aigw -i contains.json --now 2026-11-22
 gen "import json; print(json.dumps({'scope':'/s','tags':{'owner':'a'},'prompt':'a'*1000000,'pattern':'*'+'a'*100000+'b'}))" glob.json

@@ -81,6 +81,8 @@ typedef struct Gen {
   const char *ex[4]; int nex;
   const char *route[2]; int nroute;
   const char *budget[2]; int nbudget;
+  int table;                  /* the table `limits_t` (string keys, int values) is declared */
+  int qdepth;                 /* quantifiers open around the expression being generated */
 } Gen;
 
 /* ---- choices ---- */
@@ -200,6 +202,7 @@ static void gen_type_text(Gen *g, Buf *o, GTy t, int map_of_scope) {
     const char *sp = gen_coin(g, 1, 8) ? " " : "";
     buf_printf(o, "%s%s<%s", t.t == GT_LIST ? "list" : "map", sp, sp);
     gen_type_text(g, o, gen_ty(map_of_scope ? GT_SCOPE : t.elem, 0, t.lv), 0);
+    if (gen_coin(g, 1, 3)) buf_printf(o, ", max %s", gen_coin(g, 1, 2) ? "64" : "3");   /* inputs give at most 3 */
     buf_printf(o, "%s>", sp);
     return;
   }
@@ -286,6 +289,20 @@ static void gen_sets(Gen *g, Buf *o) {
     }
     buf_puts(o, gen_coin(g, 1, 3) ? ", }\n" : " }\n");
   }
+  /* set algebra over a set and itself (one member type), and a table of ints */
+  if (g->nset && gen_coin(g, 1, 3)) {
+    static const char *const ops[] = {" + ", " & ", " - "};
+    GSet *S = &g->set[gen_pick(g, (unsigned)g->nset)];
+    const char *op = GEN_ONE(g, ops);
+    int par = gen_coin(g, 1, 2);
+    buf_printf(o, "set combined = %s%s%s%s%s\n", S->name, op, par ? "(" : "", S->name, par ? ")" : "");
+    g->set[g->nset].name = "combined";
+    g->set[g->nset].elem = S->elem;
+    g->nset++;
+  }
+  if ((g->table = gen_coin(g, 1, 3)))
+    buf_printf(o, "table limits_t = {\"gpt-4o\": 1, \"claims\": %s}%s\n", GEN_ONE(g, gen_ints),
+               gen_coin(g, 1, 2) ? " default 3" : "");
 }
 
 /* a scope as written: its name when declared, else its string */
@@ -327,7 +344,7 @@ static void gen_hierarchy(Gen *g, Buf *o) {
 
 /* ---- expressions ---- */
 
-enum { P_OR = 1, P_AND, P_NOT, P_CMP, P_ADD, P_MUL, P_NEG, P_PRIM };
+enum { P_QUANT = 0, P_OR, P_AND, P_NOT, P_CMP, P_ADD, P_MUL, P_NEG, P_PRIM };
 
 static int gen_expr(Gen *g, Buf *o, GTy t, int depth, int ctx, int hint);
 
@@ -610,9 +627,18 @@ static int gen_expr(Gen *g, Buf *o, GTy t, int depth, int ctx, int hint) {
         return P_PRIM;
       }
     }
-    switch (gen_pick(g, 3)) {
+    switch (gen_pick(g, 4)) {
     case 1: if ((fi = gen_field_of(g, t)) >= 0) { gen_field(g, o, fi); return P_PRIM; } break;
     case 2: if (gen_index(g, o, t, depth)) return P_PRIM; break;
+    case 3:   /* a table lookup: a key it may not hold fails closed unless there is a default */
+      if (g->table) {   /* a field's value, or a key it holds: a constant key it lacks is a compile error */
+        buf_puts(o, "limits_t[");
+        if ((fi = gen_field_of(g, gen_ty(GT_STR, 0, 0))) >= 0 && gen_coin(g, 1, 2)) gen_field(g, o, fi);
+        else buf_puts(o, gen_coin(g, 1, 2) ? "\"claims\"" : "\"gpt-4o\"");
+        buf_puts(o, "]");
+        return P_PRIM;
+      }
+      break;
     default: break;
     }
     buf_puts(o, GEN_ONE(g, gen_ints));
@@ -630,7 +656,15 @@ static int gen_expr(Gen *g, Buf *o, GTy t, int depth, int ctx, int hint) {
     switch (gen_pick(g, 5)) {
     case 1: if ((fi = gen_field_of(g, t)) >= 0) { gen_field(g, o, fi); return P_PRIM; } break;
     case 2: if (gen_index(g, o, t, depth)) return P_PRIM; break;
-    case 3: buf_puts(o, GEN_ONE(g, gen_dates)); return P_PRIM;
+    case 3:
+      if (gen_coin(g, 1, 3)) {   /* a conversion: of a constant, or of a string that may fail */
+        buf_puts(o, "time(");
+        if (gen_coin(g, 1, 2)) buf_printf(o, "\"%s\"", GEN_ONE(g, gen_dates));
+        else gen_sub(g, o, gen_ty(GT_STR, 0, 0), 0, 0, GC_CALL, 0);
+        buf_puts(o, ")");
+        return P_PRIM;
+      }
+      buf_puts(o, GEN_ONE(g, gen_dates)); return P_PRIM;
     case 4: buf_puts(o, GEN_ONE(g, gen_stamps)); return P_PRIM;
     default: break;
     }
@@ -726,8 +760,40 @@ static int gen_in(Gen *g, Buf *o, int depth) {
   return P_CMP;
 }
 
+/* all/any/none q IN C: body, over a set or a list or map field; the body reads q now and
+ * then. Returns 0 when there is nothing to range over. */
+static int gen_quant(Gen *g, Buf *o, int depth) {
+  static const char *const qs[] = {"all", "any", "none"};
+  int idx[48], n = 0;
+  for (int i = 0; i < g->nf; i++) if (g->f[i].ty.t == GT_LIST || g->f[i].ty.t == GT_MAP) idx[n++] = i;
+  uint8_t elem;
+  Buf c = {0};
+  if (g->nset && (!n || gen_coin(g, 1, 2))) {
+    GSet *S = &g->set[gen_pick(g, (unsigned)g->nset)];
+    buf_puts(&c, S->name);
+    elem = S->elem;
+  } else if (n) {
+    int fi = idx[gen_pick(g, (unsigned)n)];
+    gen_field(g, &c, fi);
+    elem = g->f[fi].ty.t == GT_MAP ? GT_STR : g->f[fi].ty.elem;
+  } else return 0;
+  int q = g->qdepth;
+  buf_printf(o, "%s q%d in %.*s: ", GEN_ONE(g, qs), q, (int)c.n, c.p);
+  buf_free(&c);
+  g->qdepth++;
+  if (gen_coin(g, 1, 2) && elem != GT_LEVEL) {
+    static const char *const tail[] = {" == \"gpt-4o\"", " > 1", " < now", " > 0s", "", " == \"a\""};
+    if (elem == GT_STR || elem == GT_SCOPE) buf_printf(o, "len(q%d) > 1 or q%d%s", q, q, tail[0]);
+    else buf_printf(o, "q%d%s", q, tail[elem == GT_INT ? 1 : elem == GT_TIME ? 2 : 3]);
+    if (depth > 0 && gen_coin(g, 1, 2)) { buf_puts(o, " and "); gen_sub(g, o, gen_ty(GT_BOOL, 0, 0), depth - 1, P_AND + 1, GC_LOGIC, 0); }
+  } else gen_sub(g, o, gen_ty(GT_BOOL, 0, 0), depth, P_QUANT, GC_LOGIC, 0);
+  g->qdepth--;
+  return 1;
+}
+
 static int gen_bool(Gen *g, Buf *o, int depth) {
   GTy b = gen_ty(GT_BOOL, 0, 0), s = gen_ty(GT_STR, 0, 0);
+  if (g->qdepth < 3 && gen_coin(g, 1, 10) && gen_quant(g, o, depth)) return P_QUANT;
   switch (gen_pick(g, 9)) {
   case 0: case 1: {
     int p = gen_coin(g, 1, 2) ? P_OR : P_AND;
@@ -936,7 +1002,13 @@ static void gen_route(Gen *g, Buf *o, int i) {
   for (int r = 0; r < n; r++) {
     buf_puts(o, "\n  ");
     switch (gen_pick(g, 3)) {
-    case 0: buf_puts(o, "when "); gen_cond(g, o); buf_puts(o, " -> "); gen_target_list(g, o); break;
+    case 0:
+      buf_puts(o, "when ");
+      if (g->nbudget && gen_coin(g, 1, 4))   /* the host's usage: missing from the input, so it fails closed */
+        buf_printf(o, "budget(%s).used >= %s and ", g->budget[gen_pick(g, (unsigned)g->nbudget)], gen_coin(g, 1, 2) ? "80%" : "1");
+      gen_cond(g, o); buf_puts(o, " -> "); gen_target_list(g, o);
+      if (gen_coin(g, 1, 4)) { buf_puts(o, " cache 1h by "); gen_key(g, o); }
+      break;
     case 1: {
       buf_puts(o, "split by ");
       gen_key(g, o);
@@ -967,7 +1039,7 @@ static void gen_route(Gen *g, Buf *o, int i) {
 static void gen_budget(Gen *g, Buf *o, int i) {
   static const char *const names[][2] = {{"team-tokens", "at"}, {"sandbox-requests", "per"}};
   static const char *const units[] = {"tokens", "requests", "calls"};
-  static const char *const periods[] = {"month", "minute", "hour", "day", "week"};
+  static const char *const periods[] = {"month", "minute", "hour", "day", "week", "10s", "5 minutes", "1 day"};
   static const char *const pcts[] = {"80%", "100%", "0.25%", "12.5%", "0%"};
   const char *name = names[i][gen_pick(g, 2)];
   g->budget[g->nbudget++] = name;
@@ -975,7 +1047,15 @@ static void gen_budget(Gen *g, Buf *o, int i) {
   Buf *b = gen_item(&L);
   buf_puts(b, "key ");
   gen_key(g, b);
-  buf_printf(gen_item(&L), "limit %s %s per %s", GEN_ONE(g, gen_ints), GEN_ONE(g, units), GEN_ONE(g, periods));
+  const char *unit = GEN_ONE(g, units), *period = GEN_ONE(g, periods);
+  if (g->table && gen_coin(g, 1, 3)) buf_printf(gen_item(&L), "limit limits_t[\"claims\"] %s per %s", unit, period);
+  else buf_printf(gen_item(&L), "limit %s %s per %s", GEN_ONE(g, gen_ints), unit, period);
+  if (strcmp(period, "month") && gen_coin(g, 1, 3)) buf_puts(gen_item(&L), "window sliding");
+  if (strcmp(unit, "requests") && gen_coin(g, 1, 3)) {
+    b = gen_item(&L);
+    buf_puts(b, "charge ");
+    gen_sub(g, b, gen_ty(GT_INT, 0, 0), 1, 0, GC_TOP, 0);
+  }
   if (gen_coin(g, 1, 2)) buf_printf(gen_item(&L), "warn at %s", GEN_ONE(g, pcts));
   if (gen_coin(g, 1, 2)) { b = gen_item(&L); buf_puts(b, "when "); gen_cond(g, b); }
   if (gen_break(g, "budget")) {
@@ -1151,10 +1231,11 @@ static void gen_policy(Gen *g) {
   for (int i = 0; i < n; i++) gen_guardrail(g, gen_decl(g), i);
   n = (int)gen_pick(g, 4);
   for (int i = 0; i < n && g->scope_field >= 0; i++) gen_exemption(g, gen_decl(g), i);
-  n = (int)gen_pick(g, 3);
-  for (int i = 0; i < n; i++) gen_route(g, gen_decl(g), i);
+  /* budgets before routes, which may read their usage */
+  int nr = (int)gen_pick(g, 3);
   n = (int)gen_pick(g, 3);
   for (int i = 0; i < n; i++) gen_budget(g, gen_decl(g), i);
+  for (int i = 0; i < nr; i++) gen_route(g, gen_decl(g), i);
   n = (int)gen_pick(g, 3);
   for (int i = 0; i < n; i++) gen_test(g, gen_decl(g), i);
   while (g->ndecl) {

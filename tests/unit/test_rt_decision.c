@@ -91,8 +91,10 @@ static void t_allow(void) {
            "{\"decision\":\"allow\",\"violations\":[],\"waived\":[],\"warnings\":[],"
            "\"errors\":[{\"guardrail\":\"tolerant\",\"message\":\"division by zero\",\"on_error\":\"allow\",\"source\":\"t.aigw:%d\"}],"
            "\"route\":{\"rule\":\"chat\",\"rule_index\":1,\"source\":\"t.aigw:%d\",\"targets\":[%s]},"
-           "\"budgets\":[{\"budget\":\"team-tokens\",\"key\":\"t1\",\"limit\":1000,\"unit\":\"tokens\",\"period\":\"day\",\"warn_at\":0.75},"
-           "{\"budget\":\"by-n\",\"key\":\"5\",\"limit\":5,\"unit\":\"requests\",\"period\":\"hour\"}]",
+           "\"budgets\":[{\"budget\":\"team-tokens\",\"key\":\"t1\",\"limit\":1000,\"unit\":\"tokens\",\"period\":\"day\",\"warn_at\":0.75,"
+           "\"charge\":1,\"window\":{\"seconds\":86400,\"sliding\":false,\"start\":\"2026-11-22T00:00:00Z\",\"end\":\"2026-11-23T00:00:00Z\"}},"
+           "{\"budget\":\"by-n\",\"key\":\"5\",\"limit\":5,\"unit\":\"requests\",\"period\":\"hour\",\"charge\":1,"
+           "\"window\":{\"seconds\":3600,\"sliding\":false,\"start\":\"2026-11-22T00:00:00Z\",\"end\":\"2026-11-22T01:00:00Z\"},\"rate_limit\":true}]",
            line_of(POLICY, "request.n / ("), line_of(POLICY, "split by request.principal"), split);
   EXPECT_STR(body(t.c, t.b, "{\"model\":\"gpt-4o\",\"provider\":\"azure-openai\",\"scope\":\"/subscriptions/s1/resourceGroups/rg/x\","
                             "\"principal\":\"p1\",\"team\":\"t1\",\"n\":5,\"tags\":{\"cc\":\"1\"}}", TU_NOW), want);
@@ -133,11 +135,13 @@ static void t_allow(void) {
   }
   CU_ASSERT(arms[0] > 50 && arms[1] > 50);
   /* vip: the first rule; openai is refused by azure-only, so only the fallback stays */
-  char vip[512];
+  char vip[1024];
   snprintf(vip, sizeof vip, "\"route\":{\"rule\":\"chat\",\"rule_index\":0,\"source\":\"t.aigw:%d\","
            "\"targets\":[{\"provider\":\"azure-openai\",\"model\":\"gpt-4o\",\"region\":\"eastus\"}]},"
-           "\"budgets\":[{\"budget\":\"team-tokens\",\"key\":\"vip\",\"limit\":1000,\"unit\":\"tokens\",\"period\":\"day\",\"warn_at\":0.75},"
-           "{\"budget\":\"by-n\",\"key\":\"1\",\"limit\":5,\"unit\":\"requests\",\"period\":\"hour\"}]",
+           "\"budgets\":[{\"budget\":\"team-tokens\",\"key\":\"vip\",\"limit\":1000,\"unit\":\"tokens\",\"period\":\"day\",\"warn_at\":0.75,"
+           "\"charge\":1,\"window\":{\"seconds\":86400,\"sliding\":false,\"start\":\"2026-11-22T00:00:00Z\",\"end\":\"2026-11-23T00:00:00Z\"}},"
+           "{\"budget\":\"by-n\",\"key\":\"1\",\"limit\":5,\"unit\":\"requests\",\"period\":\"hour\",\"charge\":1,"
+           "\"window\":{\"seconds\":3600,\"sliding\":false,\"start\":\"2026-11-22T00:00:00Z\",\"end\":\"2026-11-22T01:00:00Z\"},\"rate_limit\":true}]",
            line_of(POLICY, "\"vip\" ->"));
   EXPECT_STR(strstr(body(t.c, t.b, "{\"model\":\"gpt-4o\",\"provider\":\"azure-openai\",\"scope\":\"/s\",\"team\":\"vip\",\"n\":1,\"tags\":{\"cc\":\"\"}}", TU_NOW), "\"route\""), vip);
   close_t(t);
@@ -249,7 +253,8 @@ static void t_errors_and_budgets(void) {
   CU_ASSERT_STRING_EQUAL(f.source, "t.aigw:5");
   EXPECT_STR(body(t.c, t.b, "{\"tags\":{\"owner\":\"x\",\"team\":\"\\u00e9\\\"q\"}}", TU_NOW),
              "{\"decision\":\"allow\",\"violations\":[],\"waived\":[],\"warnings\":[],\"errors\":[],"
-             "\"route\":null,\"budgets\":[{\"budget\":\"b1\",\"key\":\"\xc3\xa9\\\"q\",\"limit\":10,\"unit\":\"tokens\",\"period\":\"month\"}]");
+             "\"route\":null,\"budgets\":[{\"budget\":\"b1\",\"key\":\"\xc3\xa9\\\"q\",\"limit\":10,\"unit\":\"tokens\",\"period\":\"month\",\"charge\":1,"
+             "\"window\":{\"seconds\":2592000,\"sliding\":false,\"start\":\"2026-11-01T00:00:00Z\",\"end\":\"2026-12-01T00:00:00Z\"}}]");
   close_t(t);
   /* a dry-run guardrail that cannot be evaluated is reported, not enforced */
   t = open_src("policy t\ninput request { team: string  model: string }\n"

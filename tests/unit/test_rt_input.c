@@ -10,7 +10,7 @@ static const char *const SRC =
   "input request {\n"
   "  model: string\n  scope: scope\n  ancestors: list<scope>\n  prompt_tokens: int\n"
   "  streaming: bool\n  at: time\n  ttl: duration\n  classification: classification\n"
-  "  tags: map<string>\n  nums: list<int>\n"
+  "  tags: map<string, max 4096>\n  nums: list<int>\n"
   "}\n"
   "guardrail show {\n  severity low\n  warn when true\n"
   "  message \"{request.model}|{request.prompt_tokens}|{request.streaming}|{request.at}|"

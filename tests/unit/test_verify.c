@@ -504,11 +504,11 @@ static void test_section_bounds(void) {
   vt_seal(m, vt_len);
   snprintf(want, sizeof want, "unknown section id %d", SEC__MAX);
   vt_expect(m, want);
-  /* one section fewer in the header: the last one written (GUARDS) goes missing */
+  /* one section fewer in the header: the last one written (TABLES) goes missing */
   m = vt_copy();
   vt_header(m)->nsections--;
   vt_seal(m, vt_len);
-  snprintf(want, sizeof want, "section %d is missing", SEC_GUARDS);
+  snprintf(want, sizeof want, "section %d is missing", SEC_TABLES);
   vt_expect(m, want);
   m = vt_copy();
   vt_header(m)->nsections = 0x40000000u;

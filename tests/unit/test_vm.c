@@ -30,6 +30,9 @@ typedef struct Fx {
   BLevels levels[1];
   uint32_t u32s[2];
   BNode nodes[1];
+  BTable tables[2];
+  BBudget budgets[1];
+  uint32_t by_name[2 * NFIELDS];
   uint32_t code[64];
   BProgram progs[1];
   BMeta meta;
@@ -67,10 +70,10 @@ static Fx *fx_new(void) {
   f->sets[1] = (BSet){T_INT, 2, 3, 0};
   b->sets = f->sets; b->nsets = 2; b->members = f->members; b->nmembers = 5;
   const BField fields[NFIELDS] = {
-    {S_MODEL, T_STR, 0, 0, FIELD_ROLE_MODEL}, {S_TAGS, T_MAP, T_STR, 0, 0},
-    {S_N, T_INT, 0, 0, 0}, {S_SCOPE, T_SCOPE, 0, 0, FIELD_ROLE_SCOPE},
-    {S_LIST, T_LIST, T_STR, 0, 0}, {S_NUMS, T_LIST, T_INT, 0, 0},
-    {S_FLAG, T_BOOL, 0, 0, 0}, {S_LVL, T_LEVEL, 0, 0, 0}};
+    {S_MODEL, T_STR, 0, 0, FIELD_ROLE_MODEL, 0}, {S_TAGS, T_MAP, T_STR, 0, 0, 64},
+    {S_N, T_INT, 0, 0, 0, 0}, {S_SCOPE, T_SCOPE, 0, 0, FIELD_ROLE_SCOPE, 0},
+    {S_LIST, T_LIST, T_STR, 0, 0, 64}, {S_NUMS, T_LIST, T_INT, 0, 0, 64},
+    {S_FLAG, T_BOOL, 0, 0, 0, 0}, {S_LVL, T_LEVEL, 0, 0, 0, 0}};
   memcpy(f->fields, fields, sizeof fields);
   b->fields = f->fields; b->nfields = NFIELDS;
   f->u32s[0] = S_LOW; f->u32s[1] = S_HIGH;
@@ -79,6 +82,17 @@ static Fx *fx_new(void) {
   f->nodes[0] = (BNode){.segment = S_EMPTY, .parent = NONE32, .scope_text = NOSTR};
   b->nodes = f->nodes; b->nnodes = 1;
   b->code = f->code; b->ncode = 64; b->programs = f->progs; b->nprograms = 1;
+  /* table 0: set 0's keys to ints 7 (gpt-4o) and 3 (abc), no default; table 1: the same
+   * keys to the strings "model" and "tags", default "hello" */
+  f->tables[0] = (BTable){S_LEVEL, 0, I_7, T_INT, 0, 0, 0};
+  f->tables[1] = (BTable){S_LEVEL, 0, I_0, T_STR, TABLE_HAS_DEFAULT, 0, S_HELLO};
+  b->tables = f->tables; b->ntables = 2;
+  f->budgets[0] = (BBudget){.name = S_N, .key = NONE32, .when = NONE32, .charge = NONE32, .limit_prog = NONE32};
+  b->budgets = f->budgets; b->nbudgets = 1;
+  /* (name, field) pairs by name, for aigw_input_json: each field's name is the string
+   * of the same number */
+  for (uint32_t i = 0; i < NFIELDS; i++) f->by_name[2 * i] = f->by_name[2 * i + 1] = i;
+  f->bh.field_by_name = f->by_name;
   f->meta.scope_field = F_SCOPE; f->meta.ancestors_field = NONE32;
   b->meta = &f->meta;
   strcpy(b->id, "sha256:test");
@@ -358,8 +372,129 @@ static void t_step_limit(void) {
   fx_free(f);
 }
 
+/* ---- quantifiers, tables, conversions, budget usage ---- */
+
+static void t_pick(void) {
+  Fx *f = fx_new();
+  CU_ASSERT_EQUAL(IV(f, I(LDI, I_7), I(LDI, I_3), I(PICK, 1), I0(RET)), 7);
+  CU_ASSERT_EQUAL(IV(f, I(LDI, I_7), I(LDI, I_3), I(PICK, 0), I0(RET)), 3);
+  fx_free(f);
+}
+
+static void t_quantify_sets(void) {
+  Fx *f = fx_new();
+  Value v;
+  /* set 1 is {1, 3, 7}: all > 0, all < 3, any == 7 */
+  CU_ASSERT_EQUAL(IV(f, I(LDSET, 1), I(QALL, 4), I(PICK, 0), I(LDI, I_0), I0(GT), I(QNEXT, 3), I0(RET)), 1);
+  CU_ASSERT_EQUAL(IV(f, I(LDSET, 1), I(QALL, 4), I(PICK, 0), I(LDI, I_3), I0(LT), I(QNEXT, 3), I0(RET)), 0);
+  CU_ASSERT_EQUAL(IV(f, I(LDSET, 1), I(QANY, 4), I(PICK, 0), I(LDI, I_7), I0(EQ), I(QNEXT, 3), I0(RET)), 1);
+  CU_ASSERT_EQUAL(IV(f, I(LDSET, 1), I(QANY, 4), I(PICK, 0), I(LDI, I_2), I0(EQ), I(QNEXT, 3), I0(RET)), 0);
+  /* the witnesses: the first element < 3 is false for (3), the first == 7 is true for (7) */
+  CU_ASSERT_EQUAL(IV(f, I(LDSET, 1), I(QFALSE, 4), I(PICK, 0), I(LDI, I_3), I0(LT), I(QNEXT, 3), I0(RET)), 3);
+  CU_ASSERT_EQUAL(IV(f, I(LDSET, 1), I(QTRUE, 4), I(PICK, 0), I(LDI, I_7), I0(EQ), I(QNEXT, 3), I0(RET)), 7);
+  CU_ASSERT_EQUAL(RUN(f, &v, I(LDSET, 1), I(QTRUE, 4), I(PICK, 0), I(LDI, I_2), I0(EQ), I(QNEXT, 3), I0(RET)), VM_ERR_WITNESS);
+  /* a string set yields interned strings: set 0 holds gpt-4o */
+  CU_ASSERT_EQUAL(RUN(f, &v, I(LDSET, 0), I(QTRUE, 4), I(PICK, 0), I(LDS, S_GPT), I0(SEQ), I(QNEXT, 3), I0(RET)), VM_OK);
+  CU_ASSERT_EQUAL(v.sid, S_GPT);
+  CU_ASSERT_EQUAL(v.len, 6);
+  /* each round after the first is charged the body's length (4: PICK LDI LT QNEXT); a
+   * loop that runs to the end over 3 members costs len + 2 * 4 */
+  CU_ASSERT_EQUAL(RUN(f, &v, I(LDSET, 1), I(QALL, 4), I(PICK, 0), I(LDI, I_0), I0(GT), I(QNEXT, 3), I0(RET)), VM_OK);
+  CU_ASSERT_EQUAL(f->c->steps, 7 + 2 * 4);
+  /* an early decision stops the loop: one round */
+  CU_ASSERT_EQUAL(RUN(f, &v, I(LDSET, 1), I(QANY, 4), I(PICK, 0), I(LDI, I_1), I0(EQ), I(QNEXT, 3), I0(RET)), VM_OK);
+  CU_ASSERT_EQUAL(f->c->steps, 7);
+  fx_free(f);
+}
+
+static void t_quantify_inputs(void) {
+  Fx *f = fx_new();
+  Value v;
+  aigw_input_list_add(f->c, F_NUMS, "5", 1);
+  aigw_input_list_add(f->c, F_NUMS, "-1", 2);
+  aigw_input_list_add(f->c, F_NUMS, "7", 1);
+  /* the list's items in order: all >= 0 fails at -1 */
+  CU_ASSERT_EQUAL(IV(f, I(LDF, F_NUMS), I(QALL, 4), I(PICK, 0), I(LDI, I_M1), I0(GT), I(QNEXT, 3), I0(RET)), 0);
+  CU_ASSERT_EQUAL(IV(f, I(LDF, F_NUMS), I(QFALSE, 4), I(PICK, 0), I(LDI, I_M1), I0(GT), I(QNEXT, 3), I0(RET)), -1);
+  /* a map's keys, in input order */
+  aigw_input_map_set(f->c, F_TAGS, "env", 3, "prod", 4);
+  aigw_input_map_set(f->c, F_TAGS, "abc", 3, "x", 1);
+  CU_ASSERT_EQUAL(RUN(f, &v, I(LDF, F_TAGS), I(QTRUE, 4), I(PICK, 0), I(LDS, S_ABC), I0(SEQ), I(QNEXT, 3), I0(RET)), VM_OK);
+  CU_ASSERT_EQUAL(v.sid, S_ABC);
+  CU_ASSERT_EQUAL(RUN(f, &v, I(LDF, F_TAGS), I(QFALSE, 4), I(PICK, 0), I(LDS, S_ENV), I0(SEQ), I(QNEXT, 3), I0(RET)), VM_OK);
+  CU_ASSERT_EQUAL(v.sid, S_ABC);
+  /* nested: any key k with any number n such that... the outer element stays reachable */
+  CU_ASSERT_EQUAL(IV(f, I(LDF, F_TAGS), I(QANY, 8), I(LDF, F_NUMS), I(QANY, 5), I(PICK, 1), I(LDS, S_ENV), I0(SEQ),
+                     I(NOT, 0), I(QNEXT, 4), I(QNEXT, 7), I0(RET)), 1);
+  /* empty collections: all holds, any does not, and no element decides */
+  aigw_input_reset(f->c);
+  const char *empty = "{\"list\":[],\"tags\":{}}";
+  CU_ASSERT_EQUAL(aigw_input_json(f->c, empty, strlen(empty)), AIGW_OK);
+  CU_ASSERT_EQUAL(IV(f, I(LDF, F_LIST), I(QALL, 2), I(LDB, 0), I(QNEXT, 0), I0(RET)), 1);
+  CU_ASSERT_EQUAL(IV(f, I(LDF, F_TAGS), I(QANY, 2), I(LDB, 1), I(QNEXT, 0), I0(RET)), 0);
+  CU_ASSERT_EQUAL(RUN(f, &v, I(LDF, F_TAGS), I(QTRUE, 2), I(LDB, 1), I(QNEXT, 0), I0(RET)), VM_ERR_WITNESS);
+  fx_free(f);
+}
+
+static void t_tables(void) {
+  Fx *f = fx_new();
+  Value v;
+  CU_ASSERT_EQUAL(IV(f, I(LDS, S_GPT), I(TGET, 0), I0(RET)), 7);
+  CU_ASSERT_EQUAL(IV(f, I(LDS, S_ABC), I(TGET, 0), I0(RET)), 3);
+  /* a key not in the bundle's strings, and one that is but is no key: no default, an error */
+  aigw_input_string(f->c, F_MODEL, "llama", 5);
+  CU_ASSERT_EQUAL(RUN(f, &v, I(LDF, F_MODEL), I(TGET, 0), I0(RET)), VM_ERR_TABLE);
+  CU_ASSERT_EQUAL(f->c->err.slot, 0);
+  CU_ASSERT_EQUAL(f->c->err.key.len, 5);
+  CU_ASSERT_EQUAL(RUN(f, &v, I(LDS, S_ENV), I(TGET, 0), I0(RET)), VM_ERR_TABLE);
+  /* string values, and the default */
+  CU_ASSERT_EQUAL(RUN(f, &v, I(LDS, S_ABC), I(TGET, 1), I0(RET)), VM_OK);
+  CU_ASSERT_EQUAL(v.sid, S_TAGS);
+  CU_ASSERT_EQUAL(RUN(f, &v, I(LDF, F_MODEL), I(TGET, 1), I0(RET)), VM_OK);
+  CU_ASSERT_EQUAL(v.sid, S_HELLO);
+  CU_ASSERT_EQUAL(memcmp(v.u.p, "hello", 6), 0);
+  fx_free(f);
+}
+
+static void t_totime(void) {
+  Fx *f = fx_new();
+  Value v;
+  aigw_input_string(f->c, F_MODEL, "2026-11-22", 10);
+  CU_ASSERT_EQUAL(IV(f, I(LDF, F_MODEL), I0(TOTIME), I0(RET)), 1795305600);
+  aigw_input_string(f->c, F_MODEL, "2026-11-22T01:00:00+01:00", 25);
+  CU_ASSERT_EQUAL(IV(f, I(LDF, F_MODEL), I0(TOTIME), I0(RET)), 1795305600);
+  aigw_input_string(f->c, F_MODEL, "2026-11-22 00:00:05Z", 20);
+  CU_ASSERT_EQUAL(IV(f, I(LDF, F_MODEL), I0(TOTIME), I0(RET)), 1795305605);
+  aigw_input_string(f->c, F_MODEL, "2026-02-30", 10);
+  CU_ASSERT_EQUAL(RUN(f, &v, I(LDF, F_MODEL), I0(TOTIME), I0(RET)), VM_ERR_CONVERT);
+  CU_ASSERT_EQUAL(f->c->err.key.len, 10);
+  CU_ASSERT_EQUAL(RUN(f, &v, I(LDS, S_HELLO), I0(TOTIME), I0(RET)), VM_ERR_CONVERT);
+  fx_free(f);
+}
+
+static void t_budget_usage(void) {
+  Fx *f = fx_new();
+  Value v;
+  CU_ASSERT_EQUAL(RUN(f, &v, I(BUSED, 0), I0(RET)), VM_ERR_USAGE);
+  CU_ASSERT_EQUAL(f->c->err.slot, 0);
+  CU_ASSERT_EQUAL(aigw_input_budget_usage(f->c, 0, 1700), AIGW_OK);
+  CU_ASSERT_EQUAL(IV(f, I(BUSED, 0), I0(RET)), 1700);
+  CU_ASSERT_EQUAL(aigw_input_budget_usage(f->c, 1, 5), AIGW_ERR_ARG);
+  CU_ASSERT_EQUAL(aigw_input_budget_usage(f->c, -1, 5), AIGW_ERR_ARG);
+  aigw_input_reset(f->c);               /* usage belongs to the input */
+  CU_ASSERT_EQUAL(RUN(f, &v, I(BUSED, 0), I0(RET)), VM_ERR_USAGE);
+  CU_ASSERT_EQUAL(aigw_input_json(f->c, "{\"$budgets\":{\"n\":42}}", 21), AIGW_OK);
+  CU_ASSERT_EQUAL(IV(f, I(BUSED, 0), I0(RET)), 42);
+  CU_ASSERT_EQUAL(aigw_input_json(f->c, "{\"$budgets\":{\"x\":42}}", 21), AIGW_ERR_INPUT);
+  CU_ASSERT_EQUAL(aigw_input_json(f->c, "{\"$budgets\":{\"n\":\"4\"}}", 22), AIGW_ERR_INPUT);
+  CU_ASSERT_EQUAL(RUN(f, &v, I(BUSED, 0), I0(RET)), VM_ERR_USAGE);
+  fx_free(f);
+}
+
 UNIT_SUITE(vm,
   {"loads", t_loads}, {"ldf_has", t_ldf_has}, {"compare", t_compare},
   {"strings_eq", t_strings_eq}, {"arith", t_arith}, {"not_jumps", t_not_jumps},
   {"sets", t_sets}, {"lists", t_lists}, {"maps", t_maps}, {"under", t_under},
-  {"text", t_text}, {"glob", t_glob}, {"step_limit", t_step_limit})
+  {"text", t_text}, {"glob", t_glob}, {"step_limit", t_step_limit}, {"pick", t_pick},
+  {"quantify_sets", t_quantify_sets}, {"quantify_inputs", t_quantify_inputs}, {"tables", t_tables},
+  {"totime", t_totime}, {"budget_usage", t_budget_usage})
