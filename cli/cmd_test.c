@@ -4,13 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "aigw.h"
 #include "cli.h"
 #include "compile.h"
+#include "test_cov.h"
 
 const char cmd_test_summary[] = "run the policies' test declarations";
 const char cmd_test_usage[] =
-  "usage: aigwc test [-v] PATH...\n\n"
+  "usage: aigwc test [-v] [--coverage [--min-coverage N%]] [--format text|junit|json] PATH...\n\n"
   "Runs every `test \"name\" { … }` declaration: its input at its `now`, checked against\n"
   "all of its `expect` lines.\n\n"
   "Each policy set is compiled into a bundle of its own, so sets may declare different\n"
@@ -22,7 +24,12 @@ const char cmd_test_usage[] =
   "failing test followed by one indented line per failed expectation, expected vs actual,\n"
   "and last `N passed, M failed`, summed over the sets. A set that does not compile\n"
   "prints its errors on stderr and counts as one failed test.\n"
-  "  -v   also print a line per passing test\n\n"
+  "  -v   also print a line per passing test\n"
+  "  --coverage         list the guardrails, exemptions, route rules and budgets no test\n"
+  "                     exercised (fired or waived, waived, routed, charged), per set\n"
+  "  --min-coverage N%  fail when less than N% of them were exercised\n"
+  "  --format F         text (default); junit or json: the results (and coverage) as a\n"
+  "                     document on standard output, the text report on standard error\n\n"
   "exit codes: 0 all tests pass, 1 a test fails or a policy has errors, 2 usage error\n";
 
 /* ---- policy sets ---- */
@@ -255,10 +262,11 @@ typedef struct Tally { int pass, fail; } Tally;
 static void quoted(const char *s, Buf *o) { buf_json_str(o, s, strlen(s)); }
 
 /* Runs one test; prints its FAIL block (or its PASS line with -v). */
-static void run_test(aigw_ctx *c, const TestCase *t, int verbose, Tally *n) {
+static void run_test(aigw_ctx *c, const TestCase *t, int verbose, Tally *n, Tcov *cov) {
   Buf name = {0}, why = {0};
   quoted(t->name, &name);
   uint32_t failed = 0;
+  int decided = 0;
   if (aigw_input_json(c, t->input, t->input_len) != AIGW_OK) {
     buf_printf(&why, "bad input: %s", aigw_ctx_error(c));
     failed = 1;
@@ -267,6 +275,7 @@ static void run_test(aigw_ctx *c, const TestCase *t, int verbose, Tally *n) {
     failed = 1;
   } else {
     Buf one = {0};
+    decided = 1;
     for (uint32_t i = 0; i < t->nexpects; i++) {
       one.n = 0;
       if (check(c, &t->expects[i], &one)) continue;
@@ -289,11 +298,12 @@ static void run_test(aigw_ctx *c, const TestCase *t, int verbose, Tally *n) {
     n->fail++;
     printf("FAIL %s:%u: test %s: %s\n", t->file, t->line, name.p, why.p);
   }
+  if (cov) tcov_test(cov, t->name, t->file, t->line, !failed, failed ? why.p : NULL, decided ? c : NULL);
   buf_free(&name); buf_free(&why);
 }
 
 /* Compiles one set and runs its tests. */
-static void run_set(const Set *s, int verbose, Tally *n) {
+static void run_set(const Set *s, int verbose, Tally *n, Tcov *cov) {
   printf("== %s\n", s->label);
   fflush(stdout);   /* the header comes before the set's diagnostics on a shared terminal */
   DiagSink d; diag_init(&d);
@@ -308,6 +318,7 @@ static void run_set(const Set *s, int verbose, Tally *n) {
     fprintf(stderr, "aigwc: %d error%s\n", d.errors, d.errors == 1 ? "" : "s");
     printf("FAIL %s: does not compile\n", s->label);
     n->fail++;
+    if (cov) tcov_set(cov, s->label, NULL);
   } else {
     aigw_bundle *b = NULL;
     aigw_ctx *c = NULL;
@@ -318,8 +329,11 @@ static void run_set(const Set *s, int verbose, Tally *n) {
     } else if (aigw_ctx_new(b, &c) != AIGW_OK) {
       fputs("aigwc test: out of memory\n", stderr);
       exit(EXIT_USAGE);
-    } else
-      for (uint32_t i = 0; i < tests.n; i++) run_test(c, &tests.v[i], verbose, n);
+    } else {
+      if (cov) tcov_set(cov, s->label, b);
+      for (uint32_t i = 0; i < tests.n; i++) run_test(c, &tests.v[i], verbose, n, cov);
+      if (cov) tcov_set_done(cov, stdout);
+    }
     aigw_ctx_free(c);
     aigw_bundle_close(b);
   }
@@ -330,10 +344,26 @@ static void run_set(const Set *s, int verbose, Tally *n) {
 }
 
 int cmd_test(int argc, char **argv) {
-  int verbose = 0, npaths = 0;
+  int verbose = 0, npaths = 0, coverage = 0, min_bp = -1;
+  TcovFormat fmt = TCOV_TEXT;
   char **paths = argv + 1;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "-v")) verbose = 1;
+    else if (!strcmp(argv[i], "--coverage")) coverage = 1;
+    else if (!strcmp(argv[i], "--min-coverage") && i + 1 < argc) {
+      char *end;
+      double pct = strtod(argv[++i], &end);
+      if (end == argv[i] || (*end && strcmp(end, "%")) || pct < 0 || pct > 100)
+        return cli_usage_error("test", "--min-coverage takes a percentage, like 80%%, not '%s'", argv[i]);
+      min_bp = (int)(pct * 100 + 0.5);
+      coverage = 1;
+    } else if (!strcmp(argv[i], "--format") && i + 1 < argc) {
+      const char *f = argv[++i];
+      if (!strcmp(f, "text")) fmt = TCOV_TEXT;
+      else if (!strcmp(f, "json")) fmt = TCOV_JSON;
+      else if (!strcmp(f, "junit")) fmt = TCOV_JUNIT;
+      else return cli_usage_error("test", "--format is text, junit or json, not '%s'", f);
+    }
     else if (argv[i][0] == '-' && argv[i][1]) return cli_usage_error("test", "unknown option '%s'", argv[i]);
     else paths[npaths++] = argv[i];
   }
@@ -342,8 +372,20 @@ int cmd_test(int argc, char **argv) {
   int rc = collect_sets(npaths, paths, &sets);
   if (rc) { free_sets(&sets); return rc; }
   Tally n = {0, 0};
-  for (int i = 0; i < sets.n; i++) run_set(&sets.v[i], verbose, &n);
+  Tcov *cov = coverage || fmt != TCOV_TEXT ? tcov_new(fmt, coverage) : NULL;
+  /* a document on standard output: the text report moves to standard error */
+  int saved = -1;
+  if (fmt != TCOV_TEXT) { fflush(stdout); saved = dup(1); dup2(2, 1); }
+  for (int i = 0; i < sets.n; i++) run_set(&sets.v[i], verbose, &n, cov);
+  int bp = 10000;
+  if (fmt == TCOV_TEXT && cov) bp = tcov_finish(cov, n.pass, n.fail, stdout);
   printf("%d passed, %d failed\n", n.pass, n.fail);
+  fflush(stdout);
+  if (saved >= 0) { dup2(saved, 1); close(saved); }
+  if (fmt != TCOV_TEXT) bp = tcov_finish(cov, n.pass, n.fail, stdout);
   free_sets(&sets);
-  return n.fail ? EXIT_FINDINGS : EXIT_OK;
+  int low = coverage && min_bp >= 0 && bp < min_bp;
+  if (low) fprintf(stderr, "aigwc test: coverage %d.%02d%% is below --min-coverage %d.%02d%%\n", bp / 100, bp % 100, min_bp / 100, min_bp % 100);
+  tcov_free(cov);
+  return n.fail || low ? EXIT_FINDINGS : EXIT_OK;
 }
