@@ -1,0 +1,224 @@
+/* The --config file (docs/serve.md §Configuration): a JSON object read once at start.
+ * Every key is known or refused, so a misspelt limit is an error, not a silent default. */
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "srv.h"
+
+void srv_config_defaults(SrvConfig *c) {
+  memset(c, 0, sizeof *c);
+  c->limits = (SrvLimits){
+    .body_bytes = 64 << 10, .header_bytes = 16 << 10, .connections = 4096,
+    .requests_per_connection = 100000, .request_seconds = 10, .idle_seconds = 30, .drain_seconds = 10,
+  };
+  c->reservation_seconds = 600;
+  c->max_counters = 1000000;
+  c->max_reservations = 131072;
+  c->log_queue_bytes = 4 << 20;
+  c->envoy_prefix = xstrndup("/v1/authz/envoy", 15);
+  c->fetch_seconds = 30;
+  c->metrics_budget_series = 200;
+}
+
+void srv_config_free(SrvConfig *c) {
+  for (size_t i = 0; i < c->nrules; i++) {
+    SrvMapRule *r = &c->rules[i];
+    xfree(r->field); xfree(r->header); xfree(r->header_prefix); xfree(r->body); xfree(r->dflt);
+  }
+  xfree(c->rules);
+  for (size_t i = 0; i < c->nlog_fields; i++) xfree(c->log_fields[i]);
+  xfree(c->log_fields);
+  xfree(c->envoy_prefix);
+  xfree(c->cache_dir);
+  memset(c, 0, sizeof *c);
+}
+
+typedef struct P { char *err; size_t errlen; } P;
+
+static int fail(P *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(P *p, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(p->err, p->errlen, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+static char *dup_str(json_t *v) { return xstrndup(json_string_value(v), json_string_length(v)); }
+
+/* A whole number in [lo, hi] */
+static int num(P *p, const char *where, const char *key, json_t *v, long long lo, long long hi, long long *out) {
+  if (!json_is_integer(v)) return fail(p, "%s.%s: expected a whole number", where, key);
+  long long x = json_integer_value(v);
+  if (x < lo || x > hi) return fail(p, "%s.%s: %lld is out of range (%lld to %lld)", where, key, x, lo, hi);
+  *out = x;
+  return 0;
+}
+
+/* Header names are matched case-insensitively; they are kept in lower case. */
+static char *header_name(P *p, const char *field, const char *key, json_t *v) {
+  if (!json_is_string(v) || !json_string_length(v)) {
+    fail(p, "input.%s.%s: expected a header name", field, key);
+    return NULL;
+  }
+  const char *s = json_string_value(v);
+  for (const char *q = s; *q; q++)
+    if (*q <= ' ' || *q >= 127 || strchr("()<>@,;:\\\"/[]?={}", *q)) {
+      fail(p, "input.%s.%s: '%s' is not a header name", field, key, s);
+      return NULL;
+    }
+  char *h = dup_str(v);
+  for (char *q = h; *q; q++) if (*q >= 'A' && *q <= 'Z') *q = (char)(*q + 32);
+  return h;
+}
+
+static int parse_input(P *p, json_t *o, SrvConfig *c) {
+  if (!json_is_object(o)) return fail(p, "input: expected an object of fields");
+  size_t n = json_object_size(o);
+  c->rules = xcalloc(n ? n : 1, sizeof *c->rules);
+  const char *field;
+  json_t *spec;
+  json_object_foreach(o, field, spec) {
+    SrvMapRule *r = &c->rules[c->nrules++];
+    r->field = xstrndup(field, strlen(field));
+    if (!json_is_object(spec)) return fail(p, "input.%s: expected an object such as {\"header\": \"x-team\"}", field);
+    const char *k;
+    json_t *v;
+    json_object_foreach(spec, k, v) {
+      if (!strcmp(k, "header")) { if (!(r->header = header_name(p, field, k, v))) return -1; }
+      else if (!strcmp(k, "header_prefix")) { if (!(r->header_prefix = header_name(p, field, k, v))) return -1; }
+      else if (!strcmp(k, "body")) {
+        if (!json_is_string(v) || !json_string_length(v)) return fail(p, "input.%s.body: expected a key of the JSON body", field);
+        r->body = dup_str(v);
+      } else if (!strcmp(k, "default")) {
+        if (!json_is_string(v)) return fail(p, "input.%s.default: expected the value as text, e.g. \"0\"", field);
+        r->dflt = dup_str(v);
+      } else return fail(p, "input.%s: unknown key '%s' (header, header_prefix, body, default)", field, k);
+    }
+    if (!r->header && !r->header_prefix && !r->body && !r->dflt)
+      return fail(p, "input.%s: give header, header_prefix, body or default", field);
+    if (r->header_prefix && r->header)
+      return fail(p, "input.%s: header and header_prefix exclude each other", field);
+  }
+  return 0;
+}
+
+static int parse_limits(P *p, json_t *o, SrvConfig *c) {
+  if (!json_is_object(o)) return fail(p, "limits: expected an object");
+  const char *k;
+  json_t *v;
+  long long x;
+  json_object_foreach(o, k, v) {
+    SrvLimits *l = &c->limits;
+    if (!strcmp(k, "body_bytes")) { if (num(p, "limits", k, v, 0, 64 << 20, &x)) return -1; l->body_bytes = (size_t)x; }
+    else if (!strcmp(k, "header_bytes")) { if (num(p, "limits", k, v, 1024, 1 << 20, &x)) return -1; l->header_bytes = (size_t)x; }
+    else if (!strcmp(k, "connections")) { if (num(p, "limits", k, v, 1, 1 << 20, &x)) return -1; l->connections = (unsigned)x; }
+    else if (!strcmp(k, "requests_per_connection")) { if (num(p, "limits", k, v, 1, 1LL << 31, &x)) return -1; l->requests_per_connection = (unsigned)x; }
+    else if (!strcmp(k, "request_seconds")) { if (num(p, "limits", k, v, 1, 3600, &x)) return -1; l->request_seconds = (unsigned)x; }
+    else if (!strcmp(k, "idle_seconds")) { if (num(p, "limits", k, v, 1, 3600, &x)) return -1; l->idle_seconds = (unsigned)x; }
+    else if (!strcmp(k, "drain_seconds")) { if (num(p, "limits", k, v, 0, 3600, &x)) return -1; l->drain_seconds = (unsigned)x; }
+    else return fail(p, "limits: unknown key '%s' (body_bytes, header_bytes, connections, "
+                        "requests_per_connection, request_seconds, idle_seconds, drain_seconds)", k);
+  }
+  return 0;
+}
+
+static int parse_budgets(P *p, json_t *o, SrvConfig *c) {
+  if (!json_is_object(o)) return fail(p, "budgets: expected an object");
+  const char *k;
+  json_t *v;
+  long long x;
+  json_object_foreach(o, k, v) {
+    if (!strcmp(k, "reservation_seconds")) { if (num(p, "budgets", k, v, 1, 31LL * 86400, &x)) return -1; c->reservation_seconds = x; }
+    else if (!strcmp(k, "max_counters")) { if (num(p, "budgets", k, v, 1, 100000000, &x)) return -1; c->max_counters = (size_t)x; }
+    else if (!strcmp(k, "max_reservations")) { if (num(p, "budgets", k, v, 1, 16000000, &x)) return -1; c->max_reservations = (size_t)x; }
+    else if (!strcmp(k, "metrics_series")) { if (num(p, "budgets", k, v, 0, 100000, &x)) return -1; c->metrics_budget_series = (size_t)x; }
+    else return fail(p, "budgets: unknown key '%s' (reservation_seconds, max_counters, max_reservations, metrics_series)", k);
+  }
+  return 0;
+}
+
+static int parse_log(P *p, json_t *o, SrvConfig *c) {
+  if (!json_is_object(o)) return fail(p, "decision_log: expected an object");
+  const char *k;
+  json_t *v;
+  long long x;
+  json_object_foreach(o, k, v) {
+    if (!strcmp(k, "queue_bytes")) { if (num(p, "decision_log", k, v, 4096, 1LL << 30, &x)) return -1; c->log_queue_bytes = (size_t)x; }
+    else if (!strcmp(k, "input")) {
+      if (json_is_string(v) && !strcmp(json_string_value(v), "*")) { c->log_all_fields = 1; continue; }
+      if (!json_is_array(v)) return fail(p, "decision_log.input: expected a list of field names, or \"*\"");
+      size_t i;
+      json_t *e;
+      c->log_fields = xcalloc(json_array_size(v) + 1, sizeof *c->log_fields);
+      json_array_foreach(v, i, e) {
+        if (!json_is_string(e)) return fail(p, "decision_log.input[%zu]: expected a field name", i);
+        c->log_fields[c->nlog_fields++] = dup_str(e);
+      }
+    } else return fail(p, "decision_log: unknown key '%s' (input, queue_bytes)", k);
+  }
+  return 0;
+}
+
+static int parse_str_section(P *p, json_t *o, const char *sec, const char *key, char **out, long *secs) {
+  if (!json_is_object(o)) return fail(p, "%s: expected an object", sec);
+  const char *k;
+  json_t *v;
+  long long x;
+  json_object_foreach(o, k, v) {
+    if (!strcmp(k, key)) {
+      if (!json_is_string(v) || !json_string_length(v)) return fail(p, "%s.%s: expected text", sec, k);
+      xfree(*out);
+      *out = dup_str(v);
+    } else if (secs && !strcmp(k, "timeout_seconds")) {
+      if (num(p, sec, k, v, 1, 3600, &x)) return -1;
+      *secs = (long)x;
+    } else return fail(p, "%s: unknown key '%s'", sec, k);
+  }
+  return 0;
+}
+
+int srv_config_parse(const char *text, size_t len, SrvConfig *c, char *err, size_t errlen) {
+  P p = {err, errlen};
+  json_error_t je;
+  json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+  if (!root) return fail(&p, "%d:%d: %s", je.line, je.column, je.text);
+  int rc = 0;
+  if (!json_is_object(root)) rc = fail(&p, "expected a JSON object");
+  const char *k;
+  json_t *v;
+  if (!rc) json_object_foreach(root, k, v) {
+    if (!strcmp(k, "input")) rc = parse_input(&p, v, c);
+    else if (!strcmp(k, "limits")) rc = parse_limits(&p, v, c);
+    else if (!strcmp(k, "budgets")) rc = parse_budgets(&p, v, c);
+    else if (!strcmp(k, "decision_log")) rc = parse_log(&p, v, c);
+    else if (!strcmp(k, "envoy")) {
+      rc = parse_str_section(&p, v, "envoy", "path_prefix", &c->envoy_prefix, NULL);
+      if (!rc && (c->envoy_prefix[0] != '/' || strchr(c->envoy_prefix, '?')))
+        rc = fail(&p, "envoy.path_prefix: expected a path such as \"/v1/authz/envoy\"");
+      size_t n = strlen(c->envoy_prefix);
+      while (!rc && n > 1 && c->envoy_prefix[n - 1] == '/') c->envoy_prefix[--n] = 0;
+    } else if (!strcmp(k, "bundle_url")) rc = parse_str_section(&p, v, "bundle_url", "cache_dir", &c->cache_dir, &c->fetch_seconds);
+    else rc = fail(&p, "unknown key '%s' (input, limits, budgets, decision_log, envoy, bundle_url)", k);
+    if (rc) break;
+  }
+  json_decref(root);
+  return rc;
+}
+
+int srv_config_load(const char *path, SrvConfig *c, char *err, size_t errlen) {
+  char *text;
+  size_t len;
+  if (read_file(path, &text, &len, 1 << 20) != 0) {
+    snprintf(err, errlen, "%s: %s", path, errno == EFBIG ? "larger than 1 MiB" : strerror(errno));
+    return -1;
+  }
+  char e[400];
+  int rc = srv_config_parse(text, len, c, e, sizeof e);
+  if (rc) snprintf(err, errlen, "%s: %s", path, e);
+  xfree(text);
+  return rc;
+}
