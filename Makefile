@@ -19,7 +19,7 @@ SANFLAGS := -fsanitize=address -fsanitize=undefined -fno-sanitize-recover=all -f
 OPT     ?= $(if $(SAN),-O1 $(SANFLAGS),-O2)
 CFLAGS  ?=
 ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g $(OPT) $(WARN) -fPIC \
-              -fvisibility=hidden -I$(BUILD)/gen -Ilang -Icompiler -Iruntime $(CFLAGS)
+              -fvisibility=hidden -I$(BUILD)/gen -Ilang -Icompiler -Iruntime -Iaudit -Iserve -Ilint $(CFLAGS)
 LDFLAGS ?=
 ALL_LDFLAGS := $(if $(SAN),$(SANFLAGS)) $(LDFLAGS)
 LIBS    := -ljansson -lcrypto -lm -lpthread
@@ -29,19 +29,22 @@ GEN      := $(BUILD)/gen/lex.c $(BUILD)/gen/grammar.c $(BUILD)/gen/grammar.h
 LANG_SRC := $(filter-out lang/lex.c lang/grammar.c,$(wildcard lang/*.c))
 COMP_SRC := $(wildcard compiler/*.c)
 RT_SRC   := $(wildcard runtime/*.c)
-CLI_SRC  := $(wildcard cli/*.c)
+CLI_SRC  := $(wildcard cli/*.c audit/*.c lint/*.c)
+SRV_SRC  := $(wildcard serve/*.c)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LANG_OBJ := $(call obj,$(LANG_SRC)) $(BUILD)/obj/gen/lex.o $(BUILD)/obj/gen/grammar.o
 COMP_OBJ := $(call obj,$(COMP_SRC))
 RT_OBJ   := $(call obj,$(RT_SRC))
-CLI_OBJ  := $(call obj,$(CLI_SRC))
+CLI_OBJ  := $(call obj,$(CLI_SRC)) $(BUILD)/obj/gen/lint_stdlib.o
+SRV_OBJ  := $(call obj,$(SRV_SRC))
 UNIT_OBJ := $(call obj,$(UNIT_SRC))
 
 AIGWC   := $(BUILD)/aigwc
 LIBA    := $(BUILD)/libaigw.a
 LIBSO   := $(BUILD)/libaigw.so
+LIBSRV  := $(BUILD)/libsrv.a
 
 .PHONY: all deps demo test unit e2e bench fuzz install clean FORCE
 .DELETE_ON_ERROR:
@@ -62,6 +65,10 @@ $(BUILD)/gen/grammar.c $(BUILD)/gen/grammar.h &: lang/grammar.y
 	cd $(BUILD)/gen && lemon grammar.y
 	@# lemon keeps an unchanged header's old time stamp; refresh both outputs
 	@touch $(BUILD)/gen/grammar.c $(BUILD)/gen/grammar.h
+# the shipped lint rules, compiled into aigwc
+$(BUILD)/gen/lint_stdlib.c: tools/embed.sh $(wildcard stdlib-policies/lint/*.aigw)
+	@mkdir -p $(@D)
+	@sh tools/embed.sh $@ $(filter %.aigw,$^)
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(@D)
@@ -81,9 +88,13 @@ $(LIBA): $(RT_OBJ)
 $(LIBSO): $(RT_OBJ)
 	@echo "  LD $@"
 	@$(CC) -shared -Wl,-soname,libaigw.so.0 $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
-$(AIGWC): $(CLI_OBJ) $(COMP_OBJ) $(LANG_OBJ) $(LIBA)
+# aigwc serve's layers (serve/), an archive so that the unit tests take only what they use
+$(LIBSRV): $(SRV_OBJ)
+	@echo "  AR $@"
+	@rm -f $@ && ar rcs $@ $^
+$(AIGWC): $(CLI_OBJ) $(COMP_OBJ) $(LANG_OBJ) $(LIBSRV) $(LIBA)
 	@echo "  LD $@"
-	@$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(COMP_OBJ) $(LANG_OBJ) $(LIBA) $(CLILIBS)
+	@$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(COMP_OBJ) $(LANG_OBJ) $(LIBSRV) $(LIBA) $(CLILIBS)
 # rebuilt whenever PREFIX changes, so `make install PREFIX=…` installs a matching file
 $(BUILD)/aigw.pc: runtime/aigw.pc.in FORCE
 	@mkdir -p $(@D)
@@ -95,9 +106,9 @@ demo: deps all
 	@sh tools/demo.sh $(AIGWC)
 
 # ---- tests ----
-$(BUILD)/unit: $(UNIT_OBJ) $(COMP_OBJ) $(LANG_OBJ) $(LIBA)
+$(BUILD)/unit: $(UNIT_OBJ) $(COMP_OBJ) $(LANG_OBJ) $(LIBSRV) $(LIBA)
 	@echo "  LD $@"
-	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lcunit
+	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CLILIBS) -lcunit
 
 unit: $(BUILD)/unit
 	cd tests && ../$(BUILD)/unit

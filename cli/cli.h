@@ -15,7 +15,7 @@ typedef struct Command {
 } Command;
 
 #define CLI_COMMANDS(X) \
-  X(compile) X(eval) X(explain) X(test) X(lint) X(audit) X(fmt) X(parse) X(disasm) X(sign) X(import) X(serve)
+  X(compile) X(eval) X(explain) X(test) X(lint) X(diff) X(audit) X(fmt) X(parse) X(disasm) X(sign) X(import) X(export) X(serve)
 
 #define X(n) int cmd_##n(int argc, char **argv); extern const char cmd_##n##_usage[], cmd_##n##_summary[];
 CLI_COMMANDS(X)

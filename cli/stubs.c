@@ -5,5 +5,3 @@
   const char cmd_##n##_usage[] = "aigwc " #n ": not available yet\n"; \
   int cmd_##n(int argc, char **argv) { (void)argc; (void)argv; \
     fputs("aigwc " #n ": not available yet\n", stderr); return EXIT_USAGE; }
-STUB(lint) STUB(audit)
-STUB(import) STUB(serve)

@@ -1,17 +1,20 @@
 #!/bin/sh
 # Checks the Debian packages aigwc builds with. As root it installs what is missing;
 # otherwise it prints the exact apt-get line and fails, so nothing half-builds.
-# Usage: tools/deps.sh [--fuzz] [--valgrind]
+# Usage: tools/deps.sh [--fuzz] [--valgrind] [--serve]
 #   --fuzz      also clang and libFuzzer (libclang-rt-dev: clang only recommends it, and
 #               recommended packages are not installed here)
 #   --valgrind  also valgrind, for the memcheck pass in .ci/run
+#   --serve     also nginx and wrk: aigwc serve's nginx test and its benchmark
 set -eu
 pkgs="re2c lemon libjansson-dev libssl-dev libcurl4-openssl-dev libcunit1-dev libmicrohttpd-dev pkg-config make gcc"
+pkgs="$pkgs libxml2-utils"   # xmllint: make test checks that aigwc's JUnit XML parses
 for a in "$@"; do
   case $a in
   --fuzz) pkgs="$pkgs clang libclang-rt-dev" ;;
   --valgrind) pkgs="$pkgs valgrind" ;;
-  *) echo "usage: tools/deps.sh [--fuzz] [--valgrind]" >&2; exit 2 ;;
+  --serve) pkgs="$pkgs nginx wrk" ;;
+  *) echo "usage: tools/deps.sh [--fuzz] [--valgrind] [--serve]" >&2; exit 2 ;;
   esac
 done
 missing=""

@@ -20,6 +20,8 @@ int fuzz_bundle_one(const uint8_t *data, size_t size);
 int fuzz_eval_one(const uint8_t *data, size_t size);
 /* bytes → a generated type-correct policy → compile_bundle, the verifier, two evaluations */
 int fuzz_gen_one(const uint8_t *data, size_t size);
+/* "name: value" header lines, a blank line, a JSON body → serve's input mapping, one eval */
+int fuzz_map_one(const uint8_t *data, size_t size);
 
 /* The fixed evaluation time and input used where the input is not what is fuzzed. */
 #define FUZZ_NOW 1795305600   /* 2026-11-22T00:00:00Z */

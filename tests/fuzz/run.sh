@@ -13,7 +13,7 @@
 set -u
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-parse compile bundle eval gen}
+targets=${*:-parse compile bundle eval gen map}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 2
 B=build-fuzz
@@ -37,7 +37,8 @@ mk() {
 # ---- build: the Makefile generates the lexer and parser and compiles every object ----
 echo "fuzz: building into $B/ with $CC"
 lang=$(srcs lang/*.c | grep -v -x -e lang/lex.c -e lang/grammar.c)
-lib_obj="$(objs $lang) $B/obj/gen/lex.o $B/obj/gen/grammar.o $(objs $(srcs compiler/*.c runtime/*.c))"
+# serve's config and input mapping, for the map target
+lib_obj="$(objs $lang) $B/obj/gen/lex.o $B/obj/gen/grammar.o $(objs $(srcs compiler/*.c runtime/*.c serve/srv_config.c serve/srv_map.c))"
 own_obj=$(objs $(srcs tests/fuzz/*.c | grep -v -x tests/fuzz/fuzz_eval_entry.c))
 mk $lib_obj $own_obj > "$F/build.log" 2>&1
 for o in $(objs $lang) $B/obj/gen/lex.o $B/obj/gen/grammar.o $own_obj; do
@@ -143,7 +144,10 @@ for t in $built; do
   seeds=$(ls "$work" | wc -l)
   dict=""
   case $t in parse|compile) dict=-dict=$F/aigw.dict ;; esac
-  "$F/fuzz_$t" -max_total_time="$secs" -max_len=65536 -timeout=2 -rss_limit_mb=2048 \
+  # a generated policy can hold hundreds of declarations, compiled twice, formatted and
+  # evaluated under the sanitizers: 0.1 s alone, seconds on a loaded machine
+  to=2; [ "$t" = gen ] && to=10
+  "$F/fuzz_$t" -max_total_time="$secs" -max_len=65536 -timeout=$to -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$art/" $dict "$work" > "$log" 2>&1
   rc=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
