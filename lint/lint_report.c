@@ -134,8 +134,8 @@ static void fingerprint(const LintReport *r, LintFinding *f) {
 static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 void lint_finish(LintReport *r) {
-  qsort(r->files, r->nfiles, sizeof *r->files, by_name);
-  qsort(r->v, r->n, sizeof *r->v, by_place);
+  if (r->nfiles) qsort(r->files, r->nfiles, sizeof *r->files, by_name);
+  if (r->n) qsort(r->v, r->n, sizeof *r->v, by_place);
   /* a compiler warning where a lint rule reports (an unreachable route rule) is the same
    * fact twice: keep the lint finding, which has an id to suppress */
   uint32_t w = 0;

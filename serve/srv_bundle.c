@@ -104,7 +104,7 @@ int srv_holder_install(SrvServer *s, const void *data, size_t len, const char *f
     aigw_meta_guardrail(b, i, &g);
     sb->gidx[sb->ngidx++] = (SrvSlot){g.name, srv_metrics_slot(&s->metrics, g.name)};
   }
-  qsort(sb->gidx, sb->ngidx, sizeof *sb->gidx, by_pointer);
+  if (sb->ngidx) qsort(sb->gidx, sb->ngidx, sizeof *sb->gidx, by_pointer);
   for (size_t i = 0; i < nb; i++) {
     aigw_budget_info bi;
     char name[160];
