@@ -196,7 +196,7 @@ static aigw_status bundle_finish(aigw_bundle *bh, const uint8_t *data, size_t le
   size_t words = ((size_t)b->nguardrails + 63) / 64;
   if (words && !(bh->base_active = rt_alloc(bh, NULL, 0, words * 2 * sizeof(uint64_t)))) goto oom;
   if (words) memset(bh->base_active, 0, words * 2 * sizeof(uint64_t));
-  bh->scoped = bh->base_active + words;
+  bh->scoped = words ? bh->base_active + words : NULL;   /* no arithmetic on NULL */
   for (uint32_t g = 0; g < b->nguardrails; g++) {
     if (!(b->guardrails[g].flags & (GR_SCOPED | GR_GUARDED))) bh->base_active[g >> 6] |= 1ull << (g & 63);
     if (b->guardrails[g].flags & GR_SCOPED) bh->scoped[g >> 6] |= 1ull << (g & 63);
