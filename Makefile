@@ -1,6 +1,6 @@
 # aigwc — build, test, bench, fuzz, install.
 #   make            build aigwc, libaigw.a, libaigw.so
-#   make demo       compile the shipped examples, evaluate them and show decisions
+#   make demo       one screen of what aigwc does: tests, lint, audit, decisions
 #   make test       unit + end-to-end tests (installs missing packages as root)
 #   make bench      benchmarks against Cedar and CEL (node + npm)
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS each (clang)
@@ -23,7 +23,7 @@ ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g $(OPT) $(W
 LDFLAGS ?=
 ALL_LDFLAGS := $(if $(SAN),$(SANFLAGS)) $(LDFLAGS)
 LIBS    := -ljansson -lcrypto -lm -lpthread
-CLILIBS := $(LIBS) -lmicrohttpd -lcurl
+CLILIBS := $(LIBS) -lmicrohttpd -lcurl -lhiredis
 
 GEN      := $(BUILD)/gen/lex.c $(BUILD)/gen/grammar.c $(BUILD)/gen/grammar.h
 LANG_SRC := $(filter-out lang/lex.c lang/grammar.c,$(wildcard lang/*.c))
@@ -136,6 +136,10 @@ install: all $(BUILD)/aigw.pc
 	ln -sf libaigw.so.0 $(DESTDIR)$(PREFIX)/lib/libaigw.so
 	install -m 644 runtime/aigw.h $(DESTDIR)$(PREFIX)/include/aigw.h
 	install -m 644 $(BUILD)/aigw.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/aigw.pc
+	sh tools/man.sh $(AIGWC) $(BUILD)/man
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 644 $(BUILD)/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 tools/aigwc.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/aigwc
 
 FORCE:
 

@@ -19,7 +19,8 @@ const char cmd_serve_summary[] = "serve decisions over HTTP (nginx, Envoy, JSON)
 const char cmd_serve_usage[] =
   "usage: aigwc serve (-b BUNDLE.aigwb | --bundle-url URL) [--listen ADDR:PORT] [--threads N]\n"
   "                   [--decision-log FILE|-] [--poll DURATION] [--config FILE]\n"
-  "                   [--cache-dir DIR] [--now TIME]\n\n"
+  "                   [--cache-dir DIR] [--budget-store redis://HOST:PORT[/DB]] [--now TIME]\n"
+  "                   [--shadow-bundle FILE [--shadow-log FILE|-]]\n\n"
   "Answers decisions over HTTP with the same VM as 'aigwc eval': POST /v1/decide (the\n"
   "decision JSON), /v1/authz/nginx (nginx auth_request), /v1/authz/envoy/... (Envoy\n"
   "ext_authz HTTP), POST /v1/data (OPA's result shape), POST /v1/settle (budget usage),\n"
@@ -34,6 +35,11 @@ const char cmd_serve_usage[] =
   "                     a file, 30s for a URL)\n"
   "  --config FILE      input mapping, limits, budgets, decision log, Envoy prefix (JSON)\n"
   "  --cache-dir DIR    keep the last fetched bundle and its ETag here (--bundle-url)\n"
+  "  --budget-store URL keep budget counters in Redis, shared by every replica naming it\n"
+  "                     (default: in this process; docs/deploy.md)\n"
+  "  --shadow-bundle F  a candidate bundle that decides every request beside the active\n"
+  "                     one, off the response path: differences in GET /v1/shadow, /metrics\n"
+  "  --shadow-log F     the requests whose decision differs, as 'aigwc diff --inputs' reads\n"
   "  --now TIME         decide at this time instead of the clock (tests, replays)\n\n"
   "SIGHUP reloads; SIGTERM stops accepting, lets in-flight requests finish (at most\n"
   "limits.drain_seconds) and exits 0.\n"
@@ -65,7 +71,7 @@ static uint64_t boot_id(void) {
 
 int cmd_serve(int argc, char **argv) {
   const char *bundle = NULL, *url = NULL, *listen = "127.0.0.1:8181", *logpath = NULL, *cfgpath = NULL,
-             *cache = NULL;
+             *cache = NULL, *store_url = NULL, *shadow = NULL, *shadow_log = NULL;
   long threads = sysconf(_SC_NPROCESSORS_ONLN);
   int64_t poll_ms = 0, fixed_now = INT64_MIN;
   for (int i = 1; i < argc; i++) {
@@ -77,6 +83,9 @@ int cmd_serve(int argc, char **argv) {
     else if (!strcmp(a, "--decision-log") && more) logpath = argv[++i];
     else if (!strcmp(a, "--config") && more) cfgpath = argv[++i];
     else if (!strcmp(a, "--cache-dir") && more) cache = argv[++i];
+    else if (!strcmp(a, "--budget-store") && more) store_url = argv[++i];
+    else if (!strcmp(a, "--shadow-bundle") && more) shadow = argv[++i];
+    else if (!strcmp(a, "--shadow-log") && more) shadow_log = argv[++i];
     else if (!strcmp(a, "--threads") && more) {
       char *end;
       threads = strtol(argv[++i], &end, 10);
@@ -119,14 +128,26 @@ int cmd_serve(int argc, char **argv) {
   srv_holder_init(&s.holder);
   srv_metrics_init(&s.metrics);
   pthread_key_create(&s.worker_key, srv_worker_free);
-  s.store = srv_store_mem_new(cfg.max_counters, cfg.max_reservations);
   int rc = EXIT_USAGE;
   SrvSource src = {.file = bundle, .url = url, .poll_ms = poll_ms};
+  if (store_url) {
+    if (!(s.store = srv_store_redis_new(store_url, cfg.store_timeout_ms, srv_config_store_mode, &cfg, cfg.max_counters,
+                                        cfg.max_reservations, err, sizeof err))) {
+      fprintf(stderr, "aigwc serve: %s\n", err);
+      goto out;
+    }
+  } else s.store = srv_store_mem_new(cfg.max_counters, cfg.max_reservations);
   if (!s.store) { fprintf(stderr, "aigwc serve: out of memory for the budget store\n"); goto out; }
   if (logpath && !(s.log = srv_log_open(logpath, cfg.log_queue_bytes, &cfg, err, sizeof err))) {
     fprintf(stderr, "aigwc serve: decision log: %s\n", err);
     goto out;
   }
+  if (shadow_log && !shadow) { fprintf(stderr, "aigwc serve: --shadow-log needs --shadow-bundle\n"); goto out; }
+  if (shadow && !(s.shadow = srv_shadow_open(shadow, shadow_log, err, sizeof err))) {
+    fprintf(stderr, "aigwc serve: %s\n", err);
+    goto out;
+  }
+  if (s.shadow) fprintf(stderr, "aigwc serve: shadow: %s from %s\n", srv_shadow_id(s.shadow), shadow);
   if (!cfg.nrules)
     fprintf(stderr, "aigwc serve: no input mapping (--config \"input\"): the nginx and Envoy endpoints "
                     "see no fields; /v1/decide takes the input as JSON\n");
@@ -169,6 +190,7 @@ int cmd_serve(int argc, char **argv) {
 out:
   srv_http_stop(&s);
   srv_log_close(s.log);
+  srv_shadow_close(s.shadow);
   srv_reload_stop(&src);
   if (s.store) s.store->ops->close(s.store);
   srv_holder_destroy(&s.holder);

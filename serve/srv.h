@@ -7,6 +7,8 @@
  *   srv_reload.c    where bundles come from: a file (poll, SIGHUP) or a URL (ETag, cache)
  *   srv_store.c     what budget stores share: decision ids, usage at settle
  *   srv_store_mem.c the in-process budget store (srv_store.h is the interface)
+ *   srv_store_redis.c the Redis budget store, shared by replicas
+ *   srv_shadow.c    a candidate bundle deciding beside the active one, off the response path
  *   srv_decide.c    one decision: worker context, input, eval, budgets, id, log, metrics
  *   srv_contract.c  the answers: /v1/decide, nginx auth_request, Envoy ext_authz, OPA
  *   srv_admin.c     /health, /ready, /metrics, /v1/settle
@@ -62,6 +64,11 @@ typedef struct SrvConfig {
   char *cache_dir;                /* --bundle-url: last bundle and its ETag */
   long fetch_seconds;             /* --bundle-url: one fetch */
   size_t metrics_budget_series;   /* at most this many budget counters in /metrics */
+  unsigned store_timeout_ms;      /* budget_store: connect and each call (Redis) */
+  char **store_err_names;         /* budget_store.on_store_error: budget name → mode */
+  int *store_err_modes;           /* SrvStoreErrorMode */
+  size_t nstore_err;
+  int store_err_default;          /* "*", else deny */
 } SrvConfig;
 
 void srv_config_defaults(SrvConfig *cfg);
@@ -69,6 +76,8 @@ void srv_config_defaults(SrvConfig *cfg);
 int srv_config_load(const char *path, SrvConfig *cfg, char *err, size_t errlen);
 int srv_config_parse(const char *text, size_t len, SrvConfig *cfg, char *err, size_t errlen);
 void srv_config_free(SrvConfig *cfg);
+/* What a budget's reservation does when the shared store fails (ud: the SrvConfig). */
+SrvStoreErrorMode srv_config_store_mode(void *cfg, const char *budget);
 
 /* ---- input mapping (srv_map.c) ---- */
 
@@ -189,12 +198,30 @@ void srv_log_counts(SrvLog *l, uint64_t *written, uint64_t *dropped);
 /* Writes what is queued, then stops the writer. */
 void srv_log_close(SrvLog *l);
 
+/* ---- shadow evaluation (srv_shadow.c) ---- */
+enum { SRV_SHADOW_ALLOW_TO_DENY, SRV_SHADOW_DENY_TO_ALLOW, SRV_SHADOW_VIOLATION_GAINED, SRV_SHADOW_VIOLATION_LOST,
+       SRV_SHADOW_WAIVER_GAINED, SRV_SHADOW_WAIVER_LOST, SRV_SHADOW_ROUTE_CHANGED, SRV_SHADOW_INPUT_REJECTED,
+       SRV_SHADOW_NKINDS };
+typedef struct SrvShadow SrvShadow;
+/* Opens the candidate and starts its thread; log_path (or NULL) gets the differences. */
+SrvShadow *srv_shadow_open(const char *bundle, const char *log_path, char *err, size_t errlen);
+/* Queues one request (its input as JSON) decided by active; dropped when the queue is full. */
+void srv_shadow_put(SrvShadow *sh, SrvBundle *active, const char *id, int64_t now, const char *input, size_t ilen);
+/* Waits until what was queued before the call has been compared (at most 2 s). */
+void srv_shadow_wait_idle(SrvShadow *sh);
+void srv_shadow_summary(SrvShadow *sh, Buf *out);     /* GET /v1/shadow */
+void srv_shadow_metrics(SrvShadow *sh, Buf *out);
+const char *srv_shadow_id(const SrvShadow *sh);
+/* Compares what is queued, then stops the thread. */
+void srv_shadow_close(SrvShadow *sh);
+
 /* ---- the server ---- */
 typedef struct SrvServer {
   SrvConfig *cfg;
   SrvHolder holder;
   SrvStore *store;
   SrvLog *log;
+  SrvShadow *shadow;           /* --shadow-bundle, or NULL */
   SrvMetrics metrics;
   pthread_key_t worker_key;    /* each worker thread's SrvWorker */
   uint64_t boot;               /* random, per process: the first half of decision ids */

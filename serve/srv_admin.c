@@ -45,6 +45,16 @@ void srv_admin_ready(SrvServer *s, SrvReply *r) {
     put_time(o, s->holder.last_error_at);
   } else buf_puts(o, "null");
   pthread_mutex_unlock(&s->holder.mu);
+  if (s->store && s->store->ops->health) {
+    SrvStoreHealth h;
+    s->store->ops->health(s->store, &h);
+    buf_puts(o, ",\"budget_store\":{\"url\":");
+    srv_json_str(o, h.where, strlen(h.where));
+    buf_printf(o, ",\"reachable\":%s,\"errors\":%llu,\"last_error\":", h.reachable ? "true" : "false",
+               (unsigned long long)h.errors);
+    srv_json_str(o, h.last_error, strlen(h.last_error));
+    buf_puts(o, "}");
+  }
   if (draining) buf_puts(o, ",\"draining\":true");
   buf_puts(o, "}\n");
   srv_bundle_release(sb);

@@ -21,6 +21,7 @@ void srv_config_defaults(SrvConfig *c) {
   c->envoy_prefix = xstrndup("/v1/authz/envoy", 15);
   c->fetch_seconds = 30;
   c->metrics_budget_series = 200;
+  c->store_timeout_ms = 250;
 }
 
 void srv_config_free(SrvConfig *c) {
@@ -33,6 +34,9 @@ void srv_config_free(SrvConfig *c) {
   xfree(c->log_fields);
   xfree(c->envoy_prefix);
   xfree(c->cache_dir);
+  for (size_t i = 0; i < c->nstore_err; i++) xfree(c->store_err_names[i]);
+  xfree(c->store_err_names);
+  xfree(c->store_err_modes);
   memset(c, 0, sizeof *c);
 }
 
@@ -181,6 +185,48 @@ static int parse_str_section(P *p, json_t *o, const char *sec, const char *key, 
   return 0;
 }
 
+static int store_mode(P *p, const char *name, json_t *v) {
+  const char *m = json_is_string(v) ? json_string_value(v) : "";
+  if (!strcmp(m, "deny")) return SRV_ON_ERROR_DENY;
+  if (!strcmp(m, "allow")) return SRV_ON_ERROR_ALLOW;
+  if (!strcmp(m, "local")) return SRV_ON_ERROR_LOCAL;
+  return fail(p, "budget_store.on_store_error.%s: expected \"deny\", \"allow\" or \"local\"", name);
+}
+
+/* {"timeout_ms": 250, "on_store_error": {"BUDGET": "deny|allow|local", "*": …}} */
+static int parse_store(P *p, json_t *o, SrvConfig *c) {
+  if (!json_is_object(o)) return fail(p, "budget_store: expected an object");
+  const char *k;
+  json_t *v;
+  long long x;
+  json_object_foreach(o, k, v) {
+    if (!strcmp(k, "timeout_ms")) { if (num(p, "budget_store", k, v, 1, 60000, &x)) return -1; c->store_timeout_ms = (unsigned)x; }
+    else if (!strcmp(k, "on_store_error")) {
+      if (!json_is_object(v)) return fail(p, "budget_store.on_store_error: expected {\"BUDGET\": \"deny|allow|local\", \"*\": ...}");
+      size_t n = json_object_size(v);
+      c->store_err_names = xcalloc(n + 1, sizeof *c->store_err_names);
+      c->store_err_modes = xcalloc(n + 1, sizeof *c->store_err_modes);
+      const char *name;
+      json_t *m;
+      json_object_foreach(v, name, m) {
+        int mode = store_mode(p, name, m);
+        if (mode < 0) return -1;
+        if (!strcmp(name, "*")) { c->store_err_default = mode; continue; }
+        c->store_err_names[c->nstore_err] = xstrndup(name, strlen(name));
+        c->store_err_modes[c->nstore_err++] = mode;
+      }
+    } else return fail(p, "budget_store: unknown key '%s' (timeout_ms, on_store_error)", k);
+  }
+  return 0;
+}
+
+SrvStoreErrorMode srv_config_store_mode(void *cfg, const char *budget) {
+  const SrvConfig *c = cfg;
+  for (size_t i = 0; i < c->nstore_err; i++)
+    if (!strcmp(c->store_err_names[i], budget)) return (SrvStoreErrorMode)c->store_err_modes[i];
+  return (SrvStoreErrorMode)c->store_err_default;
+}
+
 int srv_config_parse(const char *text, size_t len, SrvConfig *c, char *err, size_t errlen) {
   P p = {err, errlen};
   json_error_t je;
@@ -202,7 +248,8 @@ int srv_config_parse(const char *text, size_t len, SrvConfig *c, char *err, size
       size_t n = strlen(c->envoy_prefix);
       while (!rc && n > 1 && c->envoy_prefix[n - 1] == '/') c->envoy_prefix[--n] = 0;
     } else if (!strcmp(k, "bundle_url")) rc = parse_str_section(&p, v, "bundle_url", "cache_dir", &c->cache_dir, &c->fetch_seconds);
-    else rc = fail(&p, "unknown key '%s' (input, limits, budgets, decision_log, envoy, bundle_url)", k);
+    else if (!strcmp(k, "budget_store")) rc = parse_store(&p, v, c);
+    else rc = fail(&p, "unknown key '%s' (input, limits, budgets, budget_store, decision_log, envoy, bundle_url)", k);
     if (rc) break;
   }
   json_decref(root);

@@ -341,5 +341,9 @@ void srv_handle(SrvServer *s, const SrvRequest *rq, SrvReply *r) {
   else if (is(p, "/health")) { if (get) srv_admin_health(s, r); else not_allowed(r, "GET, HEAD"); }
   else if (is(p, "/ready")) { if (get) srv_admin_ready(s, r); else not_allowed(r, "GET, HEAD"); }
   else if (is(p, "/metrics")) { if (get) srv_admin_metrics(s, r); else not_allowed(r, "GET, HEAD"); }
+  else if (is(p, "/v1/shadow") && s->shadow) {
+    if (!get) not_allowed(r, "GET, HEAD");
+    else { r->status = 200; r->ctype = "application/json"; srv_shadow_summary(s->shadow, &r->body); }
+  }
   else srv_reply_error(r, 404, "no such endpoint");
 }

@@ -223,5 +223,13 @@ void srv_decide(SrvServer *s, SrvInputFrom from, const SrvHeaders *h, const char
   }
   atomic_fetch_add_explicit(&s->metrics.outcomes[d->outcome], 1, memory_order_relaxed);
   if (s->log) log_entry(s, d, from, h, body, blen, body_json, endpoint);
+  if (s->shadow && d->sb && d->outcome != SRV_OUT_BAD_INPUT) {
+    if (from == SRV_FROM_JSON) srv_shadow_put(s->shadow, d->sb, d->id.text, d->now, body, blen);
+    else {
+      d->w->scratch.n = 0;
+      srv_map_json(&d->sb->plan, h, body_json, &d->w->scratch);
+      srv_shadow_put(s->shadow, d->sb, d->id.text, d->now, d->w->scratch.p, d->w->scratch.n);
+    }
+  }
   srv_metrics_latency(&s->metrics, srv_mono_ns() - t0);
 }

@@ -152,6 +152,23 @@ void srv_metrics_render(SrvServer *s, Buf *o) {
   head(o, "aigw_budget_used", "gauge", "Usage of a budget counter in its window (the first budgets.metrics_series counters).");
   head(o, "aigw_budget_limit", "gauge", "Limit of a budget counter.");
   s->store->ops->each(s->store, s->cfg->metrics_budget_series, budget_series, o);
+  if (s->store->ops->health) {
+    SrvStoreHealth h;
+    s->store->ops->health(s->store, &h);
+    head(o, "aigw_budget_store_up", "gauge", "1 when the last call to the shared budget store succeeded.");
+    buf_printf(o, "aigw_budget_store_up %d\n", h.reachable);
+    head(o, "aigw_budget_store_errors_total", "counter", "Calls to the shared budget store that failed or were not tried (backoff).");
+    buf_printf(o, "aigw_budget_store_errors_total %llu\n", (unsigned long long)h.errors);
+    head(o, "aigw_budget_store_connects_total", "counter", "Connections made to the shared budget store.");
+    buf_printf(o, "aigw_budget_store_connects_total %llu\n", (unsigned long long)h.connects);
+    head(o, "aigw_budget_store_fallback_total", "counter", "Reservations decided by budget_store.on_store_error, by mode.");
+    buf_printf(o, "aigw_budget_store_fallback_total{mode=\"deny\"} %llu\naigw_budget_store_fallback_total{mode=\"allow\"} %llu\n"
+                  "aigw_budget_store_fallback_total{mode=\"local\"} %llu\n",
+               (unsigned long long)h.fallback[SRV_ON_ERROR_DENY], (unsigned long long)h.fallback[SRV_ON_ERROR_ALLOW],
+               (unsigned long long)h.fallback[SRV_ON_ERROR_LOCAL]);
+  }
+
+  if (s->shadow) srv_shadow_metrics(s->shadow, o);
 
   uint64_t written = 0, dropped = 0;
   if (s->log) srv_log_counts(s->log, &written, &dropped);

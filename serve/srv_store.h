@@ -53,6 +53,16 @@ typedef struct SrvStoreStats {
 typedef void (*srv_counter_fn)(void *ud, const char *budget, const char *unit, const char *key,
                                size_t key_len, int64_t used, int64_t limit, int64_t window_end);
 
+/* A shared store's state, for /ready and /metrics (in-process stores have none). */
+typedef enum SrvStoreErrorMode { SRV_ON_ERROR_DENY, SRV_ON_ERROR_ALLOW, SRV_ON_ERROR_LOCAL } SrvStoreErrorMode;
+typedef struct SrvStoreHealth {
+  char where[300];
+  int shared, reachable;
+  uint64_t errors, connects;
+  uint64_t fallback[3];               /* reservations decided by on_store_error, by mode */
+  char last_error[200];
+} SrvStoreHealth;
+
 typedef struct SrvStore SrvStore;
 typedef struct SrvStoreOps {
   /* Reserves ch[0..n) for id until expires_at, all or none. OVER sets *over to the
@@ -69,10 +79,18 @@ typedef struct SrvStoreOps {
   void (*each)(SrvStore *st, size_t max, srv_counter_fn fn, void *ud);
   void (*stats)(SrvStore *st, SrvStoreStats *out);
   void (*close)(SrvStore *st);
+  /* NULL for a store that cannot fail but by being full (the in-process one). */
+  void (*health)(SrvStore *st, SrvStoreHealth *out);
 } SrvStoreOps;
 struct SrvStore { const SrvStoreOps *ops; };
 
 SrvStore *srv_store_mem_new(size_t max_counters, size_t max_reservations);
+/* The Redis store (srv_store_redis.c): url is redis://HOST:PORT[/DB]; mode tells, per
+ * budget name, what a reservation does when Redis cannot be reached. NULL with why in
+ * err when the url is malformed (an unreachable server is not an error here). */
+SrvStore *srv_store_redis_new(const char *url, unsigned timeout_ms, SrvStoreErrorMode (*mode)(void *ud, const char *budget),
+                              void *mode_ud, size_t max_counters, size_t max_reservations, char *err, size_t errlen);
+int srv_store_redis_parse(const char *url, char *host, size_t hostlen, int *port, int *db);
 
 /* The usage for one charge: by its budget's name, else by its unit; -1 if none. */
 int64_t srv_usage_for(const SrvUsage *u, size_t nu, const char *budget, const char *unit);

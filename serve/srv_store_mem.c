@@ -282,7 +282,7 @@ static void mem_close(SrvStore *st) {
   free(m);
 }
 
-static const SrvStoreOps mem_ops = {mem_reserve, mem_settle, mem_sweep, mem_each, mem_stats, mem_close};
+static const SrvStoreOps mem_ops = {mem_reserve, mem_settle, mem_sweep, mem_each, mem_stats, mem_close, NULL};
 
 SrvStore *srv_store_mem_new(size_t max_counters, size_t max_reservations) {
   MemStore *m = calloc(1, sizeof *m);

@@ -5,15 +5,17 @@
 #   --fuzz      also clang and libFuzzer (libclang-rt-dev: clang only recommends it, and
 #               recommended packages are not installed here)
 #   --valgrind  also valgrind, for the memcheck pass in .ci/run
-#   --serve     also nginx and wrk: aigwc serve's nginx test and its benchmark
+#   --serve     also nginx, wrk and redis-server: aigwc serve's nginx and Redis tests and
+#               its benchmark
 set -eu
-pkgs="re2c lemon libjansson-dev libssl-dev libcurl4-openssl-dev libcunit1-dev libmicrohttpd-dev pkg-config make gcc"
+pkgs="re2c lemon libjansson-dev libssl-dev libcurl4-openssl-dev libcunit1-dev libmicrohttpd-dev libhiredis-dev pkg-config make gcc"
 pkgs="$pkgs libxml2-utils"   # xmllint: make test checks that aigwc's JUnit XML parses
+pkgs="$pkgs python3-yaml"   # make test parses the CI definitions of examples/ci
 for a in "$@"; do
   case $a in
   --fuzz) pkgs="$pkgs clang libclang-rt-dev" ;;
   --valgrind) pkgs="$pkgs valgrind" ;;
-  --serve) pkgs="$pkgs nginx wrk" ;;
+  --serve) pkgs="$pkgs nginx wrk redis-server" ;;
   *) echo "usage: tools/deps.sh [--fuzz] [--valgrind] [--serve]" >&2; exit 2 ;;
   esac
 done

@@ -158,7 +158,32 @@ static void test_config(void) {
   CU_ASSERT_STRING_EQUAL(c.envoy_prefix, "/authz");
   CU_ASSERT_EQUAL(c.nlog_fields, 1);
   srv_config_free(&c);
-  config_error("{\"limit\": {}}", "unknown key 'limit' (input, limits, budgets, decision_log, envoy, bundle_url)");
+  config_error("{\"limit\": {}}", "unknown key 'limit' (input, limits, budgets, budget_store, decision_log, envoy, bundle_url)");
+  const char *store = "{\"budget_store\": {\"timeout_ms\": 90, \"on_store_error\": {\"a\": \"local\", \"*\": \"allow\", \"b\": \"deny\"}}}";
+  srv_config_defaults(&c);
+  CU_ASSERT_EQUAL_FATAL(srv_config_parse(store, strlen(store), &c, err, sizeof err), 0);
+  CU_ASSERT_EQUAL(c.store_timeout_ms, 90);
+  CU_ASSERT_EQUAL(srv_config_store_mode(&c, "a"), SRV_ON_ERROR_LOCAL);
+  CU_ASSERT_EQUAL(srv_config_store_mode(&c, "b"), SRV_ON_ERROR_DENY);
+  CU_ASSERT_EQUAL(srv_config_store_mode(&c, "other"), SRV_ON_ERROR_ALLOW);
+  srv_config_free(&c);
+  srv_config_defaults(&c);
+  CU_ASSERT_EQUAL(srv_config_store_mode(&c, "any"), SRV_ON_ERROR_DENY);   /* the default */
+  srv_config_free(&c);
+  config_error("{\"budget_store\": {\"on_store_error\": {\"a\": \"fail\"}}}",
+               "budget_store.on_store_error.a: expected \"deny\", \"allow\" or \"local\"");
+  config_error("{\"budget_store\": {\"timeout_ms\": 0}}", "budget_store.timeout_ms: 0 is out of range (1 to 60000)");
+  char host[64];
+  int port, db;
+  CU_ASSERT_EQUAL(srv_store_redis_parse("redis://127.0.0.1:6379/3", host, sizeof host, &port, &db), 0);
+  CU_ASSERT_STRING_EQUAL(host, "127.0.0.1");
+  CU_ASSERT(port == 6379 && db == 3);
+  CU_ASSERT_EQUAL(srv_store_redis_parse("redis://cache:6380", host, sizeof host, &port, &db), 0);
+  CU_ASSERT(port == 6380 && db == 0);
+  CU_ASSERT_EQUAL(srv_store_redis_parse("redis://cache", host, sizeof host, &port, &db), -1);
+  CU_ASSERT_EQUAL(srv_store_redis_parse("redis://cache:6379/16", host, sizeof host, &port, &db), -1);
+  CU_ASSERT_EQUAL(srv_store_redis_parse("http://cache:6379", host, sizeof host, &port, &db), -1);
+  CU_ASSERT_EQUAL(srv_store_redis_parse("redis://:6379", host, sizeof host, &port, &db), -1);
   config_error("{\"limits\": {\"connections\": 0}}", "limits.connections: 0 is out of range (1 to 1048576)");
   config_error("{\"input\": {\"team\": {}}}", "input.team: give header, header_prefix, body or default");
   config_error("{\"input\": {\"team\": {\"header\": \"x team\"}}}", "input.team.header: 'x team' is not a header name");

@@ -1,0 +1,118 @@
+"""HTTP clients for tests/e2e/t_serve_redis.sh: loopback only, bounded in count and time.
+
+  redis_client.py freeport                      prints a free loopback port
+  redis_client.py race PORTS CLIENTS EACH N IDS CLIENTS threads spread over the ports
+                                                (comma-separated) each POST EACH requests
+                                                charging N; admitted ids go to IDS
+  redis_client.py settle PORTS IDS COUNT        settles the first COUNT ids at 0 tokens
+                                                (each at the replica that admitted it or
+                                                another: the reservation is in Redis)
+  redis_client.py probe PORT COUNT N            COUNT requests charging N, one at a time:
+                                                prints each status and the slowest time
+"""
+import http.client
+import json
+import socket
+import sys
+import threading
+import time
+
+
+def conn(port, timeout=10):
+    return http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+
+
+def post(c, path, body):
+    c.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+    r = c.getresponse()
+    return r.status, r.read(), r
+
+
+def cmd_freeport():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    print(s.getsockname()[1])
+    s.close()
+
+
+def cmd_race(ports, clients, each, charge, ids_path):
+    ports = [int(p) for p in ports.split(",")]
+    results, ids = [], []
+    lock = threading.Lock()
+    start = threading.Barrier(clients)
+
+    def run(i):
+        port = ports[i % len(ports)]
+        c = conn(port)
+        body = json.dumps({"team": "shared", "tokens": charge, "client": i}).encode()
+        start.wait()
+        mine, got = [], []
+        for _ in range(each):
+            try:
+                status, _, r = post(c, "/v1/decide", body)
+                if status == 200:
+                    got.append(r.getheader("X-Aigw-Decision-Id"))
+            except Exception as e:
+                status = "error:%s" % type(e).__name__
+                c = conn(port)
+            mine.append(status)
+        with lock:
+            results.extend(mine)
+            ids.extend(got)
+
+    ts = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    with open(ids_path, "w") as f:
+        f.write("\n".join(ids) + "\n")
+    ok = sum(1 for s in results if s == 200)
+    over = sum(1 for s in results if s == 429)
+    print("requests %d admitted %d over %d other %d" % (len(results), ok, over, len(results) - ok - over))
+
+
+def cmd_settle(ports, ids_path, count):
+    ports = [int(p) for p in ports.split(",")]
+    ids = [l.strip() for l in open(ids_path) if l.strip()][:count]
+    returned = bad = 0
+    for i, d in enumerate(ids):
+        c = conn(ports[(i + 1) % len(ports)])
+        status, body, _ = post(c, "/v1/settle", json.dumps({"decision_id": d, "usage": {"tokens": 0}}).encode())
+        if status != 200:
+            bad += 1
+            print("settle %s: %d %s" % (d, status, body[:200]), file=sys.stderr)
+            continue
+        for s in json.loads(body)["settled"]:
+            returned += s["reserved"] - s["used"]
+    print("settled %d failed %d returned %d" % (len(ids) - bad, bad, returned))
+
+
+def cmd_probe(port, count, charge):
+    statuses, slowest = [], 0.0
+    c = conn(port)
+    body = json.dumps({"team": "probe", "tokens": charge}).encode()
+    for _ in range(count):
+        t0 = time.time()
+        try:
+            status, _, _ = post(c, "/v1/decide", body)
+        except Exception as e:
+            status = "error:%s" % type(e).__name__
+            c = conn(port)
+        slowest = max(slowest, time.time() - t0)
+        statuses.append(str(status))
+    print("%s slowest_ms %d" % (" ".join(sorted(set(statuses))), int(slowest * 1000)))
+
+
+if __name__ == "__main__":
+    a = sys.argv[1:]
+    if a[0] == "freeport":
+        cmd_freeport()
+    elif a[0] == "race":
+        cmd_race(a[1], int(a[2]), int(a[3]), int(a[4]), a[5])
+    elif a[0] == "settle":
+        cmd_settle(a[1], a[2], int(a[3]))
+    elif a[0] == "probe":
+        cmd_probe(int(a[1]), int(a[2]), int(a[3]))
+    else:
+        sys.exit(__doc__)
