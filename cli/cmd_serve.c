@@ -20,7 +20,7 @@ const char cmd_serve_usage[] =
   "usage: aigwc serve (-b BUNDLE.aigwb | --bundle-url URL) [--listen ADDR:PORT] [--threads N]\n"
   "                   [--decision-log FILE|-] [--poll DURATION] [--config FILE]\n"
   "                   [--cache-dir DIR] [--budget-store redis://HOST:PORT[/DB]] [--now TIME]\n"
-  "                   [--shadow-bundle FILE [--shadow-log FILE|-]]\n\n"
+  "                   [--shadow-bundle FILE [--shadow-log FILE|-]] [--verify-key PUB.pem]...\n\n"
   "Answers decisions over HTTP with the same VM as 'aigwc eval': POST /v1/decide (the\n"
   "decision JSON), /v1/authz/nginx (nginx auth_request), /v1/authz/envoy/... (Envoy\n"
   "ext_authz HTTP), POST /v1/data (OPA's result shape), POST /v1/settle (budget usage),\n"
@@ -40,7 +40,10 @@ const char cmd_serve_usage[] =
   "  --shadow-bundle F  a candidate bundle that decides every request beside the active\n"
   "                     one, off the response path: differences in GET /v1/shadow, /metrics\n"
   "  --shadow-log F     the requests whose decision differs, as 'aigwc diff --inputs' reads\n"
-  "  --now TIME         decide at this time instead of the clock (tests, replays)\n\n"
+  "  --now TIME         decide at this time instead of the clock (tests, replays)\n"
+  "  --verify-key PUB.pem  load only bundles signed by this key (BUNDLE.sig beside a file,\n"
+  "                     URL.sig beside a URL); others are refused and the last good one\n"
+  "                     keeps serving; repeat for several keys\n\n"
   "SIGHUP reloads; SIGTERM stops accepting, lets in-flight requests finish (at most\n"
   "limits.drain_seconds) and exits 0.\n"
   "exit codes: 0 stopped by a signal, 2 usage error or the server cannot start\n";
@@ -74,6 +77,8 @@ int cmd_serve(int argc, char **argv) {
              *cache = NULL, *store_url = NULL, *shadow = NULL, *shadow_log = NULL;
   long threads = sysconf(_SC_NPROCESSORS_ONLN);
   int64_t poll_ms = 0, fixed_now = INT64_MIN;
+  unsigned char keys[32 * 8];
+  size_t nkeys = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     int more = i + 1 < argc;
@@ -92,6 +97,10 @@ int cmd_serve(int argc, char **argv) {
       if (*end || threads < 1 || threads > 256) return cli_usage_error("serve", "--threads takes 1 to 256, not '%s'", argv[i]);
     } else if (!strcmp(a, "--poll") && more) {
       if (parse_duration(argv[++i], &poll_ms)) return cli_usage_error("serve", "bad --poll '%s' (e.g. 500ms, 2s, 1m)", argv[i]);
+    } else if (!strcmp(a, "--verify-key") && more) {
+      if (nkeys == 8) return cli_usage_error("serve", "at most 8 verify keys");
+      if (cli_load_pubkey(argv[++i], keys + 32 * nkeys)) return EXIT_USAGE;
+      nkeys++;
     } else if (!strcmp(a, "--now") && more) {
       if (cli_parse_now(argv[++i], &fixed_now)) return cli_usage_error("serve", "bad --now '%s'\n  help: %s", argv[i], cli_now_forms);
     } else return cli_usage_error("serve", "unknown or incomplete option '%s'", a);
@@ -124,6 +133,8 @@ int cmd_serve(int argc, char **argv) {
   s.cfg = &cfg;
   s.boot = boot_id();
   s.fixed_now = fixed_now;
+  s.verify_keys = nkeys ? keys : NULL;
+  s.nverify_keys = nkeys;
   s.started_at = (int64_t)time(NULL);
   srv_holder_init(&s.holder);
   srv_metrics_init(&s.metrics);

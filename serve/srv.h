@@ -140,8 +140,10 @@ void srv_bundle_release(SrvBundle *sb);
 uint32_t srv_bundle_slot(const SrvBundle *sb, const char *name);
 /* Verifies bytes and swaps them in: 1 swapped, 0 the same bundle already serves, -1
  * refused (why in err, and in /ready). */
-int srv_holder_install(struct SrvServer *s, const void *data, size_t len, const char *from,
-                       char *err, size_t errlen);
+/* sig: the bundle's detached signature text (or NULL), checked when the server has
+ * verify keys: an unsigned or wrongly signed bundle is refused like a corrupt one. */
+int srv_holder_install(struct SrvServer *s, const void *data, size_t len, const char *sig, size_t siglen,
+                       const char *from, char *err, size_t errlen);
 
 /* ---- reload (srv_reload.c) ---- */
 typedef struct SrvSource {
@@ -227,6 +229,7 @@ typedef struct SrvServer {
   uint64_t boot;               /* random, per process: the first half of decision ids */
   atomic_ullong seq;           /* the second half */
   int64_t fixed_now;           /* --now, or INT64_MIN for the clock */
+  const unsigned char *verify_keys; size_t nverify_keys;   /* --verify-key: 32 bytes each */
   int64_t started_at;
   atomic_int draining;
   void *daemon;                /* struct MHD_Daemon */

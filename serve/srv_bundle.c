@@ -70,11 +70,16 @@ static void refused(SrvServer *s, const char *from, const char *why, char *err, 
   atomic_fetch_add(&s->metrics.reloads_failed, 1);
 }
 
-int srv_holder_install(SrvServer *s, const void *data, size_t len, const char *from, char *err, size_t errlen) {
+int srv_holder_install(SrvServer *s, const void *data, size_t len, const char *sig, size_t siglen,
+                       const char *from, char *err, size_t errlen) {
   SrvHolder *h = &s->holder;
   char why[400];
   aigw_bundle *b;
-  if (aigw_bundle_open_mem(data, len, NULL, &b, why, sizeof why) != AIGW_OK) {
+  aigw_config cfg;
+  aigw_config_init(&cfg);
+  cfg.verify_keys = s->verify_keys;
+  cfg.nverify_keys = s->nverify_keys;
+  if (aigw_bundle_open_signed(data, len, sig, siglen, &cfg, &b, why, sizeof why) != AIGW_OK) {
     refused(s, from, why, err, errlen);
     return -1;
   }

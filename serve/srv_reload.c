@@ -23,8 +23,18 @@ static void say(const char *what, int rc, const char *from, const char *id, cons
   else if (rc < 0) fprintf(stderr, "aigwc serve: refused %s\n", err);
 }
 
-static int install(SrvServer *s, const void *data, size_t len, const char *from, char *err, size_t errlen) {
-  int rc = srv_holder_install(s, data, len, from, err, errlen);
+/* A detached signature beside a bundle (PATH.sig), read only when keys will check it. */
+enum { MAX_SIG_BYTES = 4096 };
+static char *read_sig(const SrvServer *s, const char *path, size_t *n) {
+  char p[1100], *text;
+  *n = 0;
+  if (!s->nverify_keys || snprintf(p, sizeof p, "%s.sig", path) >= (int)sizeof p) return NULL;
+  return read_file(p, &text, n, MAX_SIG_BYTES) == 0 ? text : NULL;
+}
+
+static int install(SrvServer *s, const void *data, size_t len, const char *sig, size_t siglen, const char *from,
+                   char *err, size_t errlen) {
+  int rc = srv_holder_install(s, data, len, sig, siglen, from, err, errlen);
   SrvBundle *sb = rc > 0 ? srv_holder_acquire(&s->holder) : NULL;
   say("loaded", rc, from, sb ? sb->id : "", err);
   srv_bundle_release(sb);
@@ -59,14 +69,17 @@ static int load_file(SrvServer *s, SrvSource *src, char *err, size_t errlen) {
     fprintf(stderr, "aigwc serve: refused %s\n", err);
     return -1;
   }
-  int rc = install(s, data, len, src->file, err, errlen);
+  size_t siglen;
+  char *sig = read_sig(s, src->file, &siglen);
+  int rc = install(s, data, len, sig, siglen, src->file, err, errlen);
+  xfree(sig);
   xfree(data);
   return rc;
 }
 
 /* ---- a URL ---- */
 
-typedef struct Fetch { Buf body; char etag[256]; int too_big; } Fetch;
+typedef struct Fetch { Buf body, sig; char etag[256]; int too_big; } Fetch;
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud) {
   Fetch *f = ud;
@@ -106,14 +119,16 @@ static int write_atomic(const char *path, const void *data, size_t len) {
 
 static void cache_save(SrvServer *s, const Fetch *f) {
   if (!s->cfg->cache_dir) return;
-  char pb[1024], pe[1024];
+  char pb[1024], pe[1024], ps[1100];
   cache_path(s, "bundle.aigwb", pb, sizeof pb);
   cache_path(s, "bundle.etag", pe, sizeof pe);
+  snprintf(ps, sizeof ps, "%s.sig", pb);
   mkdir(s->cfg->cache_dir, 0755);
   /* the ETag last: a crash between the two leaves a bundle without its ETag, which
    * costs one fetch, never a wrong 304 */
   remove(pe);
-  if (write_atomic(pb, f->body.p, f->body.n) || write_atomic(pe, f->etag, strlen(f->etag)))
+  if (write_atomic(pb, f->body.p, f->body.n) || (f->sig.n && write_atomic(ps, f->sig.p, f->sig.n)) ||
+      write_atomic(pe, f->etag, strlen(f->etag)))
     fprintf(stderr, "aigwc serve: cannot write the bundle cache in %s: %s\n", s->cfg->cache_dir, strerror(errno));
 }
 
@@ -125,11 +140,42 @@ static void cache_load(SrvServer *s, SrvSource *src) {
   char *data, *etag;
   size_t len, elen;
   if (read_file(pb, &data, &len, MAX_BUNDLE_BYTES) != 0) return;
-  if (install(s, data, len, pb, err, sizeof err) > 0 && read_file(pe, &etag, &elen, sizeof src->etag - 1) == 0) {
+  size_t siglen;
+  char *sig = read_sig(s, pb, &siglen);
+  if (install(s, data, len, sig, siglen, pb, err, sizeof err) > 0 && read_file(pe, &etag, &elen, sizeof src->etag - 1) == 0) {
     memcpy(src->etag, etag, elen + 1);
     xfree(etag);
   }
+  xfree(sig);
   xfree(data);
+}
+
+static size_t on_sig(char *p, size_t size, size_t n, void *ud) {
+  Buf *b = ud;
+  if (b->n + size * n > MAX_SIG_BYTES) return 0;
+  buf_put(b, p, size * n);
+  return size * n;
+}
+
+/* URL.sig into out (left empty when it cannot be had: the bundle is then refused as
+ * unsigned). A handle of its own, so the bundle's transfer settings stay as they are. */
+static void fetch_sig(const SrvServer *s, const SrvSource *src, Buf *out) {
+  char url[4200];
+  if (snprintf(url, sizeof url, "%s.sig", src->url) >= (int)sizeof url) return;
+  CURL *c = curl_easy_init();
+  if (!c) return;
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_sig);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, s->cfg->fetch_seconds);
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  long code = 0;
+  if (curl_easy_perform(c) != CURLE_OK || (curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code), code != 200)) out->n = 0;
+  curl_easy_cleanup(c);
 }
 
 static void fetch_url(SrvServer *s, SrvSource *src) {
@@ -166,7 +212,9 @@ static void fetch_url(SrvServer *s, SrvSource *src) {
   else if (code == 304) atomic_fetch_add(&s->metrics.reloads_unchanged, 1);
   else if (code != 200) snprintf(why, sizeof why, "HTTP status %ld", code);
   else {
-    int r = install(s, f.body.p, f.body.n, src->url, err, sizeof err);
+    /* with verify keys, the signature is fetched from URL.sig beside the bundle */
+    if (s->nverify_keys) fetch_sig(s, src, &f.sig);
+    int r = install(s, f.body.p, f.body.n, f.sig.n ? f.sig.p : NULL, f.sig.n, src->url, err, sizeof err);
     /* a refused bundle's ETag too: it is not fetched again until it changes */
     snprintf(src->etag, sizeof src->etag, "%s", f.etag);
     if (r > 0) cache_save(s, &f);
@@ -183,6 +231,7 @@ static void fetch_url(SrvServer *s, SrvSource *src) {
     fprintf(stderr, "aigwc serve: cannot fetch %s\n", err);
   }
   buf_free(&f.body);
+  buf_free(&f.sig);
 }
 
 int srv_reload_start(SrvServer *s, SrvSource *src, char *err, size_t errlen) {
