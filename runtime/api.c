@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "jsonin.h"
 #include "vm.h"
 
 enum { RT_MAX_BUNDLE = 0x7fffffff };   /* the header's file_size is 32 bits */
@@ -344,6 +345,7 @@ void aigw_ctx_free(aigw_ctx *c) {
     if (c->lists[k]) rt_alloc(bh, c->lists[k], (size_t)c->caplist[k] * sizeof(Finding), 0);
   if (c->budgets) rt_alloc(bh, c->budgets, (size_t)c->capbudgets * sizeof(BudgetOut), 0);
   if (c->msg) rt_alloc(bh, c->msg, c->capmsg, 0);
+  rt_json_free(c);
   if (c->json) rt_alloc(bh, c->json, c->capjson, 0);
   rt_alloc(bh, c, sizeof *c, 0);
 }

@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <string.h>
 #include "hash.h"
+#include "jsonin.h"
 #include "scopefmt.h"
 #include "timefmt.h"
 #include "vm.h"
@@ -85,17 +86,35 @@ void aigw_input_reset(aigw_ctx *c) {
 
 /* ---- values ---- */
 
-static const char *json_type_name(const json_t *j) {
-  switch (json_typeof(j)) {
-  case JSON_OBJECT: return "object";
-  case JSON_ARRAY: return "array";
-  case JSON_STRING: return "string";
-  case JSON_INTEGER: return "int";
-  case JSON_REAL: return "float";
-  case JSON_TRUE: case JSON_FALSE: return "bool";
+const char *rt_jkind_name(RjKind k) {
+  switch (k) {
+  case RJ_OBJECT: return "object";
+  case RJ_ARRAY: return "array";
+  case RJ_STRING: return "string";
+  case RJ_INT: return "int";
+  case RJ_REAL: return "float";
+  case RJ_TRUE: case RJ_FALSE: return "bool";
   default: return "null";
   }
 }
+
+/* A jansson value as the reader's token: the jansson path and the reader then share
+ * every conversion below. */
+static RjVal jval(const json_t *j) {
+  RjVal v = {RJ_NULL, NULL, 0, 0};
+  switch (json_typeof(j)) {
+  case JSON_OBJECT: v.kind = RJ_OBJECT; break;
+  case JSON_ARRAY: v.kind = RJ_ARRAY; break;
+  case JSON_STRING: v.kind = RJ_STRING; v.s = json_string_value(j); v.n = json_string_length(j); break;
+  case JSON_INTEGER: v.kind = RJ_INT; v.i = (int64_t)json_integer_value(j); break;
+  case JSON_REAL: v.kind = RJ_REAL; break;
+  case JSON_TRUE: v.kind = RJ_TRUE; break;
+  case JSON_FALSE: v.kind = RJ_FALSE; break;
+  default: break;
+  }
+  return v;
+}
+static const char *json_type_name(const json_t *j) { return rt_jkind_name(jval(j).kind); }
 
 const char *rt_type_name(const Bundle *b, uint32_t type, uint32_t elem, uint32_t levels,
                          char *buf, size_t n) {
@@ -116,8 +135,8 @@ const char *rt_type_name(const Bundle *b, uint32_t type, uint32_t elem, uint32_t
 static const char *field_name(const aigw_ctx *c, uint32_t f) { return bundle_str(c->b, c->b->fields[f].name); }
 
 /* "field 'x': expected T, got U". path names a list item or map key (or is NULL). */
-static aigw_status type_error(aigw_ctx *c, uint32_t f, const char *path, uint32_t type,
-                              const char *got) {
+aigw_status rt_in_type_error(aigw_ctx *c, uint32_t f, const char *path, uint32_t type,
+                             const char *got) {
   char t[80];
   const BField *F = &c->b->fields[f];
   rt_type_name(c->b, type, F->elem, F->levels, t, sizeof t);
@@ -125,7 +144,7 @@ static aigw_status type_error(aigw_ctx *c, uint32_t f, const char *path, uint32_
                   path ? path : "", t, got);
 }
 
-static aigw_status text_value(aigw_ctx *c, const char *s, size_t n, Value *v) {
+aigw_status rt_in_text(aigw_ctx *c, const char *s, size_t n, Value *v) {
   if (n > RT_MAX_STRING) return rt_error(c, AIGW_ERR_LIMIT, "a string of %zu bytes is too long (limit is %d)", n, RT_MAX_STRING);
   uint32_t sid = rt_intern(c->b, s, n);
   v->len = (uint32_t)n; v->sid = sid;
@@ -201,7 +220,7 @@ static aigw_status from_text(aigw_ctx *c, uint32_t f, const char *path, uint32_t
   int k;
   v->sid = NOSTR; v->len = 0;
   switch (type) {
-  case T_STR: return text_value(c, s, n, v);
+  case T_STR: return rt_in_text(c, s, n, v);
   case T_SCOPE: return scope_value(c, f, s, n, v);
   case T_LEVEL:
     if ((k = level_of(c->b, F->levels, s, n)) < 0)
@@ -216,13 +235,13 @@ static aigw_status from_text(aigw_ctx *c, uint32_t f, const char *path, uint32_t
                       field_name(c, f), path ? path : "", (int)(n > 64 ? 64 : n), s);
     return AIGW_OK;
   case T_INT: case T_DUR:
-    if (parse_int(s, n, &v->u.i)) return type_error(c, f, path, type, "string");
+    if (parse_int(s, n, &v->u.i)) return rt_in_type_error(c, f, path, type, "string");
     return AIGW_OK;
   case T_BOOL:
     if (n == 4 && !memcmp(s, "true", 4)) { v->u.i = 1; return AIGW_OK; }
     if (n == 5 && !memcmp(s, "false", 5)) { v->u.i = 0; return AIGW_OK; }
-    return type_error(c, f, path, type, "string");
-  default: return type_error(c, f, path, type, "string");
+    return rt_in_type_error(c, f, path, type, "string");
+  default: return rt_in_type_error(c, f, path, type, "string");
   }
 }
 
@@ -236,25 +255,32 @@ static aigw_status from_int(aigw_ctx *c, uint32_t f, const char *path, uint32_t 
     return rt_error(c, AIGW_ERR_INPUT, "field '%s%s': level %lld is out of range", field_name(c, f),
                     path ? path : "", (long long)i);
   }
-  return type_error(c, f, path, type, "int");
+  return rt_in_type_error(c, f, path, type, "int");
+}
+
+/* What a JSON value of each kind may be, for both JSON paths. */
+aigw_status rt_in_value(aigw_ctx *c, uint32_t f, const char *path, uint32_t type,
+                        const RjVal *j, Value *v) {
+  switch (j->kind) {
+  case RJ_STRING:
+    if (type == T_INT || type == T_DUR || type == T_BOOL) break;  /* no numbers in strings */
+    return from_text(c, f, path, type, j->s, j->n, v);
+  case RJ_INT:
+    if (type == T_LEVEL) break;     /* levels are named in JSON */
+    return from_int(c, f, path, type, j->i, v);
+  case RJ_TRUE: case RJ_FALSE:
+    if (type != T_BOOL) break;
+    v->u.i = j->kind == RJ_TRUE; v->sid = NOSTR; v->len = 0;
+    return AIGW_OK;
+  default: break;
+  }
+  return rt_in_type_error(c, f, path, type, rt_jkind_name(j->kind));
 }
 
 static aigw_status from_json(aigw_ctx *c, uint32_t f, const char *path, uint32_t type,
                              const json_t *j, Value *v) {
-  switch (json_typeof(j)) {
-  case JSON_STRING:
-    if (type == T_INT || type == T_DUR || type == T_BOOL) break;  /* no numbers in strings */
-    return from_text(c, f, path, type, json_string_value(j), json_string_length(j), v);
-  case JSON_INTEGER:
-    if (type == T_LEVEL) break;     /* levels are named in JSON */
-    return from_int(c, f, path, type, (int64_t)json_integer_value(j), v);
-  case JSON_TRUE: case JSON_FALSE:
-    if (type != T_BOOL) break;
-    v->u.i = json_is_true(j); v->sid = NOSTR; v->len = 0;
-    return AIGW_OK;
-  default: break;
-  }
-  return type_error(c, f, path, type, json_type_name(j));
+  RjVal jv = jval(j);
+  return rt_in_value(c, f, path, type, &jv, v);
 }
 
 /* ---- slots, lists and maps ---- */
@@ -268,7 +294,7 @@ static aigw_status check_field(aigw_ctx *c, int field) {
 }
 
 /* A malformed scope marks its slot SLOT_BAD, a list holding one included. */
-static void set_slot(aigw_ctx *c, uint32_t f, Value v) {
+void rt_in_set_slot(aigw_ctx *c, uint32_t f, Value v) {
   Slot *s = &c->slots[f];
   s->set = v.sid == SID_BADSCOPE ? SLOT_BAD : SLOT_SET;
   if (v.sid == SID_BADSCOPE) v.sid = NOSTR;
@@ -276,12 +302,12 @@ static void set_slot(aigw_ctx *c, uint32_t f, Value v) {
 }
 
 /* Marks a list or map slot set (possibly empty). */
-static void set_coll(aigw_ctx *c, uint32_t f) {
+void rt_in_set_coll(aigw_ctx *c, uint32_t f) {
   Slot *s = &c->slots[f];
   if (!s->set) { s->set = SLOT_SET; s->v.u.i = f; s->v.len = 0; s->v.sid = NOSTR; s->head = s->tail = NONE32; }
 }
 
-static aigw_status add_item(aigw_ctx *c, uint32_t f, Value key, Value val) {
+aigw_status rt_in_add_item(aigw_ctx *c, uint32_t f, Value key, Value val) {
   Slot *s = &c->slots[f];
   if (c->nitems >= RT_MAX_ITEMS)
     return rt_error(c, AIGW_ERR_LIMIT, "too many list and map items (limit is %d)", RT_MAX_ITEMS);
@@ -310,7 +336,7 @@ static aigw_status map_put(aigw_ctx *c, uint32_t f, Value key, Value val) {
       return AIGW_OK;
     }
   }
-  return add_item(c, f, key, val);
+  return rt_in_add_item(c, f, key, val);
 }
 
 static aigw_status set_json(aigw_ctx *c, uint32_t f, const json_t *j) {
@@ -319,8 +345,8 @@ static aigw_status set_json(aigw_ctx *c, uint32_t f, const json_t *j) {
   Value v, k;
   aigw_status st;
   if (F->type == T_LIST) {
-    if (!json_is_array(j)) return type_error(c, f, NULL, T_LIST, json_type_name(j));
-    set_coll(c, f);
+    if (!json_is_array(j)) return rt_in_type_error(c, f, NULL, T_LIST, json_type_name(j));
+    rt_in_set_coll(c, f);
     size_t i;
     const json_t *x;
     json_array_foreach(j, i, x) {
@@ -329,13 +355,13 @@ static aigw_status set_json(aigw_ctx *c, uint32_t f, const json_t *j) {
         return from_json(c, f, path, F->elem, x, &v);
       }
       k.u.p = ""; k.len = 0; k.sid = NOSTR;
-      if ((st = add_item(c, f, k, v))) return st;
+      if ((st = rt_in_add_item(c, f, k, v))) return st;
     }
     return AIGW_OK;
   }
   if (F->type == T_MAP) {
-    if (!json_is_object(j)) return type_error(c, f, NULL, T_MAP, json_type_name(j));
-    set_coll(c, f);
+    if (!json_is_object(j)) return rt_in_type_error(c, f, NULL, T_MAP, json_type_name(j));
+    rt_in_set_coll(c, f);
     const char *key;
     const json_t *x;
     json_object_foreach((json_t *)j, key, x) {
@@ -344,21 +370,25 @@ static aigw_status set_json(aigw_ctx *c, uint32_t f, const json_t *j) {
         snprintf(path, sizeof path, ".%.80s", key);
         return from_json(c, f, path, F->elem, x, &v);
       }
-      if ((st = text_value(c, key, kn, &k))) return st;
+      if ((st = rt_in_text(c, key, kn, &k))) return st;
       /* the parser refuses duplicate keys, so each key is new: appending keeps ingest
        * linear in the map's size, where a lookup per key would make it quadratic */
-      if ((st = add_item(c, f, k, v))) return st;
+      if ((st = rt_in_add_item(c, f, k, v))) return st;
     }
     return AIGW_OK;
   }
   if ((st = from_json(c, f, NULL, F->type, j, &v))) return st;
-  set_slot(c, f, v);
+  rt_in_set_slot(c, f, v);
   return AIGW_OK;
 }
 
 int aigw_field(const aigw_bundle *bh, const char *name) {
   if (!bh || !name) return -1;
-  uint32_t sid = rt_intern(&bh->b, name, strlen(name));
+  return rt_field_n(bh, name, strlen(name));
+}
+
+int rt_field_n(const aigw_bundle *bh, const char *name, size_t n) {
+  uint32_t sid = rt_intern(&bh->b, name, n);
   if (sid == NOSTR) return -1;
   uint32_t lo = 0, hi = bh->b.nfields;
   while (lo < hi) {                 /* field_by_name: (sid, field) pairs sorted by sid */
@@ -376,11 +406,36 @@ static aigw_status budgets_json(aigw_ctx *c, const json_t *j) {
   const json_t *v;
   json_object_foreach((json_t *)j, name, v) {
     int k = aigw_budget_index(c->bh, name);
-    if (k < 0) return rt_error(c, AIGW_ERR_INPUT, "$budgets: no budget '%.80s'", name);
-    if (!json_is_integer(v)) return rt_error(c, AIGW_ERR_INPUT, "$budgets.%.80s: expected int, got %s", name, json_type_name(v));
-    aigw_input_budget_usage(c, k, (int64_t)json_integer_value(v));
+    RjVal jv = jval(v);
+    aigw_status st = rt_in_budget(c, name, k, &jv);
+    if (st) return st;
   }
   return AIGW_OK;
+}
+
+/* One "$budgets" member whose name is budget k (-1: no such budget). */
+aigw_status rt_in_budget(aigw_ctx *c, const char *name, int k, const RjVal *v) {
+  if (k < 0) return rt_error(c, AIGW_ERR_INPUT, "$budgets: no budget '%.80s'", name);
+  if (v->kind != RJ_INT) return rt_error(c, AIGW_ERR_INPUT, "$budgets.%.80s: expected int, got %s", name, rt_jkind_name(v->kind));
+  aigw_input_budget_usage(c, k, v->i);
+  return AIGW_OK;
+}
+
+/* Collects one field's failure into the joined message; 1 when nothing more is to be
+ * learned (a limit or no memory). */
+int rt_in_note(aigw_ctx *c, RtErrs *e, aigw_status fs) {
+  if (e->st == AIGW_OK || e->st == AIGW_ERR_INPUT) e->st = fs;
+  if (e->n < sizeof e->all - 1) e->n += (size_t)snprintf(e->all + e->n, sizeof e->all - e->n, "%s%s", e->n ? "; " : "", c->errmsg);
+  return fs != AIGW_ERR_INPUT;
+}
+
+/* The end of an input: a failed one leaves nothing half-set. */
+aigw_status rt_in_finish(aigw_ctx *c, RtErrs *e) {
+  if (e->st) {
+    aigw_input_reset(c);
+    memcpy(c->errmsg, e->all, sizeof e->all);
+  }
+  return e->st;
 }
 
 /* Every bad field is reported, not only the first, so one round trip fixes a request:
@@ -388,6 +443,18 @@ static aigw_status budgets_json(aigw_ctx *c, const json_t *j) {
  * keys are refused: a gateway that kept the other value would enforce a request other
  * than the one judged. */
 aigw_status aigw_input_json(aigw_ctx *c, const char *json, size_t len) {
+  if (!c || (!json && len)) return AIGW_ERR_ARG;
+  /* One pass straight into the slots (jsonin.c). Bytes the reader refuses go to jansson,
+   * which words and places the error as it always has. */
+  if (len <= RT_MAX_REQUEST) {
+    aigw_status st;
+    if (rt_json_read(c, json ? json : "", len, &st) == 0) return st;
+  }
+  return rt_input_json_jansson(c, json, len);
+}
+
+/* The same through jansson's DOM: the reader's oracle, and its error messages. */
+aigw_status rt_input_json_jansson(aigw_ctx *c, const char *json, size_t len) {
   if (!c || (!json && len)) return AIGW_ERR_ARG;
   aigw_input_reset(c);
   c->err_line = c->err_col = 0;
@@ -406,31 +473,20 @@ aigw_status aigw_input_json(aigw_ctx *c, const char *json, size_t len) {
   }
   const char *key;
   json_t *val;
-  aigw_status st = AIGW_OK;
-  char all[sizeof c->errmsg];
-  size_t n = 0;
+  RtErrs e = {AIGW_OK, 0, {0}};
   json_object_foreach(root, key, val) {
     if (!strcmp(key, "$budgets")) {   /* the host's budget usage, not a field */
       aigw_status fs = budgets_json(c, val);
-      if (fs == AIGW_OK) continue;
-      if (st == AIGW_OK || st == AIGW_ERR_INPUT) st = fs;
-      if (n < sizeof all - 1) n += (size_t)snprintf(all + n, sizeof all - n, "%s%s", n ? "; " : "", c->errmsg);
+      if (fs) rt_in_note(c, &e, fs);
       continue;
     }
     int f = aigw_field(c->bh, key);
     if (f < 0 || json_is_null(val)) continue;      /* unknown keys are ignored; null is unset */
     aigw_status fs = set_json(c, (uint32_t)f, val);
-    if (fs == AIGW_OK) continue;
-    if (st == AIGW_OK || st == AIGW_ERR_INPUT) st = fs;
-    if (n < sizeof all - 1) n += (size_t)snprintf(all + n, sizeof all - n, "%s%s", n ? "; " : "", c->errmsg);
-    if (fs != AIGW_ERR_INPUT) break;   /* a limit or no memory: nothing more to learn */
+    if (fs && rt_in_note(c, &e, fs)) break;   /* a limit or no memory: nothing more to learn */
   }
   json_decref(root);
-  if (st) {
-    aigw_input_reset(c);             /* no half-set input */
-    memcpy(c->errmsg, all, sizeof all);
-  }
-  return st;
+  return rt_in_finish(c, &e);
 }
 
 void aigw_ctx_error_at(const aigw_ctx *c, uint32_t *line, uint32_t *col) {
@@ -445,10 +501,10 @@ aigw_status aigw_input_string(aigw_ctx *c, int field, const char *s, size_t len)
   const BField *F = &c->b->fields[field];
   /* Only lists and maps take numbers as text (their setters have nothing else). */
   if (F->type == T_LIST || F->type == T_MAP || F->type == T_INT || F->type == T_DUR || F->type == T_BOOL)
-    return type_error(c, (uint32_t)field, NULL, F->type, "string");
+    return rt_in_type_error(c, (uint32_t)field, NULL, F->type, "string");
   Value v;
   if ((st = from_text(c, (uint32_t)field, NULL, F->type, s ? s : "", len, &v))) return st;
-  set_slot(c, (uint32_t)field, v);
+  rt_in_set_slot(c, (uint32_t)field, v);
   return AIGW_OK;
 }
 
@@ -457,25 +513,25 @@ aigw_status aigw_input_int(aigw_ctx *c, int field, int64_t i) {
   if (st) return st;
   Value v;
   if ((st = from_int(c, (uint32_t)field, NULL, c->b->fields[field].type, i, &v))) return st;
-  set_slot(c, (uint32_t)field, v);
+  rt_in_set_slot(c, (uint32_t)field, v);
   return AIGW_OK;
 }
 
 aigw_status aigw_input_bool(aigw_ctx *c, int field, int b) {
   aigw_status st = check_field(c, field);
   if (st) return st;
-  if (c->b->fields[field].type != T_BOOL) return type_error(c, (uint32_t)field, NULL, c->b->fields[field].type, "bool");
+  if (c->b->fields[field].type != T_BOOL) return rt_in_type_error(c, (uint32_t)field, NULL, c->b->fields[field].type, "bool");
   Value v = {.u.i = b != 0, .len = 0, .sid = NOSTR};
-  set_slot(c, (uint32_t)field, v);
+  rt_in_set_slot(c, (uint32_t)field, v);
   return AIGW_OK;
 }
 
 aigw_status aigw_input_time(aigw_ctx *c, int field, int64_t t) {
   aigw_status st = check_field(c, field);
   if (st) return st;
-  if (c->b->fields[field].type != T_TIME) return type_error(c, (uint32_t)field, NULL, c->b->fields[field].type, "time");
+  if (c->b->fields[field].type != T_TIME) return rt_in_type_error(c, (uint32_t)field, NULL, c->b->fields[field].type, "time");
   Value v = {.u.i = t, .len = 0, .sid = NOSTR};
-  set_slot(c, (uint32_t)field, v);
+  rt_in_set_slot(c, (uint32_t)field, v);
   return AIGW_OK;
 }
 
@@ -484,7 +540,7 @@ aigw_status aigw_input_list_add(aigw_ctx *c, int field, const char *s, size_t le
   if (st) return st;
   if (!s && len) return AIGW_ERR_ARG;
   const BField *F = &c->b->fields[field];
-  if (F->type != T_LIST) return type_error(c, (uint32_t)field, NULL, F->type, "list");
+  if (F->type != T_LIST) return rt_in_type_error(c, (uint32_t)field, NULL, F->type, "list");
   Value v, k = {.u.p = "", .len = 0, .sid = NOSTR};
   if (from_text(c, (uint32_t)field, NULL, F->elem, s ? s : "", len, &v)) {
     /* only a failure needs the element's path, for its message: format it then */
@@ -492,8 +548,8 @@ aigw_status aigw_input_list_add(aigw_ctx *c, int field, const char *s, size_t le
     snprintf(path, sizeof path, "[%u]", c->slots[field].set ? c->slots[field].v.len : 0);
     return from_text(c, (uint32_t)field, path, F->elem, s ? s : "", len, &v);
   }
-  set_coll(c, (uint32_t)field);
-  return add_item(c, (uint32_t)field, k, v);
+  rt_in_set_coll(c, (uint32_t)field);
+  return rt_in_add_item(c, (uint32_t)field, k, v);
 }
 
 aigw_status aigw_input_map_set(aigw_ctx *c, int field, const char *key, size_t klen,
@@ -502,15 +558,15 @@ aigw_status aigw_input_map_set(aigw_ctx *c, int field, const char *key, size_t k
   if (st) return st;
   if ((!key && klen) || (!val && vlen)) return AIGW_ERR_ARG;
   const BField *F = &c->b->fields[field];
-  if (F->type != T_MAP) return type_error(c, (uint32_t)field, NULL, F->type, "map");
+  if (F->type != T_MAP) return rt_in_type_error(c, (uint32_t)field, NULL, F->type, "map");
   Value k, v;
   if (from_text(c, (uint32_t)field, NULL, F->elem, val ? val : "", vlen, &v)) {
     char path[96];
     snprintf(path, sizeof path, ".%.*s", (int)(klen > 80 ? 80 : klen), key ? key : "");
     return from_text(c, (uint32_t)field, path, F->elem, val ? val : "", vlen, &v);
   }
-  if ((st = text_value(c, key ? key : "", klen, &k))) return st;
-  set_coll(c, (uint32_t)field);
+  if ((st = rt_in_text(c, key ? key : "", klen, &k))) return st;
+  rt_in_set_coll(c, (uint32_t)field);
   return map_put(c, (uint32_t)field, k, v);
 }
 

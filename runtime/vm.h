@@ -121,6 +121,7 @@ struct aigw_ctx {
   /* used only while matching scopes (once per input) or reporting an error */
   uint32_t front[2][LIMIT_MATCHED];
   uint32_t err_line, err_col;       /* where invalid JSON input went wrong, or 0 */
+  struct RtJsonScratch *jin;        /* the JSON reader's scratch (jsonin.c) */
   char errmsg[1024];
 };
 

@@ -264,6 +264,9 @@ function rows(s) {
   if (lib) {
     const req = `${s.requests.toLocaleString('en-US')}`;
     const cm = a.compile ? fmtMs(a.compile.ms) : '—';
+    if (lib.realistic)
+      R.push(['aigwc', 'libaigw: JSON bytes in, `aigw_eval`, decision JSON out (warm context)', fmtInt(lib.realistic.decisions_per_s),
+              fmtUs(lib.realistic.p50_us), fmtUs(lib.realistic.p99_us), fmtMs(a.lib.load_ms), cm, fmtMb(a.lib.rss_kb.one_context), '—', `${agreeLib} (${req})`]);
     R.push(['aigwc', 'libaigw: `aigw_eval` on pre-filled contexts', fmtInt(lib.eval.decisions_per_s), fmtUs(lib.eval.p50_us), fmtUs(lib.eval.p99_us),
             fmtMs(a.lib.load_ms), cm, `${fmtMb(a.lib.rss_kb.peak)} (${s.requests.toLocaleString('en-US')} contexts)`, '1×', `${agreeLib} (${req})`]);
     R.push(['aigwc', 'libaigw: field setters + `aigw_eval`', fmtInt(lib.setters.decisions_per_s), fmtUs(lib.setters.p50_us), fmtUs(lib.setters.p99_us),

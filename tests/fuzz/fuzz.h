@@ -22,6 +22,8 @@ int fuzz_eval_one(const uint8_t *data, size_t size);
 int fuzz_gen_one(const uint8_t *data, size_t size);
 /* "name: value" header lines, a blank line, a JSON body → serve's input mapping, one eval */
 int fuzz_map_one(const uint8_t *data, size_t size);
+/* JSON bytes → the input reader and jansson: same verdict, same values */
+int fuzz_json_one(const uint8_t *data, size_t size);
 
 /* The fixed evaluation time and input used where the input is not what is fuzzed. */
 #define FUZZ_NOW 1795305600   /* 2026-11-22T00:00:00Z */

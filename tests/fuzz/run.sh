@@ -13,7 +13,7 @@
 set -u
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-parse compile bundle eval gen map}
+targets=${*:-parse compile bundle eval gen map json}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 2
 B=build-fuzz

@@ -1,6 +1,8 @@
 /* Memory: every allocation goes through the config's hook; after a context's first
- * decision, deciding allocates nothing (1,000 decisions are counted); everything is
- * given back; and a failure of any single allocation is reported, never a crash. */
+ * decision, deciding allocates nothing (1,000 decisions are counted, JSON input included:
+ * none of it reaches jansson); everything is given back; and a failure of any single
+ * allocation is reported, never a crash. */
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include "test_rt.h"
@@ -27,6 +29,10 @@ static void *counting_alloc(void *ud, void *p, size_t osize, size_t nsize) {
   return q;
 }
 
+/* jansson's own allocations: JSON input must not reach jansson at all */
+static long jansson_calls;
+static void *jansson_malloc(size_t n) { jansson_calls++; return malloc(n); }
+
 static char *contoso(void) {
   char *src;
   size_t n;
@@ -46,6 +52,9 @@ static const char *const INPUTS[] = {
   "\"scope\":\"/subscriptions/abc/resourceGroups/ai-sandbox-1\",\"principal\":\"dave\",\"team\":\"t\","
   "\"classification\":\"confidential\",\"prompt_tokens\":10,\"tags\":{}}",
   "{\"model\":\"gpt-4o\"}",
+  /* escapes, and an object of many keys that the reader skips (its keys are hashed) */
+  "{\"model\":\"gpt\\u002d4o\",\"team\":\"cl\\u00e9ims\",\"x\":{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,"
+  "\"f\":6,\"g\":7,\"h\":8,\"i\":9,\"j\":[1.5e3,null,true,\"\\ud83d\\ude00\"]},\"tags\":{\"k\\n\":\"v\"}}",
 };
 enum { NINPUTS = sizeof INPUTS / sizeof INPUTS[0] };
 
@@ -66,6 +75,8 @@ static void t_zero_per_decision(void) {
   /* warm up: one decision of each input reaches the high-water mark */
   for (int i = 0; i < NINPUTS; i++) tu_decide(c, INPUTS[i], TU_NOW);
   long before = k.calls;
+  json_set_alloc_funcs(jansson_malloc, free);
+  jansson_calls = 0;
   int model = aigw_field(b, "model"), tokens = aigw_field(b, "prompt_tokens"), tags = aigw_field(b, "tags"),
       scope = aigw_field(b, "scope");
   for (int i = 0; i < 1000; i++) {
@@ -84,8 +95,11 @@ static void t_zero_per_decision(void) {
       CU_ASSERT_PTR_NOT_NULL(aigw_decision_json(c, &n));
     }
   }
+  json_set_alloc_funcs(malloc, free);
   CU_ASSERT_EQUAL(k.calls - before, 0);
   if (k.calls != before) fprintf(stderr, "\n  %ld allocations in 1000 decisions\n", k.calls - before);
+  CU_ASSERT_EQUAL(jansson_calls, 0);
+  if (jansson_calls) fprintf(stderr, "\n  %ld jansson allocations in 1000 decisions\n", jansson_calls);
   aigw_ctx_free(c);
   aigw_bundle_close(b);
   CU_ASSERT_EQUAL(k.live, 0);
