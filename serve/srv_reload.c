@@ -150,6 +150,16 @@ static void cache_load(SrvServer *s, SrvSource *src) {
   xfree(data);
 }
 
+/* What every fetch of ours sets: redirects, bounds in time, http and https only. */
+static void transfer_limits(const SrvServer *s, CURL *c) {
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, s->cfg->fetch_seconds);
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+}
+
 static size_t on_sig(char *p, size_t size, size_t n, void *ud) {
   Buf *b = ud;
   if (b->n + size * n > MAX_SIG_BYTES) return 0;
@@ -167,12 +177,7 @@ static void fetch_sig(const SrvServer *s, const SrvSource *src, Buf *out) {
   curl_easy_setopt(c, CURLOPT_URL, url);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_sig);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT, s->cfg->fetch_seconds);
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  transfer_limits(s, c);
   long code = 0;
   if (curl_easy_perform(c) != CURLE_OK || (curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code), code != 200)) out->n = 0;
   curl_easy_cleanup(c);
@@ -195,12 +200,7 @@ static void fetch_url(SrvServer *s, SrvSource *src) {
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &f);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT, s->cfg->fetch_seconds);
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  transfer_limits(s, c);
   CURLcode rc = curl_easy_perform(c);
   curl_slist_free_all(hdrs);
   long code = 0;

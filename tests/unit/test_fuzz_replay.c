@@ -42,7 +42,7 @@ static struct { const char *name; const unsigned char *data; size_t len; } fuzz_
 #include "../fuzz/fuzz_parse_entry.c"
 
 /* Feeds every regular file in dir to fn; returns how many, or -1 when dir is missing. */
-static int replay_dir(const char *dir, int (*fn)(const uint8_t *, size_t)) {
+static int replay_dir(const char *dir, unit_fuzz_fn fn) {
   DIR *d = opendir(dir);
   if (!d) return -1;
   int n = 0;
@@ -64,8 +64,9 @@ static int replay_dir(const char *dir, int (*fn)(const uint8_t *, size_t)) {
   return n;
 }
 
-/* The corpus must be there; the regressions directory exists once a finding is saved. */
-static void replay(const char *target, int (*fn)(const uint8_t *, size_t)) {
+/* The corpus must be there; the regressions directory exists once a finding is saved.
+ * Shared with the suites that own a target (test_rt_jsonin, test_srv). */
+void unit_replay(const char *target, unit_fuzz_fn fn) {
   char dir[256];
   snprintf(dir, sizeof dir, UNIT_DATA "/fuzz/corpus/%s", target);
   CU_ASSERT(replay_dir(dir, fn) > 0);
@@ -73,12 +74,12 @@ static void replay(const char *target, int (*fn)(const uint8_t *, size_t)) {
   replay_dir(dir, fn);
 }
 
-static void test_parse(void) { replay("parse", fuzz_parse_one); }
-static void test_compile(void) { replay("compile", fuzz_compile_one); }
+static void test_parse(void) { unit_replay("parse", fuzz_parse_one); }
+static void test_compile(void) { unit_replay("compile", fuzz_compile_one); }
 
 static void test_bundle(void) {
   if (!runtime_linked()) { printf("\n  note: libaigw not linked into the runner; not replayed\n"); return; }
-  replay("bundle", fuzz_bundle_one);
+  unit_replay("bundle", fuzz_bundle_one);
 }
 
 static void test_eval(void) {
@@ -95,12 +96,12 @@ static void test_eval(void) {
     fuzz_bundles[0].data = (const unsigned char *)bundle.p;
     fuzz_bundles[0].len = bundle.n;
   }
-  replay("eval", fuzz_eval_one);
+  unit_replay("eval", fuzz_eval_one);
 }
 
 static void test_gen(void) {
   if (!runtime_linked()) { printf("\n  note: libaigw not linked into the runner; not replayed\n"); return; }
-  replay("gen", fuzz_gen_one);
+  unit_replay("gen", fuzz_gen_one);
 }
 
 UNIT_SUITE(fuzz_replay,

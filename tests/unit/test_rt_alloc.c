@@ -53,8 +53,8 @@ static const char *const INPUTS[] = {
   "\"classification\":\"confidential\",\"prompt_tokens\":10,\"tags\":{}}",
   "{\"model\":\"gpt-4o\"}",
   /* escapes, and an object of many keys that the reader skips (its keys are hashed) */
-  "{\"model\":\"gpt\\u002d4o\",\"team\":\"cl\\u00e9ims\",\"x\":{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,"
-  "\"f\":6,\"g\":7,\"h\":8,\"i\":9,\"j\":[1.5e3,null,true,\"\\ud83d\\ude00\"]},\"tags\":{\"k\\n\":\"v\"}}",
+  ("{\"model\":\"gpt\\u002d4o\",\"team\":\"cl\\u00e9ims\",\"x\":{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,"
+   "\"f\":6,\"g\":7,\"h\":8,\"i\":9,\"j\":[1.5e3,null,true,\"\\ud83d\\ude00\"]},\"tags\":{\"k\\n\":\"v\"}}"),
 };
 enum { NINPUTS = sizeof INPUTS / sizeof INPUTS[0] };
 

@@ -2,9 +2,7 @@
  * edge cases of the grammar, each with the verdict both must give, then the committed
  * fuzz corpus and findings of the json target replayed through its entry (which aborts
  * on any disagreement of verdict, status, message or extracted value). */
-#include <dirent.h>
 #include <string.h>
-#include <sys/stat.h>
 #include "jsonin.h"
 #include "test_rt.h"
 #include "unit.h"
@@ -82,33 +80,10 @@ static void t_grammar(void) {
   aigw_bundle_close(b);
 }
 
-static int replay_json(const char *dir) {
-  DIR *d = opendir(dir);
-  if (!d) return 0;
-  int n = 0;
-  struct dirent *e;
-  while ((e = readdir(d))) {
-    if (e->d_name[0] == '.') continue;
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    char *data;
-    size_t len;
-    CU_ASSERT_FATAL(read_file(path, &data, &len, 1 << 20) == 0);
-    fuzz_json_one((const uint8_t *)data, len);
-    xfree(data);
-    n++;
-  }
-  closedir(d);
-  return n;
-}
-
 static void t_corpus(void) {
   for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++)
     fuzz_json_one((const uint8_t *)CASES[i].json, CASES[i].len);
-  int n = replay_json(UNIT_DATA "/fuzz/corpus/json") + replay_json(UNIT_DATA "/fuzz/regress/json");
-  CU_ASSERT(n > 0);
+  unit_replay("json", fuzz_json_one);
 }
 
 UNIT_SUITE(rt_jsonin, {"grammar against jansson", t_grammar}, {"fuzz corpus replayed", t_corpus})

@@ -2,11 +2,9 @@
  * racing threads, all-or-none, settle, expiry, eviction), decision ids, the config, and
  * a replay of the input-mapping fuzz corpus. The HTTP contracts are tested end to end
  * by tests/e2e/t_serve.sh. */
-#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include "srv.h"
 #include "unit.h"
 
@@ -194,32 +192,7 @@ static void test_config(void) {
 }
 
 /* ---- the mapping fuzz corpus, replayed ---- */
-static int replay_map(const char *dir) {
-  DIR *d = opendir(dir);
-  if (!d) return 0;
-  int n = 0;
-  struct dirent *e;
-  while ((e = readdir(d))) {
-    if (e->d_name[0] == '.') continue;
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    char *data;
-    size_t len;
-    CU_ASSERT_FATAL(read_file(path, &data, &len, 1 << 20) == 0);
-    fuzz_map_one((const uint8_t *)data, len);
-    xfree(data);
-    n++;
-  }
-  closedir(d);
-  return n;
-}
-
-static void test_map_corpus(void) {
-  int n = replay_map(UNIT_DATA "/fuzz/corpus/map") + replay_map(UNIT_DATA "/fuzz/regress/map");
-  CU_ASSERT(n > 0);
-}
+static void test_map_corpus(void) { unit_replay("map", fuzz_map_one); }
 
 UNIT_SUITE(serve,
   {"decision ids", test_ids},

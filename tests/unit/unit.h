@@ -11,6 +11,13 @@ void unit_add_suite(const char *name, const UnitCase *cases);
   static const UnitCase name##_cases[] = {__VA_ARGS__, {0, 0}}; \
   __attribute__((constructor)) static void name##_register(void) { unit_add_suite(#name, name##_cases); }
 
+/* Replays a fuzz target's committed corpus (which must exist) and its saved
+ * regressions through fn (test_fuzz_replay.c). */
+#include <stddef.h>
+#include <stdint.h>
+typedef int (*unit_fuzz_fn)(const uint8_t *data, size_t size);
+void unit_replay(const char *target, unit_fuzz_fn fn);
+
 /* Directory of test data, relative to where the runner starts (tests/). */
 #define UNIT_DATA "."
 #endif
