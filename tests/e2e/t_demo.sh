@@ -15,7 +15,7 @@ if [ -s "$TMP/demo.err" ]; then bad "demo wrote to stderr"; cat "$TMP/demo.err";
 while IFS= read -r want; do
   if grep -qF -- "$want" "$TMP/demo.out"; then ok; else bad "demo lacks: $want"; fi
 done <<'WANT'
-21 passed, 0 failed
+22 passed, 0 failed
 examples/ai-platform/exemptions.aigw:46:1: error: exemption EXC-090 expired on 2026-10-31
   ^~~~~~~~~
 aigwc lint: 4 errors, 2 warnings

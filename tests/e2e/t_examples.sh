@@ -48,4 +48,21 @@ done
 check "gateway: expected decisions" "$GW/expected.jsonl" "$TMP/gw.json"
 "$AIGWC" eval "$GW" -i "$GW/requests.jsonl" --now "$NOW" --format table >"$TMP/gw.table"
 block 1 "$GW/README.md" >"$TMP/gw.r1"; check "gateway: README decisions" "$TMP/gw.r1" "$TMP/gw.table"
+# --- every example with policies: formatted, and its tests exercise every declaration,
+# save in azure-import the unmapped placeholder (it never fires) and batch-tagging, which
+# waives only it (its README): those two, and only those, are not exercised
+for d in examples/*/; do
+  ls "$d"*.aigw >/dev/null 2>&1 || continue
+  d=${d%/}; n=${d#examples/}
+  "$AIGWC" fmt --check "$d" >"$TMP/$n.fmt" 2>&1 && ok || { bad "$n: fmt --check"; cat "$TMP/$n.fmt"; }
+  "$AIGWC" test --coverage --min-coverage 100% "$d" >"$TMP/$n.cov" 2>&1; rc=$?
+  if [ "$n" = azure-import ]; then
+    grep -q '^[1-9][0-9]* passed, 0 failed$' "$TMP/$n.cov" && [ "$rc" -eq 1 ] && ok || { bad "$n: test --coverage"; cat "$TMP/$n.cov"; }
+    grep 'not exercised:' "$TMP/$n.cov" | sed 's/ (.*//' >"$TMP/$n.unex"
+    printf '  not exercised: guardrail azure-unmapped-require-tags\n  not exercised: exemption batch-tagging\n' >"$TMP/$n.unex.want"
+    check "$n: only the placeholder and its exemption are not exercised" "$TMP/$n.unex.want" "$TMP/$n.unex"
+  else
+    [ "$rc" -eq 0 ] && ok || { bad "$n: test --coverage --min-coverage 100%"; cat "$TMP/$n.cov"; }
+  fi
+done
 finish
