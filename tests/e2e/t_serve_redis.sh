@@ -45,22 +45,7 @@ start_redis() {
 start_redis || { finish; exit 0; }
 
 # start NAME ARGS…: aigwc serve on a free port; sets PID and PORT
-start() {
-  name=$1; shift
-  : >"$TMP/$name.err"
-  "$AIGWC" serve --listen 127.0.0.1:0 "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
-  PID=$!
-  PIDS="$PIDS $PID"
-  PORT=""
-  for _ in $(seq 100); do
-    PORT=$(sed -n 's/^aigwc serve: listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$TMP/$name.err")
-    [ -n "$PORT" ] && return 0
-    kill -0 "$PID" 2>/dev/null || break
-    sleep 0.05
-  done
-  bad "$name: aigwc serve did not start: $(cat "$TMP/$name.err")"
-  return 1
-}
+. "$S/lib.sh"
 
 "$AIGWC" compile -o "$TMP/b.aigwb" "$S/redis_budget.aigw" >/dev/null 2>&1 || bad "compile redis_budget.aigw"
 # one replica per declared behaviour; the timeout bounds every call to Redis
@@ -68,6 +53,7 @@ for m in deny allow local; do
   printf '{"budget_store": {"timeout_ms": 200, "on_store_error": {"shared-tokens": "%s"}}}\n' "$m" >"$TMP/$m.json"
 done
 NOW=2026-11-30T12:00:00Z
+SERVE_ARGS="--now $NOW"
 start deny -b "$TMP/b.aigwb" --threads 4 --now $NOW --config "$TMP/deny.json" --budget-store "redis://127.0.0.1:$RPORT/3" &&
   P1=$PORT && start allow -b "$TMP/b.aigwb" --threads 4 --now $NOW --config "$TMP/allow.json" --budget-store "redis://127.0.0.1:$RPORT/3" &&
   P2=$PORT && start local -b "$TMP/b.aigwb" --threads 4 --now $NOW --config "$TMP/local.json" --budget-store "redis://127.0.0.1:$RPORT/3" &&
@@ -141,11 +127,7 @@ for p in $P1 $P2 $P3; do
 done
 curl -s "http://127.0.0.1:$P1/ready" | grep -q '"reachable":true' && ok || bad "ready after restart"
 
-for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
-for p in $PIDS; do
-  for _ in $(seq 200); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
-  wait "$p"; rc=$?
-  [ "$rc" -eq 0 ] && ok || bad "aigwc serve exited $rc after SIGTERM, want 0"
-done
+for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done   # all at once, then each must exit 0
+for p in $PIDS; do stop "$p"; done
 PIDS=""
 finish

@@ -12,28 +12,8 @@ PIDS=""
 trap 'for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT
 NOW=2026-11-30T12:00:00Z
 
-start() {
-  name=$1; shift
-  : >"$TMP/$name.err"
-  "$AIGWC" serve --listen 127.0.0.1:0 --now $NOW "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
-  PID=$!
-  PIDS="$PIDS $PID"
-  PORT=""
-  for _ in $(seq 100); do
-    PORT=$(sed -n 's/^aigwc serve: listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$TMP/$name.err")
-    [ -n "$PORT" ] && return 0
-    kill -0 "$PID" 2>/dev/null || break
-    sleep 0.05
-  done
-  bad "$name: aigwc serve did not start: $(cat "$TMP/$name.err")"
-  return 1
-}
-stop() {
-  kill -TERM "$1" 2>/dev/null
-  for _ in $(seq 200); do kill -0 "$1" 2>/dev/null || break; sleep 0.05; done
-  wait "$1"; rc=$?
-  [ "$rc" -eq 0 ] && ok || bad "aigwc serve exited $rc after SIGTERM, want 0"
-}
+SERVE_ARGS="--now $NOW"
+. "$S/lib.sh"
 
 "$AIGWC" compile -o "$TMP/a.aigwb" "$S/shadow_active.aigw" >/dev/null 2>&1 || bad "compile shadow_active.aigw"
 "$AIGWC" compile -o "$TMP/c.aigwb" "$S/shadow_candidate.aigw" >/dev/null 2>&1 || bad "compile shadow_candidate.aigw"

@@ -50,30 +50,19 @@ printf 'aigw-signature 1\nkey zz\n' >q.aigwb.sig
 [ $rc -eq 2 ] && grep -q "malformed" err && ok || { bad "malformed signature: exit $rc"; cat err; }
 # aigwc serve with a verify key: the signed bundle serves; a tampered one is refused at
 # start (exit 2) and, swapped in later, refused while the good one keeps serving
-serve_start() {
-  : >serve.err
-  "$A" serve --listen 127.0.0.1:0 --threads 2 --verify-key good.pub -b "$1" >serve.out 2>serve.err &
-  SPID=$!
-  PORT=""
-  for _ in $(seq 100); do
-    PORT=$(sed -n 's/^aigwc serve: listening on 127.0.0.1:\([0-9]*\)$/\1/p' serve.err)
-    [ -n "$PORT" ] && return 0
-    kill -0 "$SPID" 2>/dev/null || return 1
-    sleep 0.05
-  done
-  return 1
-}
+PIDS=""
+. "$ROOT/tests/e2e/serve/lib.sh"
 cp p.aigwb live.aigwb && cp p.aigwb.sig live.aigwb.sig
-if serve_start live.aigwb; then
-  trap 'kill -9 $SPID 2>/dev/null; rm -rf "$TMP"' EXIT
+if start signed --threads 2 --verify-key good.pub -b live.aigwb; then
+  trap 'for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT
   curl -s -m 5 -X POST --data-binary @in.json "http://127.0.0.1:$PORT/v1/decide" | grep -q '"decision":"deny"' && ok || bad "serve: signed bundle decides"
-  cp t.aigwb live.aigwb && cp t.aigwb.sig live.aigwb.sig && kill -HUP $SPID
-  for _ in $(seq 40); do grep -q "does not match its content" serve.err && break; sleep 0.05; done
-  grep -q "does not match its content" serve.err && ok || { bad "serve: tampered bundle not refused on reload"; cat serve.err; }
+  cp t.aigwb live.aigwb && cp t.aigwb.sig live.aigwb.sig && kill -HUP $PID
+  for _ in $(seq 40); do grep -q "does not match its content" "$TMP/signed.err" && break; sleep 0.05; done
+  grep -q "does not match its content" "$TMP/signed.err" && ok || { bad "serve: tampered bundle not refused on reload"; cat "$TMP/signed.err"; }
   curl -s -m 5 -X POST --data-binary @in.json "http://127.0.0.1:$PORT/v1/decide" | grep -q '"decision":"deny"' && ok || bad "serve: the good bundle no longer serves"
   curl -s -m 5 "http://127.0.0.1:$PORT/ready" | grep -q "does not match its content" && ok || bad "serve: /ready does not show the refusal"
-  kill -TERM $SPID; wait $SPID
-else bad "serve with a signed bundle did not start: $(cat serve.err)"; fi
+  stop "$PID"
+fi
 cp t.aigwb live.aigwb && cp t.aigwb.sig live.aigwb.sig
 timeout 10 "$A" serve --listen 127.0.0.1:0 --verify-key good.pub -b live.aigwb >/dev/null 2>serve.err; rc=$?
 [ $rc -eq 2 ] && grep -q "does not match its content" serve.err && ok || { bad "serve starting on a tampered bundle: exit $rc"; cat serve.err; }
