@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,37 +112,60 @@ static int parse_input(P *p, json_t *o, SrvConfig *c) {
   return 0;
 }
 
-static int parse_limits(P *p, json_t *o, SrvConfig *c) {
-  if (!json_is_object(o)) return fail(p, "limits: expected an object");
-  const char *k;
-  json_t *v;
-  long long x;
-  json_object_foreach(o, k, v) {
-    SrvLimits *l = &c->limits;
-    if (!strcmp(k, "body_bytes")) { if (num(p, "limits", k, v, 0, 64 << 20, &x)) return -1; l->body_bytes = (size_t)x; }
-    else if (!strcmp(k, "header_bytes")) { if (num(p, "limits", k, v, 1024, 1 << 20, &x)) return -1; l->header_bytes = (size_t)x; }
-    else if (!strcmp(k, "connections")) { if (num(p, "limits", k, v, 1, 1 << 20, &x)) return -1; l->connections = (unsigned)x; }
-    else if (!strcmp(k, "requests_per_connection")) { if (num(p, "limits", k, v, 1, 1LL << 31, &x)) return -1; l->requests_per_connection = (unsigned)x; }
-    else if (!strcmp(k, "request_seconds")) { if (num(p, "limits", k, v, 1, 3600, &x)) return -1; l->request_seconds = (unsigned)x; }
-    else if (!strcmp(k, "idle_seconds")) { if (num(p, "limits", k, v, 1, 3600, &x)) return -1; l->idle_seconds = (unsigned)x; }
-    else if (!strcmp(k, "drain_seconds")) { if (num(p, "limits", k, v, 0, 3600, &x)) return -1; l->drain_seconds = (unsigned)x; }
-    else return fail(p, "limits: unknown key '%s' (body_bytes, header_bytes, connections, "
-                        "requests_per_connection, request_seconds, idle_seconds, drain_seconds)", k);
+/* The numeric keys of a section, in one table each: the parser, its range check and the
+ * list of keys an unknown key's message gives all come from it. */
+typedef struct NumKey { const char *key; long long lo, hi; size_t off, size; } NumKey;
+#define NUMKEY(k, lo, hi, field) {k, lo, hi, offsetof(SrvConfig, field), sizeof(((SrvConfig *)0)->field)}
+
+static const NumKey LIMITS[] = {
+  NUMKEY("body_bytes", 0, 64 << 20, limits.body_bytes),
+  NUMKEY("header_bytes", 1024, 1 << 20, limits.header_bytes),
+  NUMKEY("connections", 1, 1 << 20, limits.connections),
+  NUMKEY("requests_per_connection", 1, 1LL << 31, limits.requests_per_connection),
+  NUMKEY("request_seconds", 1, 3600, limits.request_seconds),
+  NUMKEY("idle_seconds", 1, 3600, limits.idle_seconds),
+  NUMKEY("drain_seconds", 0, 3600, limits.drain_seconds),
+};
+static const NumKey BUDGETS[] = {
+  NUMKEY("reservation_seconds", 1, 31LL * 86400, reservation_seconds),
+  NUMKEY("max_counters", 1, 100000000, max_counters),
+  NUMKEY("max_reservations", 1, 16000000, max_reservations),
+  NUMKEY("metrics_series", 0, 100000, metrics_budget_series),
+};
+static const NumKey LOG[] = { NUMKEY("queue_bytes", 4096, 1LL << 30, log_queue_bytes) };
+#define NKEYS(t) (sizeof t / sizeof t[0])
+
+/* Key k of section sec: 1 when the table has it (stored in c), 0 when not, -1 error. */
+static int num_key(P *p, const char *sec, const NumKey *t, size_t n, const char *k, json_t *v, SrvConfig *c) {
+  for (size_t i = 0; i < n; i++) {
+    if (strcmp(k, t[i].key)) continue;
+    long long x;
+    if (num(p, sec, k, v, t[i].lo, t[i].hi, &x)) return -1;
+    char *at = (char *)c + t[i].off;
+    if (t[i].size == 8) { uint64_t u = (uint64_t)x; memcpy(at, &u, 8); }
+    else { uint32_t u = (uint32_t)x; memcpy(at, &u, 4); }
+    return 1;
   }
   return 0;
 }
 
-static int parse_budgets(P *p, json_t *o, SrvConfig *c) {
-  if (!json_is_object(o)) return fail(p, "budgets: expected an object");
+/* "sec: unknown key 'k' (a, b, …)", the list from the table and any other keys. */
+static int unknown_key(P *p, const char *sec, const char *k, const NumKey *t, size_t n, const char *other) {
+  char keys[400] = "";
+  size_t at = 0;
+  for (size_t i = 0; i < n && at < sizeof keys; i++)
+    at += (size_t)snprintf(keys + at, sizeof keys - at, "%s%s", at ? ", " : "", t[i].key);
+  return fail(p, "%s: unknown key '%s' (%s%s%s)", sec, k, other ? other : "", other ? ", " : "", keys);
+}
+
+static int parse_nums(P *p, json_t *o, const char *sec, const NumKey *t, size_t n, SrvConfig *c) {
+  if (!json_is_object(o)) return fail(p, "%s: expected an object", sec);
   const char *k;
   json_t *v;
-  long long x;
   json_object_foreach(o, k, v) {
-    if (!strcmp(k, "reservation_seconds")) { if (num(p, "budgets", k, v, 1, 31LL * 86400, &x)) return -1; c->reservation_seconds = x; }
-    else if (!strcmp(k, "max_counters")) { if (num(p, "budgets", k, v, 1, 100000000, &x)) return -1; c->max_counters = (size_t)x; }
-    else if (!strcmp(k, "max_reservations")) { if (num(p, "budgets", k, v, 1, 16000000, &x)) return -1; c->max_reservations = (size_t)x; }
-    else if (!strcmp(k, "metrics_series")) { if (num(p, "budgets", k, v, 0, 100000, &x)) return -1; c->metrics_budget_series = (size_t)x; }
-    else return fail(p, "budgets: unknown key '%s' (reservation_seconds, max_counters, max_reservations, metrics_series)", k);
+    int r = num_key(p, sec, t, n, k, v, c);
+    if (r < 0) return -1;
+    if (!r) return unknown_key(p, sec, k, t, n, NULL);
   }
   return 0;
 }
@@ -149,10 +174,11 @@ static int parse_log(P *p, json_t *o, SrvConfig *c) {
   if (!json_is_object(o)) return fail(p, "decision_log: expected an object");
   const char *k;
   json_t *v;
-  long long x;
   json_object_foreach(o, k, v) {
-    if (!strcmp(k, "queue_bytes")) { if (num(p, "decision_log", k, v, 4096, 1LL << 30, &x)) return -1; c->log_queue_bytes = (size_t)x; }
-    else if (!strcmp(k, "input")) {
+    int r = num_key(p, "decision_log", LOG, NKEYS(LOG), k, v, c);
+    if (r < 0) return -1;
+    if (r) continue;
+    if (!strcmp(k, "input")) {
       if (json_is_string(v) && !strcmp(json_string_value(v), "*")) { c->log_all_fields = 1; continue; }
       if (!json_is_array(v)) return fail(p, "decision_log.input: expected a list of field names, or \"*\"");
       size_t i;
@@ -162,7 +188,7 @@ static int parse_log(P *p, json_t *o, SrvConfig *c) {
         if (!json_is_string(e)) return fail(p, "decision_log.input[%zu]: expected a field name", i);
         c->log_fields[c->nlog_fields++] = dup_str(e);
       }
-    } else return fail(p, "decision_log: unknown key '%s' (input, queue_bytes)", k);
+    } else return unknown_key(p, "decision_log", k, LOG, NKEYS(LOG), "input");
   }
   return 0;
 }
@@ -238,8 +264,8 @@ int srv_config_parse(const char *text, size_t len, SrvConfig *c, char *err, size
   json_t *v;
   if (!rc) json_object_foreach(root, k, v) {
     if (!strcmp(k, "input")) rc = parse_input(&p, v, c);
-    else if (!strcmp(k, "limits")) rc = parse_limits(&p, v, c);
-    else if (!strcmp(k, "budgets")) rc = parse_budgets(&p, v, c);
+    else if (!strcmp(k, "limits")) rc = parse_nums(&p, v, "limits", LIMITS, NKEYS(LIMITS), c);
+    else if (!strcmp(k, "budgets")) rc = parse_nums(&p, v, "budgets", BUDGETS, NKEYS(BUDGETS), c);
     else if (!strcmp(k, "decision_log")) rc = parse_log(&p, v, c);
     else if (!strcmp(k, "envoy")) {
       rc = parse_str_section(&p, v, "envoy", "path_prefix", &c->envoy_prefix, NULL);
