@@ -267,7 +267,8 @@ Node *sema_hierarchy_edge(Comp *c, uint32_t child, uint32_t parent) {
 static const char *severities[] = {"low", "medium", "high", "critical"};
 
 /* A program that folded to a constant bool: 0 or 1, else -1. Lint reads these facts
- * (a guardrail that can never fire, an exemption that can never apply). */
+ * (a guardrail that can never fire, an exemption or budget that can never apply, a
+ * route rule that always or never matches). */
 static int const_program(Comp *c, uint32_t prog) {
   const BProgram *P = &c->programs.v[prog];
   if (P->len != 2 || INSN_OP(c->code.v[P->start]) != OP_LDB) return -1;
@@ -676,12 +677,10 @@ static void do_route(Comp *c, Node *d) {
     }
     if (n->kind == N_RULE) {
       rule.kind = RULE_WHEN;
-      uint32_t before = c->code.n;
       rule.prog = cg_program(c, n->a, (Ty){T_BOOL, 0, 0}, NULL);
-      if (rule.prog != NONE32 && c->code.n - before == 2 && INSN_OP(c->code.v[before]) == OP_LDB) {
-        rule.flags |= INSN_ARG(c->code.v[before]) ? RULE_MATCHES_ALWAYS : RULE_MATCHES_NEVER;
-        if (!INSN_ARG(c->code.v[before])) comp_warn(c, n, "this route rule never matches");
-      }
+      int k = rule.prog != NONE32 ? const_program(c, rule.prog) : -1;
+      if (k >= 0) rule.flags |= k ? RULE_MATCHES_ALWAYS : RULE_MATCHES_NEVER;
+      if (k == 0) comp_warn(c, n, "this route rule never matches");
       for (Node *t = n->b; t; t = t->next) if (do_target(c, t) != NONE32) rule.ntargets++;
     } else if (n->kind == N_DEFAULT) {
       rule.kind = RULE_DEFAULT;
@@ -812,7 +811,10 @@ static void do_budget(Comp *c, Node *d) {
     else if (p->a->ival > 10000) comp_error(c, p->a, "warn threshold above 100%%");
     else b.warn_bp = (int32_t)p->a->ival;
   }
-  if ((p = prop(c, d, TK_WHEN, NULL))) b.when = cg_program(c, p->a, (Ty){T_BOOL, 0, 0}, NULL);
+  if ((p = prop(c, d, TK_WHEN, NULL))) {
+    b.when = cg_program(c, p->a, (Ty){T_BOOL, 0, 0}, NULL);
+    if (b.when != NONE32 && const_program(c, b.when) == 0) b.flags |= BUDGET_WHEN_NEVER;
+  }
   /* the amount a request reserves, settled later by the host (docs/language.md §5.10) */
   if ((p = prop(c, d, TK_CHARGE, NULL))) {
     if (b.flags & BUDGET_RATE) {

@@ -198,7 +198,8 @@ typedef struct BTarget { uint32_t provider, model, region, text, prog[3], reserv
  * is aligned, and whether it slides; a budget whose unit is `requests` is a rate limit. */
 enum { BUDGET_ALIGN_EPOCH = 0, BUDGET_ALIGN_WEEK = 1 /* Mondays, 00:00Z */,
        BUDGET_ALIGN_MONTH = 2 /* calendar months, UTC */, BUDGET_ALIGN_MASK = 3,
-       BUDGET_SLIDING = 4, BUDGET_RATE = 8 };
+       BUDGET_SLIDING = 4, BUDGET_RATE = 8,
+       BUDGET_WHEN_NEVER = 16 /* its `when` folds to false: no request is charged */ };
 typedef struct BBudget {
   uint32_t name, unit, period;        /* string ids; period as written: "month", "10s", "5 minutes" */
   uint32_t key;             /* program: string or int */
@@ -208,7 +209,7 @@ typedef struct BBudget {
   uint32_t file, line, col;           /* where it is declared */
   uint32_t charge;          /* program: int, the amount a request reserves; NONE32 charges 1 */
   uint32_t limit_prog;      /* program: int, the limit for this request's key; NONE32: `limit` */
-  uint32_t flags;           /* BUDGET_ALIGN_*, BUDGET_SLIDING, BUDGET_RATE */
+  uint32_t flags;           /* BUDGET_ALIGN_*, BUDGET_SLIDING, BUDGET_RATE, BUDGET_WHEN_NEVER */
   int64_t window;           /* seconds; 0 with BUDGET_ALIGN_MONTH */
 } BBudget;
 

@@ -144,14 +144,6 @@ const char *aigw_meta_rule_target(const aigw_bundle *bh, size_t route, size_t k,
   return S(&bh->b, bh->b.targets[U->first_target + t].text);
 }
 
-/* A program the compiler folded to the constant false: the single load the folder
- * leaves (the shape sema.c's const_program reads for guardrails and exemptions). */
-static int program_false(const Bundle *b, uint32_t prog) {
-  if (prog >= b->nprograms) return 0;
-  const BProgram *P = &b->programs[prog];
-  return P->len == 2 && INSN_OP(b->code[P->start]) == OP_LDB && INSN_ARG(b->code[P->start]) == 0;
-}
-
 aigw_status aigw_meta_budget(const aigw_bundle *bh, size_t i, aigw_budget_info *out) {
   if (!bh || !out || i >= bh->b.nbudgets) return AIGW_ERR_ARG;
   const Bundle *b = &bh->b;
@@ -164,7 +156,7 @@ aigw_status aigw_meta_budget(const aigw_bundle *bh, size_t i, aigw_budget_info *
   out->has_when = B->when != NONE32;
   out->has_charge = B->charge != NONE32;
   out->loc = loc(b, B->file, B->line, B->col);
-  out->when_never = B->when != NONE32 && program_false(b, B->when);
+  out->when_never = (B->flags & BUDGET_WHEN_NEVER) != 0;
   out->limit_per_key = B->limit_prog != NONE32;
   out->window = B->window;
   out->sliding = (B->flags & BUDGET_SLIDING) != 0;

@@ -424,7 +424,7 @@ static int records(V *v) {
     CHECK(g->warn_bp >= -1 && g->warn_bp <= 10000, "budget %u has a bad threshold", i);
     CHECK(g->limit_prog == NONE32 || prog_ok(b, g->limit_prog, T_INT), "budget %u has a bad limit", i);
     uint32_t align = g->flags & BUDGET_ALIGN_MASK;
-    CHECK(!(g->flags & ~0xfu) && align <= BUDGET_ALIGN_MONTH &&
+    CHECK(!(g->flags & ~0x1fu) && align <= BUDGET_ALIGN_MONTH &&
           (align == BUDGET_ALIGN_MONTH ? g->window == 0 && !(g->flags & BUDGET_SLIDING) : g->window > 0),
           "budget %u has a bad window", i);
   }
