@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "timefmt.h"
+#include "aigw.h"
 #include "bundle_io.h"
 #include "cli.h"
 #include "compile.h"
@@ -43,7 +43,7 @@ const char cli_now_forms[] =
 
 int cli_parse_now(const char *s, int64_t *now) {
   size_t n = strlen(s);
-  if (rt_parse_date(s, n, now) == 0 || rt_parse_time(s, n, 0, now) == 0) return 0;
+  if (aigw_parse_time(s, n, now) == AIGW_OK) return 0;   /* a date or an RFC 3339 timestamp */
   /* Unix seconds: digits after an optional sign, and nothing strtoll would forgive
    * (leading spaces, a value out of range) */
   const char *d = s + (*s == '-' || *s == '+');
