@@ -1,10 +1,15 @@
 /* Hashes fixed by the bundle format. Changing any of them changes the format version.
- * FNV-1a 64 over bytes, finished with the splitmix64 mixer so that the low bits used
- * for buckets and split arms are well distributed. Identical on every machine. */
+ * Identical on every machine: integer arithmetic modulo 2^64 over the bytes read as
+ * little-endian words, whatever the host's byte order (docs/bundle.md, "Hashes").
+ *
+ * Table hashes (strings, trie edges) read eight bytes per step: they run on every
+ * string of every request. The split bucket stays FNV-1a byte by byte: it decides
+ * which arm a principal gets, so it must never change (a split is sticky). */
 #ifndef AIGW_HASH_H
 #define AIGW_HASH_H
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 static inline uint64_t aigw_mix64(uint64_t z) {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -18,13 +23,57 @@ static inline uint64_t aigw_fnv1a(uint64_t h, const void *p, size_t n) {
 }
 #define AIGW_FNV_SEED 0xcbf29ce484222325ull
 
+/* Little-endian loads: one instruction on x86 and arm64. */
+static inline uint64_t aigw_le64(const void *p) {
+  uint64_t w;
+  memcpy(&w, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  w = __builtin_bswap64(w);
+#endif
+  return w;
+}
+static inline uint32_t aigw_le32(const void *p) {
+  uint32_t w;
+  memcpy(&w, p, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  w = __builtin_bswap32(w);
+#endif
+  return w;
+}
+
+/* The unfinished 64-bit hash of n bytes: the length, then each word w folded as
+ * h = (rotl(h, 23) XOR w) * K. The last word overlaps the one before it when n is not
+ * a multiple of 8; fewer than 8 bytes are read as two overlapping halves, or for under
+ * 4 bytes as the first, middle and last byte. Every byte reaches h, and the length
+ * tells apart inputs whose words coincide. */
+#define AIGW_WORD_K 0x9fb21c651e98df25ull
+static inline uint64_t aigw_fold(uint64_t h, uint64_t w) {
+  return (((h << 23) | (h >> 41)) ^ w) * AIGW_WORD_K;
+}
+static inline uint64_t aigw_hash_raw(const void *p, size_t n) {
+  const unsigned char *s = p;
+  uint64_t h = AIGW_FNV_SEED ^ ((uint64_t)n * 0x9e3779b97f4a7c15ull);
+  if (n >= 8) {
+    size_t i = 0;
+    for (; i + 8 < n; i += 8) h = aigw_fold(h, aigw_le64(s + i));
+    return aigw_fold(h, aigw_le64(s + n - 8));
+  }
+  if (n >= 4) return aigw_fold(h, (uint64_t)aigw_le32(s) << 32 | aigw_le32(s + n - 4));
+  if (n) return aigw_fold(h, (uint64_t)s[0] << 16 | (uint64_t)s[n / 2] << 8 | s[n - 1]);
+  return h;
+}
+
 /* String table lookup (input interning). */
 static inline uint32_t aigw_hash_str(const void *p, size_t n) {
-  return (uint32_t)aigw_mix64(aigw_fnv1a(AIGW_FNV_SEED, p, n));
+  return (uint32_t)aigw_mix64(aigw_hash_raw(p, n));
 }
-/* Scope trie edge: parent node and the lower-cased segment. */
+/* Scope trie edge: the parent node and the raw hash of the lower-cased segment, so a
+ * segment is hashed once however many parents a glob frontier tries it under. */
+static inline uint32_t aigw_hash_edge(uint32_t parent, uint64_t seg_raw) {
+  return (uint32_t)aigw_mix64(seg_raw ^ ((uint64_t)parent * 0xc2b2ae3d27d4eb4full));
+}
 static inline uint32_t aigw_hash_seg(uint32_t parent, const void *p, size_t n) {
-  return (uint32_t)aigw_mix64(aigw_fnv1a(AIGW_FNV_SEED ^ ((uint64_t)parent * 0x9e3779b97f4a7c15ull), p, n));
+  return aigw_hash_edge(parent, aigw_hash_raw(p, n));
 }
 /* Split bucket in [0, 10000): route name, a 0 byte, then the key's bytes. */
 static inline uint32_t aigw_split_bucket(const char *route, size_t rn, const void *key, size_t kn) {

@@ -572,9 +572,9 @@ aigw_status aigw_input_map_set(aigw_ctx *c, int field, const char *key, size_t k
 
 /* ---- the scope trie walk ---- */
 
-static uint32_t edge_find(const Bundle *b, uint32_t parent, const char *s, size_t n) {
+static uint32_t edge_find(const Bundle *b, uint32_t parent, uint64_t raw, const char *s, size_t n) {
   if (!b->nedges) return NONE32;
-  uint32_t h = aigw_hash_seg(parent, s, n), mask = b->nedges - 1;
+  uint32_t h = aigw_hash_edge(parent, raw), mask = b->nedges - 1;
   for (uint32_t i = 0; i < b->nedges; i++) {
     const BEdge *e = &b->edges[(h + i) & mask];
     if (e->child == NONE32) return NONE32;
@@ -614,14 +614,14 @@ static int walk(aigw_ctx *c, Value scope) {
   while (ncur) {
     while (i < n && s[i] == '/') i++;
     if (i == n) break;
-    size_t st = i;
-    while (i < n && s[i] != '/') i++;
-    const char *seg = s + st;
-    size_t sn = i - st;
+    const char *seg = s + i, *slash = memchr(seg, '/', n - i);
+    size_t sn = slash ? (size_t)(slash - seg) : n - i;
+    uint64_t raw = aigw_hash_raw(seg, sn);    /* once, whatever the frontier's width */
+    i += sn;
     uint32_t nn = 0;
     for (uint32_t k = 0; k < ncur; k++) {
       const BNode *N = &b->nodes[cur[k]];
-      uint32_t lit = edge_find(b, cur[k], seg, sn);
+      uint32_t lit = edge_find(b, cur[k], raw, seg, sn);
       if (lit != NONE32) {
         if (nn == LIMIT_MATCHED || match_add(c, lit)) return -1;
         nxt[nn++] = lit;

@@ -110,8 +110,7 @@ static int hex4(const unsigned char *p, const unsigned char *e, uint32_t *out) {
 static inline __attribute__((always_inline)) const unsigned char *plain(const unsigned char *p, const unsigned char *e) {
   const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
   while (e - p >= 8) {
-    uint64_t w, q, b;
-    memcpy(&w, p, 8);
+    uint64_t w = aigw_le64(p), q, b;
     q = w ^ (ones * '"');
     b = w ^ (ones * '\\');
     uint64_t m = ((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w) | w;

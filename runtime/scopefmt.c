@@ -1,5 +1,31 @@
 #include "scopefmt.h"
 #include "bundle.h"
+#include "hash.h"
+
+/* Byte flags over a little-endian word, exact per byte (no carry crosses a byte, since
+ * every sum is of two values below 0x80): the high bit of byte k says whether byte k
+ * is ASCII upper case, and, in stop, whether it ends a segment's plain run: '/', a
+ * control character or DEL. Non-ASCII bytes are neither. */
+#define ONES 0x0101010101010101ull
+#define LOW7 0x7f7f7f7f7f7f7f7full
+#define HIGH 0x8080808080808080ull
+static inline uint64_t upper_bits(uint64_t w) {
+  uint64_t x = w & LOW7;
+  return (x + ONES * (0x80 - 'A')) & ~(x + ONES * (0x80 - 'Z' - 1)) & ~w & HIGH;
+}
+static inline uint64_t stop_bits(uint64_t w) {
+  uint64_t x = w & LOW7, sl = (w ^ ONES * '/') & LOW7;
+  uint64_t slash = ~((sl + LOW7) | w);
+  uint64_t ctl = ~(x + ONES * (0x80 - 0x20));
+  uint64_t del = x + ONES;
+  return (slash | ctl | del) & ~w & HIGH;
+}
+static inline void store_le64(char *p, uint64_t w) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  w = __builtin_bswap64(w);
+#endif
+  memcpy(p, &w, 8);
+}
 
 ScopeStatus rt_scope_canon(const char *s, size_t n, char *out, size_t *outlen, uint32_t *depth) {
   if (!n) return SCOPE_EMPTY;
@@ -13,6 +39,17 @@ ScopeStatus rt_scope_canon(const char *s, size_t n, char *out, size_t *outlen, u
     if (++d > LIMIT_SCOPE_DEPTH) return SCOPE_TOO_DEEP;
     if (out) out[o] = '/';
     o++;
+    /* Eight bytes at a time while they are plain. o <= i throughout (every segment's
+     * '/' replaces at least one of the input's), so a whole word written at out + o
+     * stays within the n bytes read. */
+    while (n - i >= 8) {
+      uint64_t w = aigw_le64(s + i), stop = stop_bits(w);
+      if (out) store_le64(out + o, w | upper_bits(w) >> 2);
+      if (!stop) { i += 8; o += 8; continue; }
+      size_t k = (size_t)__builtin_ctzll(stop) >> 3;
+      i += k; o += k;
+      break;
+    }
     for (; i < n && s[i] != '/'; i++) {
       unsigned char ch = (unsigned char)s[i];
       if (ch < 0x20 || ch == 0x7f) return SCOPE_BAD_CHAR;

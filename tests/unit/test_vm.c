@@ -335,6 +335,29 @@ static void t_text(void) {
   fx_free(f);
 }
 
+/* The table hashes are part of the bundle format (docs/bundle.md, "Hashes"): pinned
+ * values, every length class, so a change cannot pass unnoticed. The split bucket must
+ * never change at all: a split is sticky across versions. */
+static void t_hashes(void) {
+  static const struct { const char *s; uint32_t h; } v[] = {
+    {"", 0xa9b5e89bu}, {"a", 0xc8d14678u}, {"ab", 0x1af34a94u}, {"abc", 0xe99aa651u},
+    {"abcd", 0xa5af7631u}, {"abcdefg", 0x8e0c7369u}, {"abcdefgh", 0x68764bb6u},
+    {"abcdefghi", 0xd4faeec8u}, {"/subscriptions/0000", 0xefbba429u}, {"gpt-4o-mini", 0xb65cc931u}};
+  for (size_t i = 0; i < sizeof v / sizeof *v; i++) CU_ASSERT_EQUAL(aigw_hash_str(v[i].s, strlen(v[i].s)), v[i].h);
+  CU_ASSERT_EQUAL(aigw_hash_seg(0, "subscriptions", 13), 0xb54236cbu);
+  CU_ASSERT_EQUAL(aigw_hash_seg(7, "rg-1", 4), 0x83c834d2u);
+  CU_ASSERT_EQUAL(aigw_hash_seg(7, "rg-1", 4), aigw_hash_edge(7, aigw_hash_raw("rg-1", 4)));
+  CU_ASSERT_EQUAL(aigw_split_bucket("chat", 4, "p1", 2), 1417u);
+  CU_ASSERT_EQUAL(aigw_split_bucket("route", 5, "user0316@contoso.com", 20), 3215u);
+  /* a word's bytes all count: strings differing in one byte anywhere differ */
+  char a[40], b[40];
+  for (size_t n = 1; n < sizeof a; n++)
+    for (size_t k = 0; k < n; k++) {
+      memset(a, 'x', n); memcpy(b, a, n); b[k] = 'y';
+      CU_ASSERT_NOT_EQUAL(aigw_hash_raw(a, n), aigw_hash_raw(b, n));
+    }
+}
+
 static void t_glob(void) {
   struct { const char *s, *p; int want; } g[] = {
     {"", "", 1}, {"", "*", 1}, {"a", "", 0}, {"abc", "abc", 1}, {"abc", "a*", 1},
@@ -495,6 +518,6 @@ UNIT_SUITE(vm,
   {"loads", t_loads}, {"ldf_has", t_ldf_has}, {"compare", t_compare},
   {"strings_eq", t_strings_eq}, {"arith", t_arith}, {"not_jumps", t_not_jumps},
   {"sets", t_sets}, {"lists", t_lists}, {"maps", t_maps}, {"under", t_under},
-  {"text", t_text}, {"glob", t_glob}, {"step_limit", t_step_limit}, {"pick", t_pick},
+  {"text", t_text}, {"hashes", t_hashes}, {"glob", t_glob}, {"step_limit", t_step_limit}, {"pick", t_pick},
   {"quantify_sets", t_quantify_sets}, {"quantify_inputs", t_quantify_inputs}, {"tables", t_tables},
   {"totime", t_totime}, {"budget_usage", t_budget_usage})
