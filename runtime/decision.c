@@ -5,6 +5,7 @@
  * only grows to its high-water mark. It is rendered on first request after an eval. */
 #include <stdio.h>
 #include <string.h>
+#include "jscan.h"
 #include "timefmt.h"
 #include "vm.h"
 
@@ -169,30 +170,6 @@ static inline int jput(aigw_ctx *c, const char *s, size_t n) {
 }
 #define JS(lit) jput(c, lit, sizeof lit - 1)
 
-/* Byte classes for string escaping: 0 copies as is, 1 needs an escape, 2 starts a
- * multi-byte UTF-8 sequence (or is not UTF-8 at all). */
-static const uint8_t jclass[256] = {
-  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-  0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-  [128 ... 255] = 2};
-
-/* Length of the valid UTF-8 sequence at s, or 0 if it is not one. */
-static size_t utf8_seq(const unsigned char *s, size_t n) {
-  unsigned char a = s[0];
-  size_t len;
-  unsigned char lo = 0x80, hi = 0xbf;
-  if (a >= 0xc2 && a <= 0xdf) len = 2;
-  else if (a >= 0xe0 && a <= 0xef) { len = 3; if (a == 0xe0) lo = 0xa0; if (a == 0xed) hi = 0x9f; }
-  else if (a >= 0xf0 && a <= 0xf4) { len = 4; if (a == 0xf0) lo = 0x90; if (a == 0xf4) hi = 0x8f; }
-  else return 0;
-  if (n < len || s[1] < lo || s[1] > hi) return 0;
-  for (size_t i = 2; i < len; i++)
-    if ((s[i] & 0xc0) != 0x80) return 0;
-  return len;
-}
-
 /* A JSON string: quotes, backslashes and control characters escaped (\u00XX where
  * JSON has no short form); bytes that are not UTF-8 become U+FFFD, so the output is
  * always valid JSON whatever the host put in a field. Room for the worst case (six
@@ -205,13 +182,13 @@ static int jstr(aigw_ctx *c, const char *s, size_t n) {
   *o++ = '"';
   for (size_t i = 0; i < n;) {
     size_t st = i;
-    while (i < n && !jclass[u[i]]) i++;
+    i = (size_t)(rt_json_plain(u + i, u + n) - u);
     memcpy(o, s + st, i - st);
     o += i - st;
     if (i == n) break;
     unsigned char ch = u[i];
-    if (jclass[ch] == 2) {
-      size_t k = utf8_seq(u + i, n - i);
+    if (ch >= 0x80) {
+      size_t k = (size_t)rt_utf8_len(u + i, u + n);
       if (k) memcpy(o, s + i, k), o += k, i += k;
       else memcpy(o, "\\ufffd", 6), o += 6, i++;
       continue;

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "hash.h"
+#include "jscan.h"
 #include "jsonin.h"
 
 enum { JI_MAX_DEPTH = 2048,     /* jansson's JSON_PARSER_MAX_DEPTH: values, not containers */
@@ -74,22 +75,6 @@ void rt_json_free(aigw_ctx *c) {
 
 /* ---- strings ---- */
 
-/* The length of the valid UTF-8 sequence at p (not ASCII), 0 if there is none: no
- * overlong forms, no surrogates, nothing past U+10FFFF. */
-static int utf8_len(const unsigned char *p, const unsigned char *e) {
-  unsigned c = p[0];
-  if (c < 0xC2 || c > 0xF4) return 0;
-  if (c < 0xE0) return e - p >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
-  if (c < 0xF0) {
-    if (e - p < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) return 0;
-    if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0)) return 0;
-    return 3;
-  }
-  if (e - p < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80) return 0;
-  if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90)) return 0;
-  return 4;
-}
-
 static int hex4(const unsigned char *p, const unsigned char *e, uint32_t *out) {
   if (e - p < 4) return -1;
   uint32_t v = 0;
@@ -104,39 +89,32 @@ static int hex4(const unsigned char *p, const unsigned char *e, uint32_t *out) {
   return 0;
 }
 
-/* The first byte from p on that a string cannot take as it is: '"', a backslash, a
- * control character or a non-ASCII byte; e if none. Eight bytes at a time: a flag in
- * a byte's high bit, exact for the lowest flagged byte (which is all that is read). */
-static inline __attribute__((always_inline)) const unsigned char *plain(const unsigned char *p, const unsigned char *e) {
-  const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-  while (e - p >= 8) {
-    uint64_t w = aigw_le64(p), q, b;
-    q = w ^ (ones * '"');
-    b = w ^ (ones * '\\');
-    uint64_t m = ((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w) | w;
-    if ((m &= high)) return p + (__builtin_ctzll(m) >> 3);
-    p += 8;
-  }
-  while (p < e && *p != '"' && *p != '\\' && *p >= 0x20 && *p < 0x80) p++;
-  return p;
-}
-
 enum { STR_CHECK, STR_VALUE, STR_KEY, STR_KEYCOPY };
 
 /* A string, J->p just past its opening quote. STR_CHECK only validates; STR_VALUE
  * gives the text in place when it has no escape, else decoded into sbuf; STR_KEY the
  * same, but decoded into kbuf at J->kn (which it does not advance), 0-terminated;
  * STR_KEYCOPY always into kbuf. */
-static int string(Ji *J, int mode, const char **s, size_t *n) {
+static int string_rest(Ji *J, int mode, const char **s, size_t *n);
+static inline __attribute__((always_inline)) int string(Ji *J, int mode, const char **s, size_t *n) {
+  const unsigned char *p = rt_json_plain(J->p, J->e);
+  if (p < J->e && *p == '"' && mode != STR_KEYCOPY) {     /* the common case: nothing to decode */
+    if (s) { *s = (const char *)J->p; *n = (size_t)(p - J->p); }
+    J->p = p + 1;
+    return 0;
+  }
+  return string_rest(J, mode, s, n);
+}
+static __attribute__((noinline)) int string_rest(Ji *J, int mode, const char **s, size_t *n) {
   const unsigned char *p = J->p, *e = J->e, *start = p;
   for (;;) {
-    p = plain(p, e);
+    p = rt_json_plain(p, e);
     if (p == e) return -1;
     unsigned c = *p;
     if (c == '"' || c == '\\') break;
     if (c < 0x20) return -1;
     if (c < 0x80) { p++; continue; }
-    int k = utf8_len(p, e);
+    int k = rt_utf8_len(p, e);
     if (!k) return -1;
     p += k;
   }
@@ -161,7 +139,7 @@ static int string(Ji *J, int mode, const char **s, size_t *n) {
     memcpy(*buf + base, start, o);
   }
   for (;;) {
-    const unsigned char *q = plain(p, e);     /* a run that needs no decoding */
+    const unsigned char *q = rt_json_plain(p, e);     /* a run that needs no decoding */
     size_t run = (size_t)(q - p);
     if (mode != STR_CHECK && base + o + run + 8 > *cap && rt_growbytes(J->c, buf, cap, base + o + run + 8)) return -1;
     char *d = mode != STR_CHECK ? *buf + base : NULL;
@@ -172,7 +150,7 @@ static int string(Ji *J, int mode, const char **s, size_t *n) {
     if (c == '"') { p++; break; }
     if (c < 0x20) return -1;
     if (c >= 0x80) {
-      int k = utf8_len(p, e);
+      int k = rt_utf8_len(p, e);
       if (!k) return -1;
       if (d) memcpy(d + o, p, (size_t)k);
       o += (size_t)k; p += (size_t)k;
