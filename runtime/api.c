@@ -93,6 +93,7 @@ static void bundle_free(aigw_bundle *bh) {
   if (bh->field_type_off) rt_alloc(bh, bh->field_type_off, (size_t)bh->b.nfields * sizeof(uint32_t), 0);
   if (bh->base_active) rt_alloc(bh, bh->base_active, ((size_t)bh->b.nguardrails + 63) / 64 * 2 * sizeof(uint64_t), 0);
   if (bh->groups) rt_alloc(bh, bh->groups, (size_t)bh->b.nguards * sizeof *bh->groups, 0);
+  rt_json_frags_free(bh);
   if (bh->mem) rt_alloc(bh, bh->mem, bh->memsize, 0);
   rt_alloc(bh, bh, sizeof *bh, 0);
 }
@@ -211,6 +212,7 @@ static aigw_status bundle_finish(aigw_bundle *bh, const uint8_t *data, size_t le
       bh->groups[bh->ngroups++] = (struct GuardGroup){k->slot, i, 0};
     bh->groups[bh->ngroups - 1].count++;
   }
+  if (rt_json_frags(bh)) goto oom;
   /* each field's type as text, for the metadata view */
   bh->field_types_size = (size_t)b->nfields * 80 + 1;
   bh->field_types = rt_alloc(bh, NULL, 0, bh->field_types_size);

@@ -170,15 +170,13 @@ static inline int jput(aigw_ctx *c, const char *s, size_t n) {
 }
 #define JS(lit) jput(c, lit, sizeof lit - 1)
 
-/* A JSON string: quotes, backslashes and control characters escaped (\u00XX where
+/* A JSON string at o: quotes, backslashes and control characters escaped (\u00XX where
  * JSON has no short form); bytes that are not UTF-8 become U+FFFD, so the output is
- * always valid JSON whatever the host put in a field. Room for the worst case (six
- * bytes out per byte in) is reserved once, so the loop writes without checks. */
-static int jstr(aigw_ctx *c, const char *s, size_t n) {
+ * always valid JSON whatever the host put in a field. o has room for the worst case,
+ * six bytes out per byte in, plus the quotes; returns the end. */
+static char *json_escape(char *o, const char *s, size_t n) {
   static const char hex[] = "0123456789abcdef";
   const unsigned char *u = (const unsigned char *)s;
-  if (jreserve(c, 6 * n + 2)) return -1;
-  char *o = c->json + c->njson;
   *o++ = '"';
   for (size_t i = 0; i < n;) {
     size_t st = i;
@@ -207,7 +205,11 @@ static int jstr(aigw_ctx *c, const char *s, size_t n) {
     i++;
   }
   *o++ = '"';
-  c->njson = (size_t)(o - c->json);
+  return o;
+}
+static int jstr(aigw_ctx *c, const char *s, size_t n) {
+  if (jreserve(c, 6 * n + 2)) return -1;
+  c->njson = (size_t)(json_escape(c->json + c->njson, s, n) - c->json);
   return 0;
 }
 static int jsid(aigw_ctx *c, uint32_t sid) { return jstr(c, bundle_str(c->b, sid), bundle_strlen(c->b, sid)); }
@@ -257,14 +259,10 @@ static int jfindings(aigw_ctx *c, aigw_list which) {
       err |= JS(",\"source\":") | jloc(c, f->file, f->line) | JS("}");
       continue;
     }
-    const BGuardrail *G = &c->b->guardrails[f->index];
-    err |= rt_render_pending(c, f);
-    err |= (i ? JS(",{\"guardrail\":") : JS("{\"guardrail\":")) | jsid(c, G->name);
-    err |= JS(",\"severity\":") | jsid(c, G->severity);
-    err |= JS(",\"effect\":\"") | jput(c, effect_name(G->effect), strlen(effect_name(G->effect)));
-    err |= JS("\",\"message\":") | jmsg(c, f->msg_off, f->msg_len);
-    err |= JS(",\"source\":") | jloc(c, f->file, f->line);
-    err |= (G->flags & GR_DRY_RUN) ? JS(",\"dry_run\":true}") : JS("}");
+    const struct GJson *g = &c->bh->gj[f->index];
+    err |= rt_render_pending(c, f) | (i ? JS(",") : 0);
+    err |= jput(c, c->bh->gjson + g->head, g->head_len) | jmsg(c, f->msg_off, f->msg_len);
+    err |= jput(c, c->bh->gjson + g->tail, g->tail_len);
   }
   return err;
 }
@@ -274,7 +272,8 @@ static int jwaived(aigw_ctx *c) {
   for (uint32_t i = 0; i < c->nlist[AIGW_WAIVED]; i++) {
     const Finding *f = &c->lists[AIGW_WAIVED][i];
     const BExemption *E = &c->b->exemptions[f->exemption];
-    err |= (i ? JS(",{\"guardrail\":") : JS("{\"guardrail\":")) | jsid(c, c->b->guardrails[f->index].name);
+    const struct GJson *g = &c->bh->gj[f->index];
+    err |= (i ? JS(",{\"guardrail\":") : JS("{\"guardrail\":")) | jput(c, c->bh->gjson + g->name, g->name_len);
     err |= JS(",\"exemption\":") | jsid(c, E->id) | JS(",\"owner\":") | jsid(c, E->owner);
     err |= JS(",\"expires\":") | jsid(c, E->expires_text) | JS(",\"days_left\":");
     int64_t d = days_left(c, E);
@@ -292,13 +291,15 @@ static int jerrors(aigw_ctx *c) {
     if (f->flags & FIND_NAMED) err |= jmsg(c, f->name_off, f->name_len);
     else {
       const BGuardrail *G = &c->b->guardrails[f->index];
-      err |= jsid(c, G->name);
+      err |= jput(c, c->bh->gjson + c->bh->gj[f->index].name, c->bh->gj[f->index].name_len);
       allow = (G->flags & GR_ON_ERROR_ALLOW) != 0;
       dry = (G->flags & GR_DRY_RUN) != 0;
     }
     err |= JS(",\"message\":") | jmsg(c, f->msg_off, f->msg_len);
     err |= allow ? JS(",\"on_error\":\"allow\"") : JS(",\"on_error\":\"deny\"");
-    err |= JS(",\"source\":") | jloc(c, f->file, f->line);
+    err |= JS(",\"source\":");
+    if (f->flags & FIND_NAMED) err |= jloc(c, f->file, f->line);
+    else err |= jput(c, c->bh->gjson + c->bh->gj[f->index].src, c->bh->gj[f->index].src_len);
     err |= dry ? JS(",\"dry_run\":true}") : JS("}");
   }
   return err;
@@ -373,4 +374,64 @@ const char *aigw_decision_json(aigw_ctx *c, size_t *len) {
   }
   if (len) *len = c->njson;
   return c->json;
+}
+
+/* ---- constant fragments, escaped once at load ---- */
+
+/* The parts of a finding's JSON that depend only on its guardrail, in the order
+ * jfindings writes them around the message: one buffer, sized for the worst case of
+ * escaping and then kept as it is (a few hundred bytes per guardrail). */
+int rt_json_frags(struct aigw_bundle *bh) {
+  const Bundle *b = &bh->b;
+  if (!b->nguardrails) return 0;
+  size_t size = 0;
+  for (uint32_t g = 0; g < b->nguardrails; g++) {
+    const BGuardrail *G = &b->guardrails[g];
+    const BProgram *P = &b->programs[G->cond];
+    size += 6 * (2 * (size_t)bundle_strlen(b, G->name) + bundle_strlen(b, G->severity) + bundle_strlen(b, P->file)) + 160;
+  }
+  bh->gj = rt_alloc(bh, NULL, 0, (size_t)b->nguardrails * sizeof *bh->gj);
+  bh->gjson = rt_alloc(bh, NULL, 0, size);
+  if (!bh->gj || !bh->gjson) return -1;
+  bh->gjson_size = size;
+  char *base = bh->gjson, *o = base;
+#define PUT(lit) (memcpy(o, lit, sizeof lit - 1), o += sizeof lit - 1)
+  for (uint32_t g = 0; g < b->nguardrails; g++) {
+    const BGuardrail *G = &b->guardrails[g];
+    const BProgram *P = &b->programs[G->cond];
+    struct GJson *j = &bh->gj[g];
+    const char *eff = effect_name(G->effect);
+    char num[24];
+    size_t nl = rt_fmt_i64(num, P->line);
+    j->head = (uint32_t)(o - base);
+    PUT("{\"guardrail\":");
+    j->name = (uint32_t)(o - base);
+    o = json_escape(o, bundle_str(b, G->name), bundle_strlen(b, G->name));
+    j->name_len = (uint32_t)(o - base) - j->name;
+    PUT(",\"severity\":");
+    o = json_escape(o, bundle_str(b, G->severity), bundle_strlen(b, G->severity));
+    PUT(",\"effect\":\"");
+    memcpy(o, eff, strlen(eff)); o += strlen(eff);
+    PUT("\",\"message\":");
+    j->head_len = (uint32_t)(o - base) - j->head;
+    j->tail = (uint32_t)(o - base);
+    PUT(",\"source\":");
+    j->src = (uint32_t)(o - base);
+    o = json_escape(o, bundle_str(b, P->file), bundle_strlen(b, P->file)) - 1;  /* reopened for the line */
+    *o++ = ':';
+    memcpy(o, num, nl); o += nl;
+    *o++ = '"';
+    j->src_len = (uint32_t)(o - base) - j->src;
+    if (G->flags & GR_DRY_RUN) PUT(",\"dry_run\":true}");
+    else PUT("}");
+    j->tail_len = (uint32_t)(o - base) - j->tail;
+  }
+#undef PUT
+  return 0;
+}
+
+void rt_json_frags_free(struct aigw_bundle *bh) {
+  if (bh->gj) rt_alloc(bh, bh->gj, (size_t)bh->b.nguardrails * sizeof *bh->gj, 0);
+  if (bh->gjson) rt_alloc(bh, bh->gjson, bh->gjson_size, 0);
+  bh->gj = NULL; bh->gjson = NULL;
 }

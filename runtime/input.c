@@ -261,6 +261,7 @@ static aigw_status from_int(aigw_ctx *c, uint32_t f, const char *path, uint32_t 
 /* What a JSON value of each kind may be, for both JSON paths. */
 aigw_status rt_in_value(aigw_ctx *c, uint32_t f, const char *path, uint32_t type,
                         const RjVal *j, Value *v) {
+  if (j->kind == RJ_STRING && type == T_STR) { v->sid = NOSTR; v->len = 0; return rt_in_text(c, j->s, j->n, v); }
   switch (j->kind) {
   case RJ_STRING:
     if (type == T_INT || type == T_DUR || type == T_BOOL) break;  /* no numbers in strings */
@@ -596,7 +597,8 @@ static int match_add(aigw_ctx *c, uint32_t node) {
   }
   if (lo < c->nmatched && c->matched[lo] == node) return 0;
   if (c->nmatched == LIMIT_MATCHED) return -1;
-  memmove(c->matched + lo + 1, c->matched + lo, (c->nmatched - lo) * sizeof *c->matched);
+  if (lo < c->nmatched)       /* a walk mostly appends: a child's index is above its parent's */
+    memmove(c->matched + lo + 1, c->matched + lo, (c->nmatched - lo) * sizeof *c->matched);
   c->matched[lo] = node;
   c->nmatched++;
   return 0;

@@ -371,7 +371,16 @@ static int scalar(Ji *J, RjVal *v, int mode) {
 
 /* The value at J->p, of nesting depth depth (the top is 1). A scalar's value is in *v;
  * a container is read to its end and only its kind reported. */
-static int value(Ji *J, uint32_t depth, RjVal *v) {
+static int value_rest(Ji *J, uint32_t depth, RjVal *v);
+static inline __attribute__((always_inline)) int value(Ji *J, uint32_t depth, RjVal *v) {
+  if (PEEK(J) == '"' && depth <= JI_MAX_DEPTH) {    /* most values are strings */
+    J->p++;
+    v->kind = RJ_STRING;
+    return string(J, STR_VALUE, &v->s, &v->n);
+  }
+  return value_rest(J, depth, v);
+}
+static __attribute__((noinline)) int value_rest(Ji *J, uint32_t depth, RjVal *v) {
   struct RtJsonScratch *x = J->x;
   uint32_t top = 0;          /* frames in x->fr */
   RjVal tmp;

@@ -81,6 +81,11 @@ struct aigw_bundle {
   uint32_t ngroups, under_first, nunder;   /* GUARDS range of `scope under` guards */
   char *field_types; uint32_t *field_type_off;   /* "list<scope>" per field, for metadata */
   size_t field_types_size;
+  /* Each guardrail's constant parts of the decision JSON, escaped once at load
+   * (decision.c): offsets into gjson of its finding's head ({"guardrail":…,"message":),
+   * its tail (,"source":"file:line"…}), and within them its quoted name and source. */
+  struct GJson { uint32_t head, head_len, tail, tail_len, name, name_len, src, src_len; } *gj;
+  char *gjson; size_t gjson_size;
 };
 
 /* Input size limits, each named in its error: list and map items in one input, bytes of
@@ -131,6 +136,9 @@ int rt_check_signature(const aigw_config *cfg, const char *id, const char *sig, 
 
 /* api.c: allocation through the config's hook, and the context's error message. */
 void *rt_alloc(const struct aigw_bundle *bh, void *p, size_t osize, size_t nsize);
+/* decision.c: the guardrails' JSON fragments (aigw_bundle.gj), at load; -1 out of memory */
+int rt_json_frags(struct aigw_bundle *bh);
+void rt_json_frags_free(struct aigw_bundle *bh);
 int rt_grow(aigw_ctx *c, void **p, uint32_t *cap, uint32_t need, size_t elem);
 int rt_growbytes(aigw_ctx *c, char **p, size_t *cap, size_t need);
 aigw_status rt_error(aigw_ctx *c, aigw_status s, const char *fmt, ...)
