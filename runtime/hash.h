@@ -41,6 +41,16 @@ static inline uint32_t aigw_le32(const void *p) {
   return w;
 }
 
+/* Whether a and b hold the same n bytes. Table lookups compare short strings (names,
+ * models, segments): overlapping word loads instead of a call to memcmp. */
+static inline int aigw_eq(const void *a, const void *b, size_t n) {
+  const unsigned char *x = a, *y = b;
+  if (n >= 8 && n <= 16)
+    return !((aigw_le64(x) ^ aigw_le64(y)) | (aigw_le64(x + n - 8) ^ aigw_le64(y + n - 8)));
+  if (n >= 4 && n < 8) return !((aigw_le32(x) ^ aigw_le32(y)) | (aigw_le32(x + n - 4) ^ aigw_le32(y + n - 4)));
+  return !memcmp(x, y, n);
+}
+
 /* The unfinished 64-bit hash of n bytes: the length, then each word w folded as
  * h = (rotl(h, 23) XOR w) * K. The last word overlaps the one before it when n is not
  * a multiple of 8; fewer than 8 bytes are read as two overlapping halves, or for under

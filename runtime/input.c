@@ -20,7 +20,7 @@ uint32_t rt_intern(const Bundle *b, const char *s, size_t n) {
   for (uint32_t i = 0; i < b->nbuckets; i++) {
     uint32_t e = b->strhash[(h + i) & mask];
     if (!e) return NOSTR;
-    if (bundle_strlen(b, e - 1) == n && !memcmp(bundle_str(b, e - 1), s, n)) return e - 1;
+    if (bundle_strlen(b, e - 1) == n && aigw_eq(bundle_str(b, e - 1), s, n)) return e - 1;
   }
   return NOSTR;
 }
@@ -581,7 +581,7 @@ static uint32_t edge_find(const Bundle *b, uint32_t parent, uint64_t raw, const 
     if (e->child == NONE32) return NONE32;
     if (e->hash == h && e->parent == parent) {
       uint32_t seg = b->nodes[e->child].segment;
-      if (bundle_strlen(b, seg) == n && !memcmp(bundle_str(b, seg), s, n)) return e->child;
+      if (bundle_strlen(b, seg) == n && aigw_eq(bundle_str(b, seg), s, n)) return e->child;
     }
   }
   return NONE32;

@@ -559,7 +559,7 @@ static int field_of(Ji *J, const char *k, size_t n) {
   uint32_t *slot = &J->x->fcache[(n * 31 + (n ? (unsigned char)k[0] * 7u + (unsigned char)k[n - 1] : 0)) & (JI_FCACHE - 1)];
   if (*slot) {
     uint32_t name = b->fields[*slot - 1].name;
-    if (bundle_strlen(b, name) == n && !memcmp(bundle_str(b, name), k, n)) return (int)*slot - 1;
+    if (bundle_strlen(b, name) == n && aigw_eq(bundle_str(b, name), k, n)) return (int)*slot - 1;
   }
   int f = rt_field_n(J->c->bh, k, n);
   if (f >= 0) *slot = (uint32_t)f + 1;

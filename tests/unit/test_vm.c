@@ -355,7 +355,10 @@ static void t_hashes(void) {
     for (size_t k = 0; k < n; k++) {
       memset(a, 'x', n); memcpy(b, a, n); b[k] = 'y';
       CU_ASSERT_NOT_EQUAL(aigw_hash_raw(a, n), aigw_hash_raw(b, n));
+      CU_ASSERT(!aigw_eq(a, b, n));      /* and the word compare sees every byte */
+      CU_ASSERT(aigw_eq(a, a, n));
     }
+  CU_ASSERT(aigw_eq("", "x", 0));
 }
 
 static void t_glob(void) {
