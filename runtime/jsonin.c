@@ -44,6 +44,7 @@ struct RtJsonScratch {
   /* field index + 1 of a top-level key seen before, by length and first and last byte;
    * every hit is confirmed against the field's name, so a collision only costs a lookup */
   uint32_t fcache[JI_FCACHE];
+  uint32_t *fseen, fseencap, fgen;          /* fseen[f] == fgen: field f is in this input */
 };
 
 typedef struct Ji {
@@ -69,6 +70,7 @@ void rt_json_free(aigw_ctx *c) {
   if (x->keys) rt_alloc(bh, x->keys, (size_t)x->kcapn * sizeof *x->keys, 0);
   if (x->set) rt_alloc(bh, x->set, (size_t)x->setcap * sizeof *x->set, 0);
   if (x->fr) rt_alloc(bh, x->fr, (size_t)x->frcap * sizeof *x->fr, 0);
+  if (x->fseen) rt_alloc(bh, x->fseen, (size_t)x->fseencap * sizeof *x->fseen, 0);
   rt_alloc(bh, x, sizeof *x, 0);
   c->jin = NULL;
 }
@@ -246,14 +248,23 @@ static int set_put(Ji *J, const JiObj *o, uint32_t i) {
   }
 }
 
-/* The key at J->p (its opening quote), checked against o's earlier keys: it is keys[*ki]
- * until o ends (copy: always decoded into kbuf, so 0-terminated). */
-static int key(Ji *J, JiObj *o, uint32_t *ki, size_t *len, int copy) {
+/* The key at J->p (its opening quote) and the colon after it: its text in place when it
+ * has no escape, else decoded into kbuf at J->kn, which key_add keeps (copy: always
+ * decoded there, so 0-terminated). */
+static inline int key_text(Ji *J, const char **s, size_t *n, int copy) {
   if (PEEK(J) != '"') return -1;
   J->p++;
-  const char *s;
-  size_t n;
-  if (string(J, copy ? STR_KEYCOPY : STR_KEY, &s, &n)) return -1;
+  if (string(J, copy ? STR_KEYCOPY : STR_KEY, s, n)) return -1;
+  WS(J);
+  if (PEEK(J) != ':') return -1;
+  J->p++;
+  WS(J);
+  return 0;
+}
+
+/* Key s[0..n) (from key_text) checked against o's earlier keys: it is keys[*ki] until o
+ * ends; -1 when o has it already. */
+static int key_add(Ji *J, JiObj *o, const char *s, size_t n, uint32_t *ki) {
   int inplace = (const unsigned char *)s >= J->b && (const unsigned char *)s < J->e;
   struct RtJsonScratch *x = J->x;
   if (J->nkeys >= x->kcapn && rt_grow(J->c, (void **)&x->keys, &x->kcapn, J->nkeys + 1, sizeof *x->keys)) return -1;
@@ -285,13 +296,15 @@ static int key(Ji *J, JiObj *o, uint32_t *ki, size_t *len, int copy) {
     if (set_put(J, o, i)) return -1;
   }
   J->nkeys = i + 1;
-  *ki = i; *len = n;
+  *ki = i;
   if (!inplace) J->kn += n + 1;
-  WS(J);
-  if (PEEK(J) != ':') return -1;
-  J->p++;
-  WS(J);
   return 0;
+}
+
+static int key(Ji *J, JiObj *o, uint32_t *ki, size_t *len, int copy) {
+  const char *s;
+  if (key_text(J, &s, len, copy)) return -1;
+  return key_add(J, o, s, *len, ki);
 }
 
 /* ---- scalars ---- */
@@ -566,27 +579,41 @@ static int field_of(Ji *J, const char *k, size_t n) {
   return f;
 }
 
+/* The input's members. A key that names a field is a duplicate when its field was seen
+ * already in this input (a mark per field, no key kept); other keys, which can never
+ * equal a field's name, are checked among themselves. */
 static int top_object(Ji *J) {
   aigw_ctx *c = J->c;
+  struct RtJsonScratch *x = J->x;
+  uint32_t nf = c->b->nfields;
+  if (nf > x->fseencap) {
+    if (rt_grow(c, (void **)&x->fseen, &x->fseencap, nf, sizeof *x->fseen)) return -1;
+    x->fgen = UINT32_MAX;     /* new marks are garbage: clear them as on a wrap */
+  }
+  if (++x->fgen == 0) {
+    if (x->fseen) memset(x->fseen, 0, (size_t)x->fseencap * sizeof *x->fseen);
+    x->fgen = 1;
+  }
   JiObj o;
   obj_begin(J, &o);
   J->p++;
   WS(J);
   if (PEEK(J) == '}') { J->p++; return 0; }
   for (;;) {
-    uint32_t off;
+    const char *k;
     size_t kn;
-    if (key(J, &o, &off, &kn, 0)) return -1;
-    const char *k = kptr(J->x, &J->x->keys[off]);
-    int r;
-    if (kn == 8 && !memcmp(k, "$budgets", 8)) r = budgets(J);   /* the host's usage, not a field */
-    else {
-      int f = J->stop ? -1 : field_of(J, k, kn);
-      if (f < 0) { RjVal v; r = value(J, 2, &v); }  /* unknown keys are ignored */
-      else if (c->b->fields[f].type == T_LIST) r = list_field(J, (uint32_t)f);
-      else if (c->b->fields[f].type == T_MAP) r = map_field(J, (uint32_t)f);
-      else r = scalar_field(J, (uint32_t)f);
-    }
+    uint32_t ki;
+    if (key_text(J, &k, &kn, 0)) return -1;
+    int budg = kn == 8 && !memcmp(k, "$budgets", 8), f = budg ? -1 : field_of(J, k, kn), r;
+    if (f >= 0) {
+      if (x->fseen[f] == x->fgen) return -1;
+      x->fseen[f] = x->fgen;
+    } else if (key_add(J, &o, k, kn, &ki)) return -1;
+    if (budg) r = budgets(J);                         /* the host's usage, not a field */
+    else if (f < 0 || J->stop) { RjVal v; r = value(J, 2, &v); }   /* unknown keys are ignored */
+    else if (c->b->fields[f].type == T_LIST) r = list_field(J, (uint32_t)f);
+    else if (c->b->fields[f].type == T_MAP) r = map_field(J, (uint32_t)f);
+    else r = scalar_field(J, (uint32_t)f);
     if (r) return -1;
     if ((r = next(J, '}'))) return r > 0 ? 0 : -1;
   }

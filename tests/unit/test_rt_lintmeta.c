@@ -12,6 +12,14 @@ static void t_scope_canon(void) {
     {"//subscriptions//1111/resourceGroups/RG-A", "/subscriptions/1111/resourcegroups/rg-a", 4},
     {"/providers/Microsoft.Management/managementGroups/Prod", "/providers/microsoft.management/managementgroups/prod", 4},
     {"/subscriptions/*/resourceGroups/ai-sandbox-*", "/subscriptions/*/resourcegroups/ai-sandbox-*", 4},
+    /* 16 bytes and more take a block-at-a-time path: its edges */
+    {"/ABCDEFGHIJKLMNO", "/abcdefghijklmno", 1},
+    {"/abcdefghijklmn/", "/abcdefghijklmn", 1},
+    {"/abcdefghijklmn//p", "/abcdefghijklmn/p", 2},          /* doubled across blocks */
+    {"/abcdefghijklmno/p/Q", "/abcdefghijklmno/p/q", 3},
+    {"/a/b/c/d/e/f/g/h/i/j/K/L/M/N/O/P/Q", "/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q", 17},
+    {"/Subscriptions/0000/ResourceGroups//rg", "/subscriptions/0000/resourcegroups/rg", 4},
+    {"/@[`{Z/z", "/@[`{z/z", 2},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     char out[128];
@@ -25,6 +33,11 @@ static void t_scope_canon(void) {
   CU_ASSERT_EQUAL(aigw_scope_canon("subscriptions/1", 15, out, sizeof out), -1);      /* no leading '/' */
   CU_ASSERT_EQUAL(aigw_scope_canon("", 0, out, sizeof out), -1);
   CU_ASSERT_EQUAL(aigw_scope_canon("/a\tb", 4, out, sizeof out), -1);                 /* a control character */
+  CU_ASSERT_EQUAL(aigw_scope_canon("/abcdefghijklmnopq\x7f", 19, out, sizeof out), -1);  /* DEL, last block */
+  char deep[200], big[210];
+  for (int i = 0; i < 65; i++) memcpy(deep + 2 * i, "/a", 2);
+  CU_ASSERT_EQUAL(aigw_scope_canon(deep, 128, big, sizeof big), 64);
+  CU_ASSERT_EQUAL(aigw_scope_canon(deep, 130, big, sizeof big), -1);                   /* 65 segments */
 }
 
 static const char src[] =
