@@ -251,7 +251,7 @@ static int set_put(Ji *J, const JiObj *o, uint32_t i) {
 /* The key at J->p (its opening quote) and the colon after it: its text in place when it
  * has no escape, else decoded into kbuf at J->kn, which key_add keeps (copy: always
  * decoded there, so 0-terminated). */
-static inline int key_text(Ji *J, const char **s, size_t *n, int copy) {
+static inline __attribute__((always_inline)) int key_text(Ji *J, const char **s, size_t *n, int copy) {
   if (PEEK(J) != '"') return -1;
   J->p++;
   if (string(J, copy ? STR_KEYCOPY : STR_KEY, s, n)) return -1;
@@ -445,7 +445,7 @@ static __attribute__((noinline)) int value_rest(Ji *J, uint32_t depth, RjVal *v)
 static void note(Ji *J, aigw_status fs) { if (rt_in_note(J->c, &J->errs, fs)) J->stop = 1; }
 
 /* After a member or item: 1 at the closer, 0 after a comma, -1 otherwise. */
-static int next(Ji *J, int closer) {
+static inline __attribute__((always_inline)) int next(Ji *J, int closer) {
   WS(J);
   int c = PEEK(J);
   if (c == closer) { J->p++; return 1; }
