@@ -14,7 +14,8 @@
 #include "timefmt.h"
 #include "vm.h"
 
-uint32_t rt_intern(const Bundle *b, const char *s, size_t n) {
+/* The bundle's id of string s[0..n), or NOSTR: every input string goes through here. */
+static inline uint32_t rt_intern(const Bundle *b, const char *s, size_t n) {
   if (!b->nbuckets) return NOSTR;
   uint32_t mask = b->nbuckets - 1, h = aigw_hash_str(s, n);
   for (uint32_t i = 0; i < b->nbuckets; i++) {
@@ -294,13 +295,6 @@ static aigw_status check_field(aigw_ctx *c, int field) {
   return AIGW_OK;
 }
 
-/* A malformed scope marks its slot SLOT_BAD, a list holding one included. */
-void rt_in_set_slot(aigw_ctx *c, uint32_t f, Value v) {
-  Slot *s = &c->slots[f];
-  s->set = v.sid == SID_BADSCOPE ? SLOT_BAD : SLOT_SET;
-  if (v.sid == SID_BADSCOPE) v.sid = NOSTR;
-  s->v = v;
-}
 
 /* Marks a list or map slot set (possibly empty). */
 void rt_in_set_coll(aigw_ctx *c, uint32_t f) {

@@ -19,7 +19,13 @@ aigw_status rt_in_value(aigw_ctx *c, uint32_t f, const char *path, uint32_t type
 aigw_status rt_in_type_error(aigw_ctx *c, uint32_t f, const char *path, uint32_t type,
                              const char *got);
 aigw_status rt_in_text(aigw_ctx *c, const char *s, size_t n, Value *v);
-void rt_in_set_slot(aigw_ctx *c, uint32_t f, Value v);
+/* A malformed scope marks its slot SLOT_BAD, a list holding one included. */
+static inline void rt_in_set_slot(aigw_ctx *c, uint32_t f, Value v) {
+  Slot *s = &c->slots[f];
+  s->set = v.sid == SID_BADSCOPE ? SLOT_BAD : SLOT_SET;
+  if (v.sid == SID_BADSCOPE) v.sid = NOSTR;
+  s->v = v;
+}
 void rt_in_set_coll(aigw_ctx *c, uint32_t f);
 aigw_status rt_in_add_item(aigw_ctx *c, uint32_t f, Value key, Value val);
 aigw_status rt_in_budget(aigw_ctx *c, const char *name, int k, const RjVal *v);

@@ -150,7 +150,6 @@ int vm_glob(const char *s, size_t n, const char *pat, size_t pn, uint64_t *budge
 int vm_matched(const aigw_ctx *c, uint32_t node);
 
 /* input.c */
-uint32_t rt_intern(const Bundle *b, const char *s, size_t n);
 int rt_match_scopes(aigw_ctx *c);   /* fills c->matched; -1 past LIMIT_MATCHED */
 const char *rt_type_name(const Bundle *b, uint32_t type, uint32_t elem, uint32_t levels,
                          char *buf, size_t n);
