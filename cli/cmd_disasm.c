@@ -15,10 +15,8 @@ static void put(void *ud, const char *s, size_t n) { fwrite(s, 1, n, ud); }
 
 int cmd_disasm(int argc, char **argv) {
   if (argc < 2) return cli_usage_error("disasm", "no bundle given");
-  size_t l = strlen(argv[1]);
-  int is_bundle = l > 6 && !strcmp(argv[1] + l - 6, ".aigwb");
   aigw_bundle *b;
-  int rc = cli_open_bundle(is_bundle ? argv[1] : NULL, is_bundle ? 0 : argc - 1, argv + 1, &b);
+  int rc = cli_open_bundle(NULL, argc - 1, argv + 1, &b);
   if (rc) return rc;
   aigw_disasm(b, put, stdout);
   aigw_bundle_close(b);

@@ -15,7 +15,8 @@ const char cmd_eval_usage[] =
   "one object per line, decided as it arrives, and line N of the output answers line N\n"
   "of the input: a line that is not a valid input gives {\"decision\":\"deny\",\"line\":N,\n"
   "\"error\":…} there, and FILE:N:COL: why on standard error (docs/input.md).\n"
-  "  -b FILE      evaluate a compiled bundle (otherwise PATHs are compiled first)\n"
+  "  -b FILE      evaluate a compiled bundle (so is a lone PATH ending in .aigwb;\n"
+  "               otherwise PATHs are compiled first)\n"
   "  -i FILE      input file; '-' or none reads standard input\n"
   "  --now TIME   evaluation time: 2026-11-22 (start of that UTC day), an RFC 3339\n"
   "               timestamp, or Unix seconds; default: the clock\n"
@@ -25,7 +26,8 @@ const char cmd_eval_usage[] =
   "               (BUNDLE.aigwb.sig; repeat for several keys)\n\n"
   "exit codes: 0 every decision is allow, 1 some decision is deny, 2 usage or input error\n";
 
-/* Opens the bundle named by -b, or compiles PATHs; shared with explain and test. */
+/* Opens the bundle named by -b, or compiles PATHs; shared with explain and test. A
+ * single PATH ending in .aigwb is a bundle too: `aigwc eval policy.aigwb` means it. */
 int cli_open_bundle(const char *bpath, int npaths, char **paths, aigw_bundle **out) {
   return cli_open_bundle_keys(bpath, npaths, paths, NULL, 0, out);
 }
@@ -34,6 +36,8 @@ int cli_open_bundle(const char *bpath, int npaths, char **paths, aigw_bundle **o
  * bundle file's signature is read from BUNDLE.sig by the library. */
 int cli_open_bundle_keys(const char *bpath, int npaths, char **paths, const unsigned char *keys, size_t nkeys,
                          aigw_bundle **out) {
+  size_t l = npaths == 1 ? strlen(paths[0]) : 0;
+  if (!bpath && l > 6 && !strcmp(paths[0] + l - 6, ".aigwb")) { bpath = paths[0]; npaths = 0; }
   aigw_config cfg;
   aigw_config_init(&cfg);
   cfg.verify_keys = keys;

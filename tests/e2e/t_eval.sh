@@ -48,6 +48,12 @@ done
 
 # a bundle's id does not depend on how a path was typed
 cd "$ROOT" || exit 1
+# a lone PATH ending in .aigwb is the bundle, not a source to compile
+"$AIGWC" compile -o "$TMP/lone.aigwb" examples/contoso >/dev/null 2>&1
+"$AIGWC" eval -b "$TMP/lone.aigwb" -i examples/contoso/requests.jsonl --now 2026-11-22 >"$TMP/lone.b" 2>&1
+"$AIGWC" eval "$TMP/lone.aigwb" -i examples/contoso/requests.jsonl --now 2026-11-22 >"$TMP/lone.p" 2>&1
+check "eval BUNDLE.aigwb as a path" "$TMP/lone.b" "$TMP/lone.p"
+
 for p in examples/contoso ./examples//contoso/ "$ROOT/examples/contoso" examples/./contoso/models.aigw; do
   "$AIGWC" compile -o "$TMP/typed.aigwb" "$p" 2>&1 | tail -n 1
 done >"$TMP/ids"
