@@ -142,8 +142,11 @@ int cmd_serve(int argc, char **argv) {
   int rc = EXIT_USAGE;
   SrvSource src = {.file = bundle, .url = url, .poll_ms = poll_ms};
   if (store_url) {
-    if (!(s.store = srv_store_redis_new(store_url, cfg.store_timeout_ms, srv_config_store_mode, &cfg, cfg.max_counters,
-                                        cfg.max_reservations, err, sizeof err))) {
+    SrvRedisOptions ro = {.timeout_ms = cfg.store_timeout_ms, .mode = srv_config_store_mode, .ud = &cfg,
+                          .lease_percent = srv_config_leases(&cfg) ? srv_config_lease_percent : NULL,
+                          .lease_idle_ms = cfg.lease_idle_ms, .boot = s.boot, .max_counters = cfg.max_counters,
+                          .max_reservations = cfg.max_reservations};
+    if (!(s.store = srv_store_redis_new(store_url, &ro, err, sizeof err))) {
       fprintf(stderr, "aigwc serve: %s\n", err);
       goto out;
     }

@@ -69,6 +69,11 @@ typedef struct SrvConfig {
   int *store_err_modes;           /* SrvStoreErrorMode */
   size_t nstore_err;
   int store_err_default;          /* "*", else deny */
+  char **lease_names;             /* budget_store.lease_percent: budget name → percent */
+  int *lease_pcts;
+  size_t nlease;
+  int lease_default;              /* "*" (or the one number), else 1; 0: no leases */
+  unsigned lease_idle_ms;         /* a block unused this long goes back to Redis */
 } SrvConfig;
 
 void srv_config_defaults(SrvConfig *cfg);
@@ -78,6 +83,11 @@ int srv_config_parse(const char *text, size_t len, SrvConfig *cfg, char *err, si
 void srv_config_free(SrvConfig *cfg);
 /* What a budget's reservation does when the shared store fails (ud: the SrvConfig). */
 SrvStoreErrorMode srv_config_store_mode(void *cfg, const char *budget);
+/* The largest block a replica leases of a budget's counter, in percent of its limit (0:
+ * none, every reservation is one call to the shared store). */
+int srv_config_lease_percent(void *cfg, const char *budget);
+/* 1 when some budget is leased. */
+int srv_config_leases(const SrvConfig *cfg);
 
 /* ---- input mapping (srv_map.c) ---- */
 

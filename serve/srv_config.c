@@ -24,6 +24,8 @@ void srv_config_defaults(SrvConfig *c) {
   c->fetch_seconds = 30;
   c->metrics_budget_series = 200;
   c->store_timeout_ms = 250;
+  c->lease_default = 1;
+  c->lease_idle_ms = 500;
 }
 
 void srv_config_free(SrvConfig *c) {
@@ -39,6 +41,9 @@ void srv_config_free(SrvConfig *c) {
   for (size_t i = 0; i < c->nstore_err; i++) xfree(c->store_err_names[i]);
   xfree(c->store_err_names);
   xfree(c->store_err_modes);
+  for (size_t i = 0; i < c->nlease; i++) xfree(c->lease_names[i]);
+  xfree(c->lease_names);
+  xfree(c->lease_pcts);
   memset(c, 0, sizeof *c);
 }
 
@@ -139,7 +144,7 @@ static const NumKey LOG[] = { NUMKEY("queue_bytes", 4096, 1LL << 30, log_queue_b
 static int num_key(P *p, const char *sec, const NumKey *t, size_t n, const char *k, json_t *v, SrvConfig *c) {
   for (size_t i = 0; i < n; i++) {
     if (strcmp(k, t[i].key)) continue;
-    long long x;
+    long long x = 0;
     if (num(p, sec, k, v, t[i].lo, t[i].hi, &x)) return -1;
     char *at = (char *)c + t[i].off;
     if (t[i].size == 8) { uint64_t u = (uint64_t)x; memcpy(at, &u, 8); }
@@ -197,7 +202,7 @@ static int parse_str_section(P *p, json_t *o, const char *sec, const char *key, 
   if (!json_is_object(o)) return fail(p, "%s: expected an object", sec);
   const char *k;
   json_t *v;
-  long long x;
+  long long x = 0;
   json_object_foreach(o, k, v) {
     if (!strcmp(k, key)) {
       if (!json_is_string(v) || !json_string_length(v)) return fail(p, "%s.%s: expected text", sec, k);
@@ -219,29 +224,59 @@ static int store_mode(P *p, const char *name, json_t *v) {
   return fail(p, "budget_store.on_store_error.%s: expected \"deny\", \"allow\" or \"local\"", name);
 }
 
-/* {"timeout_ms": 250, "on_store_error": {"BUDGET": "deny|allow|local", "*": …}} */
+/* A budget name → value map, with "*" for the others: budget_store.on_store_error and
+ * budget_store.lease_percent. value() stores one entry's value, or fails. */
+static int by_budget(P *p, json_t *v, char ***names, int **vals, size_t *n, int *dflt,
+                     int (*value)(P *, const char *, json_t *)) {
+  size_t cap = json_object_size(v);
+  *names = xcalloc(cap + 1, sizeof **names);
+  *vals = xcalloc(cap + 1, sizeof **vals);
+  const char *name;
+  json_t *m;
+  json_object_foreach(v, name, m) {
+    int x = value(p, name, m);
+    if (x < 0) return -1;
+    if (!strcmp(name, "*")) { *dflt = x; continue; }
+    (*names)[*n] = xstrndup(name, strlen(name));
+    (*vals)[(*n)++] = x;
+  }
+  return 0;
+}
+
+static int lease_pct(P *p, const char *name, json_t *v) {
+  char where[200];
+  snprintf(where, sizeof where, "budget_store.lease_percent%s%s", name ? "." : "", name ? name : "");
+  if (!json_is_integer(v))
+    return fail(p, "%s: expected a whole number of percent (0: every request asks Redis)", where);
+  long long x = json_integer_value(v);
+  if (x < 0 || x > 100) return fail(p, "%s: %lld is out of range (0 to 100)", where, x);
+  return (int)x;
+}
+
+static const NumKey STORE[] = {
+  NUMKEY("timeout_ms", 1, 60000, store_timeout_ms),
+  NUMKEY("lease_idle_ms", 10, 3600000, lease_idle_ms),
+};
+
+/* {"timeout_ms": 250, "on_store_error": {"BUDGET": "deny|allow|local", "*": …},
+ *  "lease_percent": 1 or {"BUDGET": 5, "*": 0}, "lease_idle_ms": 500} */
 static int parse_store(P *p, json_t *o, SrvConfig *c) {
   if (!json_is_object(o)) return fail(p, "budget_store: expected an object");
   const char *k;
   json_t *v;
-  long long x;
   json_object_foreach(o, k, v) {
-    if (!strcmp(k, "timeout_ms")) { if (num(p, "budget_store", k, v, 1, 60000, &x)) return -1; c->store_timeout_ms = (unsigned)x; }
-    else if (!strcmp(k, "on_store_error")) {
+    int r = num_key(p, "budget_store", STORE, NKEYS(STORE), k, v, c);
+    if (r < 0) return -1;
+    if (r) continue;
+    if (!strcmp(k, "on_store_error")) {
       if (!json_is_object(v)) return fail(p, "budget_store.on_store_error: expected {\"BUDGET\": \"deny|allow|local\", \"*\": ...}");
-      size_t n = json_object_size(v);
-      c->store_err_names = xcalloc(n + 1, sizeof *c->store_err_names);
-      c->store_err_modes = xcalloc(n + 1, sizeof *c->store_err_modes);
-      const char *name;
-      json_t *m;
-      json_object_foreach(v, name, m) {
-        int mode = store_mode(p, name, m);
-        if (mode < 0) return -1;
-        if (!strcmp(name, "*")) { c->store_err_default = mode; continue; }
-        c->store_err_names[c->nstore_err] = xstrndup(name, strlen(name));
-        c->store_err_modes[c->nstore_err++] = mode;
-      }
-    } else return fail(p, "budget_store: unknown key '%s' (timeout_ms, on_store_error)", k);
+      if (by_budget(p, v, &c->store_err_names, &c->store_err_modes, &c->nstore_err, &c->store_err_default, store_mode))
+        return -1;
+    } else if (!strcmp(k, "lease_percent")) {
+      if (json_is_object(v)) {
+        if (by_budget(p, v, &c->lease_names, &c->lease_pcts, &c->nlease, &c->lease_default, lease_pct)) return -1;
+      } else if ((c->lease_default = lease_pct(p, NULL, v)) < 0) return -1;
+    } else return unknown_key(p, "budget_store", k, STORE, NKEYS(STORE), "on_store_error, lease_percent");
   }
   return 0;
 }
@@ -251,6 +286,19 @@ SrvStoreErrorMode srv_config_store_mode(void *cfg, const char *budget) {
   for (size_t i = 0; i < c->nstore_err; i++)
     if (!strcmp(c->store_err_names[i], budget)) return (SrvStoreErrorMode)c->store_err_modes[i];
   return (SrvStoreErrorMode)c->store_err_default;
+}
+
+int srv_config_leases(const SrvConfig *c) {
+  int any = c->lease_default > 0;
+  for (size_t i = 0; i < c->nlease; i++) any |= c->lease_pcts[i] > 0;
+  return any;
+}
+
+int srv_config_lease_percent(void *cfg, const char *budget) {
+  const SrvConfig *c = cfg;
+  for (size_t i = 0; i < c->nlease; i++)
+    if (!strcmp(c->lease_names[i], budget)) return c->lease_pcts[i];
+  return c->lease_default;
 }
 
 int srv_config_parse(const char *text, size_t len, SrvConfig *c, char *err, size_t errlen) {

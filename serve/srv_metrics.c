@@ -166,6 +166,18 @@ void srv_metrics_render(SrvServer *s, Buf *o) {
                   "aigw_budget_store_fallback_total{mode=\"local\"} %llu\n",
                (unsigned long long)h.fallback[SRV_ON_ERROR_DENY], (unsigned long long)h.fallback[SRV_ON_ERROR_ALLOW],
                (unsigned long long)h.fallback[SRV_ON_ERROR_LOCAL]);
+    if (h.leasing) {
+      head(o, "aigw_budget_store_leases", "gauge", "Budget counters of which this replica holds unused leased room.");
+      buf_printf(o, "aigw_budget_store_leases %llu\n", (unsigned long long)h.leases);
+      head(o, "aigw_budget_store_lease_blocks_total", "counter", "Blocks taken from shared counters (one call each).");
+      buf_printf(o, "aigw_budget_store_lease_blocks_total %llu\n", (unsigned long long)h.lease_blocks);
+      head(o, "aigw_budget_store_lease_returns_total", "counter",
+           "Unused room given back to, or usage above a block charged to, shared counters.");
+      buf_printf(o, "aigw_budget_store_lease_returns_total %llu\n", (unsigned long long)h.lease_returns);
+      head(o, "aigw_budget_store_lease_mirrors_dropped_total", "counter",
+           "Leased reservations not written to Redis (it was unreachable): settled only where admitted.");
+      buf_printf(o, "aigw_budget_store_lease_mirrors_dropped_total %llu\n", (unsigned long long)h.mirrors_dropped);
+    }
   }
 
   if (s->shadow) srv_shadow_metrics(s->shadow, o);

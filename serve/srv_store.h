@@ -9,8 +9,9 @@
  *
  * The in-process store (srv_store_mem.c) keeps all of this in a striped hash table
  * and a ring of reservations. A shared store (Redis: one server-side script per call)
- * implements the same operations, so N replicas together respect one limit; every
- * operation is one round trip and may fail with SRV_STORE_ERROR. */
+ * implements the same operations, so N replicas together respect one limit; an
+ * operation is at most one round trip (none for a reservation that fits a block this
+ * replica has leased) and may fail with SRV_STORE_ERROR. */
 #ifndef AIGW_SRV_STORE_H
 #define AIGW_SRV_STORE_H
 #include <stddef.h>
@@ -57,8 +58,10 @@ typedef void (*srv_counter_fn)(void *ud, const char *budget, const char *unit, c
 typedef enum SrvStoreErrorMode { SRV_ON_ERROR_DENY, SRV_ON_ERROR_ALLOW, SRV_ON_ERROR_LOCAL } SrvStoreErrorMode;
 typedef struct SrvStoreHealth {
   char where[300];
-  int shared, reachable;
+  int shared, reachable, leasing;
   uint64_t errors, connects;
+  uint64_t leases, lease_blocks, lease_returns;  /* counters leased now; blocks taken, returns */
+  uint64_t mirrors_dropped;           /* leased reservations not written to Redis: settled only here */
   uint64_t fallback[3];               /* reservations decided by on_store_error, by mode */
   char last_error[200];
 } SrvStoreHealth;
@@ -85,11 +88,21 @@ typedef struct SrvStoreOps {
 struct SrvStore { const SrvStoreOps *ops; };
 
 SrvStore *srv_store_mem_new(size_t max_counters, size_t max_reservations);
-/* The Redis store (srv_store_redis.c): url is redis://HOST:PORT[/DB]; mode tells, per
- * budget name, what a reservation does when Redis cannot be reached. NULL with why in
+
+typedef struct SrvRedisOptions {
+  unsigned timeout_ms;            /* connecting, and each call */
+  SrvStoreErrorMode (*mode)(void *ud, const char *budget);   /* on_store_error */
+  /* the largest block a replica leases, in percent of the limit (0: every reservation
+   * is one call to Redis); NULL: no budget is leased */
+  int (*lease_percent)(void *ud, const char *budget);
+  void *ud;
+  unsigned lease_idle_ms;         /* an unused block goes back after this long idle */
+  uint64_t boot;                  /* this process's half of its decision ids */
+  size_t max_counters, max_reservations;
+} SrvRedisOptions;
+/* The Redis store (srv_store_redis.c): url is redis://HOST:PORT[/DB]. NULL with why in
  * err when the url is malformed (an unreachable server is not an error here). */
-SrvStore *srv_store_redis_new(const char *url, unsigned timeout_ms, SrvStoreErrorMode (*mode)(void *ud, const char *budget),
-                              void *mode_ud, size_t max_counters, size_t max_reservations, char *err, size_t errlen);
+SrvStore *srv_store_redis_new(const char *url, const SrvRedisOptions *o, char *err, size_t errlen);
 int srv_store_redis_parse(const char *url, char *host, size_t hostlen, int *port, int *db);
 
 /* The usage for one charge: by its budget's name, else by its unit; -1 if none. */

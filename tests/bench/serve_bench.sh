@@ -8,7 +8,8 @@
 # on the same 2 cores as the server. Before any timing, every request's decision is
 # checked: /v1/decide = aigwc eval (bytes), /v1/authz/nginx agrees, Cerbos agrees.
 # Rows: decisions/s, p50, p99, p99.9; /v1/decide again with budgets in Redis
-# (--budget-store, Debian's redis-server, when installed). Results: results/serve-<date>.md.
+# (--budget-store, Debian's redis-server, when installed), exact and leased. Results:
+# results/serve-<date>.md.
 #
 # Usage: tests/bench/serve_bench.sh BUILD_DIR    (SERVE_SECONDS=N, CERBOS=0 to skip it)
 # Exit status: 0 ok, 1 a disagreement or a failed run, 2 setup error.
@@ -30,6 +31,7 @@ if ! command -v wrk >/dev/null 2>&1; then
 fi
 [ -x "$AIGWC" ] || { echo "serve bench: $AIGWC is not built" >&2; exit 2; }
 
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 # ---- the workload
 python3 "$SB/workload.py" "$W" 2000
 sed 's/limit 20_000 tokens per day/limit 1_000_000_000_000 tokens per day/' "$ROOT/examples/nginx/gateway.aigw" >"$W/gateway.aigw"
@@ -108,34 +110,43 @@ R_DECIDE4=$(row decide 4 "$SPORT" /v1/decide json "$W/requests.jsonl")
 R_DECIDE=$(row decide 16 "$SPORT" /v1/decide json "$W/requests.jsonl")
 R_NGINX4=$(row nginx 4 "$SPORT" /v1/authz/nginx headers "$W/headers.txt")
 R_NGINX=$(row nginx 16 "$SPORT" /v1/authz/nginx headers "$W/headers.txt")
-# ---- budgets in Redis: a second server, the same but with --budget-store, against
-# Debian's redis-server on loopback (no persistence), so the rows compare the stores
-R_REDIS4=""
-R_REDIS=""
+# ---- budgets in Redis: the same server with --budget-store, against Debian's
+# redis-server on loopback (no persistence), once with every reservation a call to Redis
+# (budget_store.lease_percent 0: exact) and once with leases (1%, the default), each
+# alone on the cores, so the rows compare the stores
+R_REDIS4=""; R_REDIS=""; R_LEASE4=""; R_LEASE=""
 REDIS_NOTE=""
+# redis_rows NAME LEASE_PERCENT: sets R4 and R16
+redis_rows() {
+  R4=""; R16=""
+  python3 -c 'import json, sys; c = json.load(open(sys.argv[1])); c["budget_store"] = {"lease_percent": int(sys.argv[2])}; json.dump(c, open(sys.argv[3], "w"))' \
+    "$ROOT/examples/nginx/serve.json" "$2" "$W/serve-$1.json"
+  : >"$W/serve-$1.err"
+  "$AIGWC" serve -b "$W/gateway.aigwb" --config "$W/serve-$1.json" --listen 127.0.0.1:0 \
+    --threads 2 --now $NOW --budget-store "redis://127.0.0.1:$RPORT" 2>"$W/serve-$1.err" &
+  S2PID=$!
+  PIDS="$PIDS $S2PID"
+  S2PORT=""
+  for _ in $(seq 100); do
+    S2PORT=$(sed -n 's/^aigwc serve: listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$W/serve-$1.err")
+    [ -n "$S2PORT" ] && break
+    sleep 0.05
+  done
+  if [ -n "$S2PORT" ]; then
+    BENCH_FILE="$W/requests.jsonl" BENCH_MODE=json BENCH_PATH=/v1/decide wrk -t2 -c16 -d2s -s "$SB/wrk.lua" "http://127.0.0.1:$S2PORT/v1/decide" >/dev/null 2>&1
+    R4=$(row "$1" 4 "$S2PORT" /v1/decide json "$W/requests.jsonl")
+    R16=$(row "$1" 16 "$S2PORT" /v1/decide json "$W/requests.jsonl")
+  else REDIS_NOTE="aigwc serve --budget-store did not start (see $W/serve-$1.err)"; fi
+  kill -TERM "$S2PID" 2>/dev/null; wait "$S2PID" 2>/dev/null
+}
 if command -v redis-server >/dev/null 2>&1; then
   RPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$W" --logfile "$W/redis.log" >/dev/null 2>&1 &
   RPID=$!
   PIDS="$PIDS $RPID"
   for _ in $(seq 100); do redis-cli -p "$RPORT" ping 2>/dev/null | grep -q PONG && break; sleep 0.05; done
-  : >"$W/serve-redis.err"
-  "$AIGWC" serve -b "$W/gateway.aigwb" --config "$ROOT/examples/nginx/serve.json" --listen 127.0.0.1:0 \
-    --threads 2 --now $NOW --budget-store "redis://127.0.0.1:$RPORT" 2>"$W/serve-redis.err" &
-  S2PID=$!
-  PIDS="$PIDS $S2PID"
-  S2PORT=""
-  for _ in $(seq 100); do
-    S2PORT=$(sed -n 's/^aigwc serve: listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$W/serve-redis.err")
-    [ -n "$S2PORT" ] && break
-    sleep 0.05
-  done
-  if [ -n "$S2PORT" ]; then
-    BENCH_FILE="$W/requests.jsonl" BENCH_MODE=json BENCH_PATH=/v1/decide wrk -t2 -c16 -d2s -s "$SB/wrk.lua" "http://127.0.0.1:$S2PORT/v1/decide" >/dev/null 2>&1
-    R_REDIS4=$(row redis 4 "$S2PORT" /v1/decide json "$W/requests.jsonl")
-    R_REDIS=$(row redis 16 "$S2PORT" /v1/decide json "$W/requests.jsonl")
-  else REDIS_NOTE="aigwc serve --budget-store did not start (see $W/serve-redis.err)"; fi
-  kill -TERM "$S2PID" 2>/dev/null; wait "$S2PID" 2>/dev/null
+  redis_rows redis 0; R_REDIS4=$R4; R_REDIS=$R16
+  redis_rows lease 1; R_LEASE4=$R4; R_LEASE=$R16
   kill "$RPID" 2>/dev/null; wait "$RPID" 2>/dev/null
 else
   REDIS_NOTE="redis-server is not installed (sh tools/deps.sh --serve)"
@@ -161,7 +172,7 @@ line() {   # line NAME "rps p50 p99 p999 errors non2xx"
 {
   echo "# aigwc serve benchmark, $DATE"
   echo
-  echo "Machine: $(nproc) cores, $(uname -sr); load average before: $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo "Machine: $(nproc) cores, $(uname -sr); load average before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg)."
   echo "Workload: examples/nginx/gateway.aigw, 2,000 requests ($AGREE)."
   echo "Load: wrk $(wrk -v 2>&1 | head -n 1 | awk '{print $2}'), 2 threads, 4 or 16 keep-alive connections, ${SECS} s per row, loopback, on the same cores as the server (serve --threads 2)."
   echo
@@ -171,9 +182,11 @@ line() {   # line NAME "rps p50 p99 p999 errors non2xx"
   line "aigwc serve POST /v1/decide (JSON body), 16 connections" "$R_DECIDE"
   line "aigwc serve /v1/authz/nginx (headers), 4 connections" "$R_NGINX4"
   line "aigwc serve /v1/authz/nginx (headers), 16 connections" "$R_NGINX"
-  if [ -n "$R_REDIS" ]; then
-    line "aigwc serve POST /v1/decide, budgets in Redis, 4 connections" "$R_REDIS4"
-    line "aigwc serve POST /v1/decide, budgets in Redis, 16 connections" "$R_REDIS"
+  if [ -n "$R_REDIS$R_LEASE" ]; then
+    line "aigwc serve POST /v1/decide, budgets in Redis, exact (a call per request), 4 connections" "$R_REDIS4"
+    line "aigwc serve POST /v1/decide, budgets in Redis, exact (a call per request), 16 connections" "$R_REDIS"
+    line "aigwc serve POST /v1/decide, budgets in Redis, leased (lease_percent 1), 4 connections" "$R_LEASE4"
+    line "aigwc serve POST /v1/decide, budgets in Redis, leased (lease_percent 1), 16 connections" "$R_LEASE"
   else echo "| aigwc serve, budgets in Redis | n/a: $REDIS_NOTE | | | | |"; fi
   if [ -n "$R_CERBOS" ]; then
     line "Cerbos $CERBOS_VERSION, POST /api/check/resources, 4 connections" "$R_CERBOS4"
@@ -183,9 +196,17 @@ line() {   # line NAME "rps p50 p99 p999 errors non2xx"
     set -- $INPROC
     echo "| libaigw in process (aigw_input_json + aigw_eval, 1 thread) | $1 | $2 µs | $3 µs | | |"
   fi
-  if [ -n "$R_REDIS4" ] && [ -n "$R_DECIDE4" ]; then
+  # ratio NAME R4 R16: one line against the in-process rows
+  ratio() {
+    [ -n "$2" ] && [ -n "$3" ] && [ -n "$R_DECIDE4" ] && [ -n "$R_DECIDE" ] || return 0
+    echo "- $1: p50 $(echo "$2 $R_DECIDE4" | awk '{printf "%.2f×", $2 / $8}') at 4 connections, $(echo "$3 $R_DECIDE" | awk '{printf "%.2f× at 16; decisions/s %.2f× at 16", $2 / $8, $1 / $7}')"
+  }
+  if [ -n "$R_REDIS4$R_LEASE4" ]; then
     echo
-    echo "Budgets in Redis vs in the process, /v1/decide: p50 $(echo "$R_REDIS4 $R_DECIDE4" | awk '{printf "%.2f×", $2 / $8}') at 4 connections, $(echo "$R_REDIS $R_DECIDE" | awk '{printf "%.2f× at 16; decisions/s %.2f× at 16", $2 / $8, $1 / $7}') (goal: p50 under 1.5×)."
+    echo "Budgets in Redis vs in the process, /v1/decide (goal: p50 under 1.5×):"
+    echo
+    ratio "exact (a call per request)" "$R_REDIS4" "$R_REDIS"
+    ratio "leased (lease_percent 1)" "$R_LEASE4" "$R_LEASE"
   fi
   if [ -n "$R_CERBOS" ] && [ -n "$R_DECIDE" ]; then
     echo

@@ -1,7 +1,8 @@
 #!/bin/sh
 # aigwc serve with budgets in Redis (docs/deploy.md), for real: Debian's redis-server on
 # a free loopback port without persistence, three aigwc serve replicas sharing it, all
-# started and stopped here (a trap stops them on any exit).
+# started and stopped here (a trap stops them on any exit). Every reservation is one call
+# to Redis here (budget_store.lease_percent 0); t_serve_redis_lease.sh tests leases.
 #   1. 96 clients spread over the three race for 10,000 tokens: exactly 333 requests of
 #      30 tokens are admitted, and Redis holds 9,990
 #   2. settle (at any replica) gives the unused reservation back
@@ -12,36 +13,7 @@
 # redis-server comes from tools/deps.sh --serve: installed here when running as root,
 # otherwise the test says how to install it and is skipped.
 . "$ROOT/tests/e2e/lib.sh"
-S="$ROOT/tests/e2e/serve"
-PY=$(command -v python3)
-PIDS=""
-RPID=""
-cleanup() {
-  [ -n "$RPID" ] && { kill -CONT "$RPID" 2>/dev/null; kill -9 "$RPID" 2>/dev/null; }
-  for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-if ! command -v redis-server >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ]; then sh "$ROOT/tools/deps.sh" --serve >"$TMP/deps.log" 2>&1 || cat "$TMP/deps.log"; fi
-fi
-if ! command -v redis-server >/dev/null 2>&1; then
-  echo "skip: redis-server is not installed (sh tools/deps.sh --serve as root installs it)"
-  finish
-  exit 0
-fi
-
-RPORT=$("$PY" "$S/redis_client.py" freeport)
-rcli() { redis-cli -h 127.0.0.1 -p "$RPORT" "$@"; }
-start_redis() {
-  redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$TMP" \
-    --logfile "$TMP/redis.log" >/dev/null 2>&1 &
-  RPID=$!
-  for _ in $(seq 100); do rcli ping 2>/dev/null | grep -q PONG && return 0; sleep 0.05; done
-  bad "redis-server did not start: $(tail -n 5 "$TMP/redis.log")"
-  return 1
-}
+. "$ROOT/tests/e2e/serve/redis.sh"
 start_redis || { finish; exit 0; }
 
 # start NAME ARGS…: aigwc serve on a free port; sets PID and PORT
@@ -50,7 +22,7 @@ start_redis || { finish; exit 0; }
 "$AIGWC" compile -o "$TMP/b.aigwb" "$S/redis_budget.aigw" >/dev/null 2>&1 || bad "compile redis_budget.aigw"
 # one replica per declared behaviour; the timeout bounds every call to Redis
 for m in deny allow local; do
-  printf '{"budget_store": {"timeout_ms": 200, "on_store_error": {"shared-tokens": "%s"}}}\n' "$m" >"$TMP/$m.json"
+  printf '{"budget_store": {"timeout_ms": 200, "lease_percent": 0, "on_store_error": {"shared-tokens": "%s"}}}\n' "$m" >"$TMP/$m.json"
 done
 NOW=2026-11-30T12:00:00Z
 SERVE_ARGS="--now $NOW"
@@ -92,7 +64,7 @@ kill -STOP "$RPID"
 probe "$P1" 500 "redis hung, deny"
 probe "$P2" 200 "redis hung, allow"
 probe "$P3" 200 "redis hung, local"
-kill -CONT "$RPID"; kill -9 "$RPID"; wait "$RPID" 2>/dev/null; RPID=""
+stop_redis
 probe "$P1" 500 "redis down, deny"
 probe "$P2" 200 "redis down, allow"
 probe "$P3" 200 "redis down, local"

@@ -167,7 +167,26 @@ static void test_config(void) {
   srv_config_free(&c);
   srv_config_defaults(&c);
   CU_ASSERT_EQUAL(srv_config_store_mode(&c, "any"), SRV_ON_ERROR_DENY);   /* the default */
+  CU_ASSERT(srv_config_lease_percent(&c, "any") == 1 && srv_config_leases(&c));   /* leases by default */
+  CU_ASSERT_EQUAL(c.lease_idle_ms, 500);
   srv_config_free(&c);
+  /* leases: one number for every budget, or by name with "*" */
+  const char *lease = "{\"budget_store\": {\"lease_percent\": {\"a\": 5, \"*\": 0}, \"lease_idle_ms\": 200}}";
+  srv_config_defaults(&c);
+  CU_ASSERT_EQUAL_FATAL(srv_config_parse(lease, strlen(lease), &c, err, sizeof err), 0);
+  CU_ASSERT(srv_config_lease_percent(&c, "a") == 5 && srv_config_lease_percent(&c, "b") == 0);
+  CU_ASSERT(srv_config_leases(&c) && c.lease_idle_ms == 200);
+  srv_config_free(&c);
+  const char *exact = "{\"budget_store\": {\"lease_percent\": 0}}";
+  srv_config_defaults(&c);
+  CU_ASSERT_EQUAL_FATAL(srv_config_parse(exact, strlen(exact), &c, err, sizeof err), 0);
+  CU_ASSERT(srv_config_lease_percent(&c, "a") == 0 && !srv_config_leases(&c));
+  srv_config_free(&c);
+  config_error("{\"budget_store\": {\"lease_percent\": 101}}", "budget_store.lease_percent: 101 is out of range (0 to 100)");
+  config_error("{\"budget_store\": {\"lease_percent\": {\"a\": \"5\"}}}",
+               "budget_store.lease_percent.a: expected a whole number of percent (0: every request asks Redis)");
+  config_error("{\"budget_store\": {\"lease\": 1}}",
+               "budget_store: unknown key 'lease' (on_store_error, lease_percent, timeout_ms, lease_idle_ms)");
   config_error("{\"budget_store\": {\"on_store_error\": {\"a\": \"fail\"}}}",
                "budget_store.on_store_error.a: expected \"deny\", \"allow\" or \"local\"");
   config_error("{\"budget_store\": {\"timeout_ms\": 0}}", "budget_store.timeout_ms: 0 is out of range (1 to 60000)");

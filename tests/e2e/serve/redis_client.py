@@ -4,10 +4,13 @@
   redis_client.py race PORTS CLIENTS EACH N IDS CLIENTS threads spread over the ports
                                                 (comma-separated) each POST EACH requests
                                                 charging N; admitted ids go to IDS
-  redis_client.py settle PORTS IDS COUNT        settles the first COUNT ids at 0 tokens
+  redis_client.py settle PORTS IDS COUNT [AT]   settles the first COUNT ids at 0 tokens
                                                 (each at the replica that admitted it or
-                                                another: the reservation is in Redis)
-  redis_client.py probe PORT COUNT N            COUNT requests charging N, one at a time:
+                                                another: the reservation is in Redis); AT
+                                                "owner" or "other" picks the replica that
+                                                admitted it (the first half of a decision
+                                                id names its process) or one that did not
+  redis_client.py probe PORT COUNT N [TEAM]     COUNT requests charging N, one at a time:
                                                 prints each status and the slowest time
 """
 import http.client
@@ -72,12 +75,24 @@ def cmd_race(ports, clients, each, charge, ids_path):
     print("requests %d admitted %d over %d other %d" % (len(results), ok, over, len(results) - ok - over))
 
 
-def cmd_settle(ports, ids_path, count):
+def boot_of(port):
+    """The process half of a port's decision ids (a request charging nothing)."""
+    _, _, r = post(conn(port), "/v1/decide", json.dumps({"team": "whoami", "tokens": 0}).encode())
+    return r.getheader("X-Aigw-Decision-Id").split("-")[0]
+
+
+def cmd_settle(ports, ids_path, count, at=None):
     ports = [int(p) for p in ports.split(",")]
     ids = [l.strip() for l in open(ids_path) if l.strip()][:count]
+    boots = {boot_of(p): p for p in ports} if at else {}
     returned = bad = 0
     for i, d in enumerate(ids):
-        c = conn(ports[(i + 1) % len(ports)])
+        port = ports[(i + 1) % len(ports)]
+        if at == "owner":
+            port = boots[d.split("-")[0]]
+        elif at == "other":
+            port = [p for b, p in boots.items() if b != d.split("-")[0]][i % (len(ports) - 1)]
+        c = conn(port)
         status, body, _ = post(c, "/v1/settle", json.dumps({"decision_id": d, "usage": {"tokens": 0}}).encode())
         if status != 200:
             bad += 1
@@ -88,10 +103,10 @@ def cmd_settle(ports, ids_path, count):
     print("settled %d failed %d returned %d" % (len(ids) - bad, bad, returned))
 
 
-def cmd_probe(port, count, charge):
+def cmd_probe(port, count, charge, team="probe"):
     statuses, slowest = [], 0.0
     c = conn(port)
-    body = json.dumps({"team": "probe", "tokens": charge}).encode()
+    body = json.dumps({"team": team, "tokens": charge}).encode()
     for _ in range(count):
         t0 = time.time()
         try:
@@ -111,8 +126,8 @@ if __name__ == "__main__":
     elif a[0] == "race":
         cmd_race(a[1], int(a[2]), int(a[3]), int(a[4]), a[5])
     elif a[0] == "settle":
-        cmd_settle(a[1], a[2], int(a[3]))
+        cmd_settle(a[1], a[2], int(a[3]), *a[4:5])
     elif a[0] == "probe":
-        cmd_probe(int(a[1]), int(a[2]), int(a[3]))
+        cmd_probe(int(a[1]), int(a[2]), int(a[3]), *a[4:5])
     else:
         sys.exit(__doc__)
