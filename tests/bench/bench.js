@@ -7,6 +7,14 @@
 //   node bench.js --build BUILD_DIR [--harness PATH] [--sizes 50x500,50x5000,50x50000,500x5000,500x50000]
 //                 [--requests 10000] [--seed 1] [--work DIR] [--results DIR]
 //                 [--budget SECONDS] [--cedar-max SIZE=K,...] [--no-write]
+//                 [--threads T] [--stages N] [--no-callgrind | --callgrind]
+//
+// The first table is the realistic loop (libaigw: JSON bytes in, decision JSON out, one warm
+// context per thread, on 1 and T threads, default 2) beside Cedar and CEL, each with
+// pre-built input objects and with JSON.parse of the same request line in every call. When
+// valgrind is installed, every size also gets instructions per request for each stage
+// (parse, eval, render) from `bench_aigw --stages N` (default 2,000) under callgrind;
+// --callgrind does only that (no timing, no anchors, nothing written), --no-callgrind skips it.
 //
 // Exit status: 0 when every engine that ran agrees with the reference on every request it
 // decided; 1 on any disagreement or an aigwc failure; 2 on a usage or setup error.
@@ -28,6 +36,7 @@ const opt = {
   // Cedar decides a fixed prefix of the requests at the sizes where all 10,000 would take
   // minutes (cedar-wasm costs milliseconds per decision there); the table says so.
   cedarMax: '50x50000=5000,500x5000=5000,500x50000=2000', write: true,
+  threads: 2, stages: 2000, callgrind: 'auto',
 };
 for (let i = 2; i < process.argv.length; i++) {
   const k = process.argv[i], v = process.argv[i + 1];
@@ -42,12 +51,17 @@ for (let i = 2; i < process.argv.length; i++) {
   else if (k === '--budget') opt.budget = +take();
   else if (k === '--cedar-max') opt.cedarMax = take();
   else if (k === '--no-write') opt.write = false;
+  else if (k === '--threads') opt.threads = +take();
+  else if (k === '--stages') opt.stages = +take();
+  else if (k === '--callgrind') opt.callgrind = 'only';
+  else if (k === '--no-callgrind') opt.callgrind = 'no';
   else if (k === '--harness-error') opt.harnessError = true;
   else usage();
 }
 function usage() {
   console.error('usage: node bench.js --build BUILD_DIR [--harness PATH] [--sizes NxM,...] [--requests R] [--seed S]\n' +
-                '                     [--work DIR] [--results DIR] [--budget SECONDS] [--cedar-max NxM=K,...] [--no-write]');
+                '                     [--work DIR] [--results DIR] [--budget SECONDS] [--cedar-max NxM=K,...] [--no-write]\n' +
+                '                     [--threads T] [--stages N] [--no-callgrind | --callgrind]');
   process.exit(2);
 }
 const BUILD = path.resolve(ROOT, opt.build);
@@ -107,6 +121,65 @@ function compare(dir, engine, file, extra = []) {
 
 function notYet(r) { return /not available yet/.test(r.stderr); }
 
+// ---------------------------------------------------------------- callgrind: instructions per stage
+const haveValgrind = spawnSync('valgrind', ['--version'], { encoding: 'utf8' }).status === 0;
+const useCallgrind = opt.callgrind !== 'no' && haveValgrind;
+const STAGES = { aigw_input_json: 'parse', aigw_eval: 'eval', aigw_decision_json: 'render' };
+
+// Inclusive instructions of the calls made from stages_run, by callee, from a callgrind
+// output file: a `calls=` line is followed by the call's position and its inclusive cost.
+// Names are compressed ("fn=(12) name" once, "fn=(12)" after). Summed by name, because a
+// function whose code was inlined from several files has one entry per file.
+function callgrindCalls(file) {
+  const names = new Map();
+  const name = (id, text) => { if (text) names.set(id, text); return names.get(id) || text; };
+  let fn = null, callee = null, count = 0, costNext = false, total = null;
+  const cost = {}, calls = {};
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    if (costNext) {
+      costNext = false;
+      if (/^stages_run/.test(fn || '')) {
+        cost[callee] = (cost[callee] || 0) + Number(line.trim().split(/\s+/)[1]);
+        calls[callee] = (calls[callee] || 0) + count;
+      }
+      continue;
+    }
+    let m;
+    if ((m = /^fn=(?:\((\d+)\))?\s*(.*)$/.exec(line))) fn = name(m[1] || m[2], m[2]);
+    else if ((m = /^cfn=(?:\((\d+)\))?\s*(.*)$/.exec(line))) callee = name(m[1] || m[2], m[2]);
+    else if ((m = /^calls=(\d+)/.exec(line))) { count = +m[1]; costNext = true; }
+    else if ((m = /^(?:summary|totals):\s*(\d+)/.exec(line))) total = +m[1];
+  }
+  return { cost, calls, total };
+}
+
+// bench_aigw --stages N under callgrind, counting only inside stages_run (no loading, no
+// warm-up): instructions per request for each stage and in all.
+function stages(dir, bundle, requests, now) {
+  const out = path.join(dir, 'callgrind.out');
+  fs.rmSync(out, { force: true });
+  const N = opt.stages;
+  const r = run('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, '--collect-atstart=no',
+                             '--toggle-collect=stages_run*', HARNESS, bundle, requests, now, '--stages', String(N)]);
+  if (r.status !== 0 || !fs.existsSync(out)) {
+    process.stderr.write(r.stderr.split('\n').slice(-30).join('\n') + '\n');
+    loud(`bench_aigw --stages under callgrind failed on ${path.basename(dir)} (exit ${r.status})`);
+    return { status: 'error' };
+  }
+  const c = callgrindCalls(out);
+  const per = {};
+  for (const [fn, stage] of Object.entries(STAGES)) {
+    if (c.calls[fn] !== N) {
+      loud(`callgrind on ${path.basename(dir)}: ${c.calls[fn] || 0} calls to ${fn} counted for ${N} requests`);
+      return { status: 'error' };
+    }
+    per[stage] = Math.round(c.cost[fn] / N);
+  }
+  per.total = Math.round(c.total / N);
+  return { status: 'ok', requests: N, per_request: per, collected_ir: c.total, ms: Math.round(r.ms),
+           note: 'callgrind Ir inside stages_run: inclusive cost of its calls to each stage, and all it ran, over N requests' };
+}
+
 // ---------------------------------------------------------------- machine and versions
 function machine() {
   let cpu = 'unknown';
@@ -163,22 +236,39 @@ function runSize(sz) {
   }
   if (a.status === 'ok') {
     // libaigw harness
+    const requests = path.join(dir, 'requests.jsonl');
     if (!fs.existsSync(HARNESS)) {
       a.lib_note = opt.harnessError ? 'ERROR: bench_aigw does not build against libaigw' : 'libaigw has no aigw_eval yet';
       if (opt.harnessError && !problems.some((p) => /bench_aigw.c/.test(p))) loud('bench_aigw.c does not build against libaigw.a');
-    }
-    else {
+    } else if (opt.callgrind !== 'only') {
       const dec = path.join(dir, 'dec_aigwc_lib.jsonl'), js = path.join(dir, 'res_aigwc_lib.json');
-      const h = run(HARNESS, [bundle, path.join(dir, 'requests.jsonl'), now, '--decisions', dec, '--json', js]);
+      fs.rmSync(dec, { force: true });
+      a.loadavg = os.loadavg().map((x) => +x.toFixed(2));
+      const h = run(HARNESS, [bundle, requests, now, '--decisions', dec, '--json', js, '--threads', String(opt.threads)]);
       if (h.status !== 0 || !fs.existsSync(js)) {
         process.stderr.write(h.stderr);
-        loud(`bench_aigw failed on ${sz.key} (exit ${h.status})`);
+        loud(/differ/.test(h.stderr) ? `aigwc libaigw: its modes or threads disagree on ${sz.key} (bench_aigw exit ${h.status})`
+                                     : `bench_aigw failed on ${sz.key} (exit ${h.status})`);
         a.status = 'error';
         if (fs.existsSync(js)) a.lib = JSON.parse(fs.readFileSync(js, 'utf8'));
       } else a.lib = JSON.parse(fs.readFileSync(js, 'utf8'));
       if (fs.existsSync(dec)) a.lib_agreement = compare(dir, `aigwc libaigw ${sz.key}`, dec, ['--waived']);
-      if (a.lib) log(`  libaigw: eval ${a.lib.modes.eval.decisions_per_s}/s, setters ${a.lib.modes.setters.decisions_per_s}/s, json ${a.lib.modes.json.decisions_per_s}/s`);
+      if (a.lib) {
+        const m = a.lib.modes, t = m.realistic_threads;
+        log(`  libaigw realistic: ${m.realistic.decisions_per_s}/s on 1 thread` +
+            (t ? `, ${t.decisions_per_s}/s on ${t.threads} (×${a.lib.scaling.toFixed(2)}, ${t.cores_used} cores busy)` : '') +
+            `; eval ${m.eval.decisions_per_s}/s, setters ${m.setters.decisions_per_s}/s, json ${m.json.decisions_per_s}/s (load average ${a.loadavg.join(' ')})`);
+      }
     }
+    if (fs.existsSync(HARNESS) && useCallgrind) {
+      a.stages = stages(dir, bundle, requests, now);
+      if (a.stages.status === 'ok') {
+        const x = a.stages.per_request;
+        log(`  callgrind: instructions per request: parse ${fmtInt(x.parse)}, eval ${fmtInt(x.eval)}, render ${fmtInt(x.render)}, ` +
+            `total ${fmtInt(x.total)} (${a.stages.requests} requests, ${(a.stages.ms / 1000).toFixed(1)} s)`);
+      }
+    }
+    if (opt.callgrind === 'only') return res;
     // aigwc eval, JSON Lines
     const out = path.join(dir, 'dec_aigwc_cli.jsonl');
     const e = run(AIGWC, ['eval', '-b', bundle, '-i', path.join(dir, 'requests.jsonl'), '--now', now], { stdoutFile: out });
@@ -213,7 +303,8 @@ function runSize(sz) {
     x.agreement = compare(dir, `${engine} ${sz.key}`, dec,
       [...(engine === 'cel' ? ['--waived'] : []), ...(x.decided_requests < x.requests ? ['--limit', String(x.decided_requests)] : [])]);
     res.engines[engine] = x;
-    log(`  ${engine}: ${x.decisions_per_s}/s, p50 ${x.p50_us} µs, p99 ${x.p99_us} µs, load ${x.load_ms} ms` +
+    log(`  ${engine}: ${x.decisions_per_s}/s, p50 ${x.p50_us} µs, p99 ${x.p99_us} µs, load ${x.load_ms} ms; ` +
+        `with JSON.parse ${x.json.decisions_per_s}/s, p50 ${x.json.p50_us} µs` +
         (x.decided_requests < x.requests ? ` (first ${x.decided_requests} requests)` : '') +
         (x.timed_requests < x.decided_requests ? ` (timed on ${x.timed_requests})` : ''));
   }
@@ -254,28 +345,99 @@ const fmtMs = (x) => (x == null ? '—' : x < 10 ? x.toFixed(2) : x < 100 ? x.to
 const fmtMb = (kb) => (kb == null ? 'n/a' : (kb / 1024).toFixed(0));
 const ratio = (aigw, anchor) => (aigw && anchor ? `${(aigw / anchor) >= 10 ? Math.round(aigw / anchor) : (aigw / anchor).toFixed(1)}×` : 'n/a');
 
+const sizeName = (s) => `${s.guardrails} / ${s.exemptions.toLocaleString('en-US')}`;
+const REALISTIC = 'JSON bytes in, `aigw_input_json` + `aigw_eval` + `aigw_decision_json`, decision JSON out; one warm context';
+
+// The first table: what a gateway sees per request, at one size.
+function headline(s) {
+  const a = s.engines.aigwc || {};
+  const m = a.lib && a.lib.modes;
+  const r1 = m && m.realistic, rt = m && m.realistic_threads;
+  const R = [];
+  const row = (engine, mode, threads, x, vs, agree) =>
+    R.push([R.length ? '' : sizeName(s), engine, mode, threads, fmtInt(x && x.decisions_per_s), fmtUs(x && x.p50_us),
+            fmtUs(x && x.p99_us), fmtUs(x && x.p999_us), vs, agree]);
+  const agreeLib = `${a.lib_agreement || (m ? '?' : 'n/a')} (${s.requests.toLocaleString('en-US')})`;
+  if (r1) {
+    row('aigwc', REALISTIC, '1', r1, '1×', agreeLib);
+    if (rt) row('aigwc', 'the same, one warm context per thread',
+                `${rt.threads} (${a.lib.scaling.toFixed(2)}× of 1 thread${rt.cores_used ? `; ${rt.cores_used.toFixed(2)} cores busy` : ''})`, rt, '—',
+                a.lib.failures ? 'FAILED: see Problems' : 'every thread\'s decision JSON = the reference pass\'s, byte for byte');
+  } else row('aigwc', REALISTIC, '1', null, '—', a.lib_note || a.note || (a.status === 'error' ? 'ERROR' : 'n/a'));
+  const base = r1 ? r1.decisions_per_s : null;
+  for (const [engine, label] of [['cedar', 'Cedar'], ['cel', 'CEL']]) {
+    const x = s.engines[engine];
+    if (!x || x.status !== 'ok') { row(label, 'n/a', '1', null, 'n/a', 'ERROR'); continue; }
+    const sub = x.decided_requests < x.requests ? `first ${x.decided_requests.toLocaleString('en-US')}` : x.requests.toLocaleString('en-US');
+    const timed = x.timed_requests < x.decided_requests ? `; timed on ${x.timed_requests.toLocaleString('en-US')}` : '';
+    row(label, 'pre-built JS objects in (as generated ahead of time)', '1', x, ratio(base, x.decisions_per_s), `${x.agreement} (${sub})${timed}`);
+    row(label, '`JSON.parse` of the same request line + translation to its input, in every call', '1', x.json,
+        ratio(base, x.json && x.json.decisions_per_s), `= pre-built (inputs ${sub}; decisions ${x.timed_requests.toLocaleString('en-US')})`);
+  }
+  return R;
+}
+
+// The same numbers for the JSON report.
+function headlineJson(s) {
+  const a = s.engines.aigwc || {};
+  const m = a.lib && a.lib.modes;
+  const pick = (x) => (x ? { decisions_per_s: x.decisions_per_s, p50_us: x.p50_us, p99_us: x.p99_us, p999_us: x.p999_us,
+                              ...(x.cores_used ? { cores_used: x.cores_used } : {}) } : null);
+  const out = { guardrails: s.guardrails, exemptions: s.exemptions, requests: s.requests,
+                aigwc: { threads_1: pick(m && m.realistic), threads_n: pick(m && m.realistic_threads),
+                         threads: m && m.realistic_threads ? m.realistic_threads.threads : 1,
+                         scaling: a.lib && a.lib.scaling != null ? +a.lib.scaling.toFixed(3) : null, loadavg: a.loadavg || null } };
+  const base = m && m.realistic ? m.realistic.decisions_per_s : null;
+  for (const engine of ['cedar', 'cel']) {
+    const x = s.engines[engine];
+    if (!x || x.status !== 'ok') { out[engine] = null; continue; }
+    const r = (y) => (base && y ? +(base / y).toFixed(2) : null);
+    out[engine] = { prebuilt: pick(x), json_parse: pick(x.json),
+                    aigwc_ratio_prebuilt: r(x.decisions_per_s), aigwc_ratio_json_parse: r(x.json && x.json.decisions_per_s) };
+  }
+  return out;
+}
+
+function callgrindRows(report) {
+  const R = [];
+  const share = (x, t) => `${fmtInt(x)} (${Math.round((100 * x) / t)}%)`;
+  for (const s of report.sizes) {
+    const g = s.engines.aigwc && s.engines.aigwc.stages;
+    if (!g) continue;
+    if (g.status !== 'ok') { R.push([sizeName(s), 'ERROR', '', '', '', '']); continue; }
+    const x = g.per_request;
+    R.push([sizeName(s), fmtInt(g.requests), share(x.parse, x.total), share(x.eval, x.total), share(x.render, x.total), fmtInt(x.total)]);
+  }
+  return R;
+}
+function callgrindTable(report) {
+  const R = callgrindRows(report);
+  if (!R.length) return [];
+  return ['| guardrails / exemptions | requests | parse: `aigw_input_json` | eval: `aigw_eval` | render: `aigw_decision_json` | total |',
+          '|---|--:|--:|--:|--:|--:|', ...R.map((r) => '| ' + r.join(' | ') + ' |')];
+}
+
+// The second table: the other ways of calling, load, compile and memory, at one size.
 function rows(s) {
   const a = s.engines.aigwc || {};
   const lib = a.lib && a.lib.modes;
   const base = lib ? lib.eval.decisions_per_s : null, baseJ = lib ? lib.json.decisions_per_s : null;
   const R = [];
-  const na = (what, why) => R.push([what[0], what[1], 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', '—', why || 'n/a']);
+  const na = (what, why) => R.push([what[0], what[1], 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', '—', why || 'n/a']);
   const agreeLib = a.lib_agreement || (lib ? '?' : 'n/a');
+  const lat = (x) => [fmtInt(x.decisions_per_s), fmtUs(x.p50_us), fmtUs(x.p99_us), fmtUs(x.p999_us)];
   if (lib) {
     const req = `${s.requests.toLocaleString('en-US')}`;
     const cm = a.compile ? fmtMs(a.compile.ms) : '—';
-    if (lib.realistic)
-      R.push(['aigwc', 'libaigw: JSON bytes in, `aigw_eval`, decision JSON out (warm context)', fmtInt(lib.realistic.decisions_per_s),
-              fmtUs(lib.realistic.p50_us), fmtUs(lib.realistic.p99_us), fmtMs(a.lib.load_ms), cm, fmtMb(a.lib.rss_kb.one_context), '—', `${agreeLib} (${req})`]);
-    R.push(['aigwc', 'libaigw: `aigw_eval` on pre-filled contexts', fmtInt(lib.eval.decisions_per_s), fmtUs(lib.eval.p50_us), fmtUs(lib.eval.p99_us),
+    R.push(['aigwc', 'libaigw: `aigw_eval` on pre-filled contexts', ...lat(lib.eval),
             fmtMs(a.lib.load_ms), cm, `${fmtMb(a.lib.rss_kb.peak)} (${s.requests.toLocaleString('en-US')} contexts)`, '1×', `${agreeLib} (${req})`]);
-    R.push(['aigwc', 'libaigw: field setters + `aigw_eval`', fmtInt(lib.setters.decisions_per_s), fmtUs(lib.setters.p50_us), fmtUs(lib.setters.p99_us),
+    R.push(['aigwc', 'libaigw: field setters + `aigw_eval`', ...lat(lib.setters),
             fmtMs(a.lib.load_ms), cm, fmtMb(a.lib.rss_kb.one_context), '—', `${agreeLib} (${req})`]);
-    R.push(['aigwc', 'libaigw: `aigw_input_json` + `aigw_eval`', fmtInt(lib.json.decisions_per_s), fmtUs(lib.json.p50_us), fmtUs(lib.json.p99_us),
+    R.push(['aigwc', 'libaigw: `aigw_input_json` + `aigw_eval`', ...lat(lib.json),
             fmtMs(a.lib.load_ms), cm, fmtMb(a.lib.rss_kb.one_context), '—', `${agreeLib} (${req})`]);
   } else na(['aigwc', 'libaigw (in process)'], a.lib_note || a.note || (a.status === 'error' ? 'ERROR' : 'n/a'));
   if (a.cli) {
-    R.push(['aigwc', '`aigwc eval` on JSON Lines (whole process)', fmtInt(a.cli.decisions_per_s), 'n/a', 'n/a', '—',
+    R.push(['aigwc', '`aigwc eval` on JSON Lines (whole process)', fmtInt(a.cli.decisions_per_s), 'n/a', 'n/a', 'n/a', '—',
             a.compile ? fmtMs(a.compile.ms) : '—', fmtMb(a.cli.peak_rss_kb), '—', `${a.cli_agreement} (${s.requests.toLocaleString('en-US')})`]);
   } else na(['aigwc', '`aigwc eval` on JSON Lines'], a.cli_note || a.note || (a.status === 'error' ? 'ERROR' : 'n/a'));
   for (const [engine, label] of [['cedar', 'Cedar'], ['cel', 'CEL']]) {
@@ -286,7 +448,7 @@ function rows(s) {
     const sub = x.decided_requests < x.requests ? ` (first ${x.decided_requests.toLocaleString('en-US')})`
                                                 : ` (${x.requests.toLocaleString('en-US')})`;
     const timed = x.timed_requests < x.decided_requests ? `; timed on ${x.timed_requests.toLocaleString('en-US')}` : '';
-    R.push([label, mode, fmtInt(x.decisions_per_s), fmtUs(x.p50_us), fmtUs(x.p99_us), fmtMs(x.load_ms), '—',
+    R.push([label, mode, ...lat(x), fmtMs(x.load_ms), '—',
             fmtMb(x.peak_rss_kb), base ? `${ratio(base, x.decisions_per_s)} / ${ratio(baseJ, x.decisions_per_s)}` : 'n/a',
             `${x.agreement}${sub}${timed}`]);
   }
@@ -299,11 +461,37 @@ function markdown(report) {
   L.push(`# aigwc benchmark — ${report.date}`, '');
   L.push(`Machine: ${m.nproc} cores (nproc), ${m.cpu}, ${m.mem_gib} GiB, ${m.os}; load average at start ${m.loadavg_start.join(' ')}, at end ${m.loadavg_end.join(' ')}.`);
   L.push(`Versions: aigwc ${v.aigwc || 'n/a'}; node ${v.node}; @cedar-policy/cedar-wasm ${v.cedar_wasm || 'n/a'}; @marcbachmann/cel-js ${v.cel_js || 'n/a'}.`);
-  L.push(`Workload: \`tests/bench/gen.js\`, seed ${report.seed}, ${report.requests.toLocaleString('en-US')} requests per size, one thread.`, '');
+  L.push(`Workload: \`tests/bench/gen.js\`, seed ${report.seed}, ${report.requests.toLocaleString('en-US')} requests per size; ` +
+         `aigwc on 1 and ${report.threads} threads, the anchors on one.`, '');
   L.push(`Agreement with the reference decisions: **${report.agreement_ok ? 'all engines agree on every request they decided' : 'DISAGREEMENT — see below'}**.`, '');
+
+  L.push('## Per request as a gateway does it', '');
+  L.push(`aigwc: ${REALISTIC.replace(/; .*$/, '')}, one warm context per thread; with ${report.threads} threads, every thread has its own ` +
+         'context on the one bundle and runs free over all the requests, each from its own starting point: decisions/s is the aggregate, the percentiles are over ' +
+         'the calls of all threads, the factor is the aggregate over the 1-thread rate, and "cores busy" is the process\'s CPU time over wall time while it was timed ' +
+         '(2.00 when nothing else took a core). Cedar and CEL (node, one thread) are timed twice: handed ' +
+         'the input objects the generator built ahead of time, and from the request\'s JSON line — the bytes aigwc gets — with `JSON.parse` and the ' +
+         'translation into their input in every timed call. The last column is aigwc\'s 1-thread decisions/s over the row\'s.', '');
+  L.push('| guardrails / exemptions | engine | per request | threads | decisions/s | p50 µs | p99 µs | p99.9 µs | aigwc (1 thread) ÷ this | agreement (requests) |');
+  L.push('|---|---|---|---|--:|--:|--:|--:|--:|---|');
+  for (const s of report.sizes) for (const r of headline(s)) L.push('| ' + r.join(' | ') + ' |');
+  L.push('');
+  const load = report.sizes.filter((s) => s.engines.aigwc && s.engines.aigwc.loadavg)
+    .map((s) => `${sizeName(s)}: ${s.engines.aigwc.loadavg.join(' ')}`);
+  if (load.length) L.push(`Load average when each size's aigwc rows started: ${load.join('; ')}.`, '');
+
+  const cg = callgrindTable(report);
+  L.push('## Instructions per request (callgrind)', '');
+  if (cg.length) {
+    L.push(`\`bench_aigw --stages ${report.stages_requests}\` under \`valgrind --tool=callgrind\`: one context made warm on the requests, then ` +
+           `${report.stages_requests.toLocaleString('en-US')} of them counted (only inside \`stages_run\`: no loading, no warm-up); instructions (Ir) ` +
+           'per request, each stage inclusive of what it calls, with its share of the total.', '');
+    L.push(...cg, '');
+  } else L.push(report.callgrind_note || 'n/a', '');
+
   for (const s of report.sizes) {
     const w = s.workload || {};
-    L.push(`## ${s.guardrails} guardrails / ${s.exemptions.toLocaleString('en-US')} exemptions`, '');
+    L.push(`## ${s.guardrails} guardrails / ${s.exemptions.toLocaleString('en-US')} exemptions: other modes, load, memory`, '');
     if (s.workload) {
       L.push(`${w.subscriptions} subscriptions; ${w.expired_exemptions} exemptions expired at now, ${w.exemptions_with_when} with \`when\`; ` +
              `${(100 * w.requests_under_exempted_scope / w.requests).toFixed(0)}% of requests under an exempted scope, ` +
@@ -311,8 +499,8 @@ function markdown(report) {
              `source ${(w.policy_bytes / 1e6).toFixed(2)} MB` +
              (s.engines.aigwc && s.engines.aigwc.compile ? `, bundle ${(s.engines.aigwc.compile.bundle_bytes / 1e6).toFixed(2)} MB` : '') + '.', '');
     }
-    L.push('| engine | mode | decisions/s | p50 µs | p99 µs | load ms | compile ms | peak RSS MB | anchor ÷ aigwc (time per decision, vs eval / vs JSON+eval) | agreement (requests) |');
-    L.push('|---|---|--:|--:|--:|--:|--:|--:|--:|---|');
+    L.push('| engine | mode | decisions/s | p50 µs | p99 µs | p99.9 µs | load ms | compile ms | peak RSS MB | anchor ÷ aigwc (time per decision, vs eval / vs JSON+eval) | agreement (requests) |');
+    L.push('|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|');
     for (const r of rows(s)) L.push('| ' + r.join(' | ') + ' |');
     L.push('');
   }
@@ -328,14 +516,16 @@ function markdown(report) {
     L.push('');
   }
   L.push('## Method', '');
-  L.push('- All engines decide the same requests at the same `now`; each engine\'s decision and sorted set of violated guardrails (and, for aigwc and CEL, waived guardrails) are compared with `expected.jsonl`, which `gen.js` computes from its own data model.');
-  L.push('- decisions/s: a plain loop over the requests with one clock read per round; the median round (aigwc: rounds over all requests, at least 3 and 1 s; anchors: the timed requests in 5 chunks). The JSON also has the mean. p50/p99: a clock read around every call (`clock_gettime` in C, `process.hrtime.bigint()` in node), sorted.');
-  L.push('- aigwc "pre-filled contexts": one context per request, filled once through the field setters before timing; the timed call is `aigw_eval` alone — the counterpart of the anchors, which are handed ready JS objects. "field setters" and "`aigw_input_json`" reuse one context and include setting the input. Peak RSS of the pre-filled mode includes one context per request; the other modes\' is one context plus the parsed requests.');
+  L.push('- All engines decide the same requests at the same `now`; each engine\'s decision and sorted set of violated guardrails (and, for aigwc and CEL, waived guardrails) are compared with `expected.jsonl`, which `gen.js` computes from its own data model. aigwc\'s are the decision JSON of its realistic loop (`aigw_decision_json`); before timing, every thread of every thread count decides every request again and must produce the same bytes, and the other modes must reach the same decisions.');
+  L.push('- decisions/s: a plain loop with no clock read per call; the median of several timed parts (aigwc\'s realistic rows: 20 windows of 50 ms in which every thread runs free over the requests, the 1-thread and the 2-thread pools taking turns window by window so that a change in the machine\'s load falls on both; aigwc\'s other modes: rounds over all requests, at least 3 and 1 s; anchors: the timed requests in 5 chunks, the pass repeated until it has taken 1 s, at most 20 times). The JSON also has the mean. p50/p99/p99.9: a clock read around every call (`clock_gettime` in C, `process.hrtime.bigint()` in node), sorted; aigwc\'s realistic rows time at least 1 s of calls per pool and every request on every thread, the anchors every timed request, repeated likewise.');
+  L.push('- The anchors\' `JSON.parse` rows start from the request\'s line of `requests.jsonl` in every timed call: parse, translate (the scope normalized into its ancestor chain, the level into its rank; Cedar: the entity slice looked up in the hierarchy loaded beforehand) and decide; their result is left as a JS object (aigwc\'s rows also write the decision JSON). Untimed, every translated input is checked equal to the pre-built one.');
+  L.push('- aigwc "pre-filled contexts": one context per request, filled once through the field setters before timing; the timed call is `aigw_eval` alone — the counterpart of the anchors\' pre-built rows. "field setters" and "`aigw_input_json`" reuse one context and include setting the input. Peak RSS of the pre-filled mode includes one context per request; the other modes\' is one context plus the parsed requests.');
+  L.push('- Callgrind: `valgrind --tool=callgrind --collect-atstart=no --toggle-collect=\'stages_run*\'`; each stage is the inclusive cost of `stages_run`\'s calls to it (from the `calls=` records of the output file), the total everything `stages_run` ran, divided by the requests; every stage must have been called once per request.');
   L.push('- `aigwc eval`: wall time of the whole process (start, bundle load, reading and parsing JSON Lines, deciding, printing one decision JSON per line), requests / seconds.');
   L.push('- Cedar: `preparsePolicySet` once (load ms), then `statefulIsAuthorized` per request with the request\'s slice of the entity hierarchy (account → resource group → subscription). Each guardrail is a `forbid` with its exemptions in one `unless` (a balanced `||` of `resource in Scope::"…" && context.now < expiry [&& when]`); one base `permit`.');
   L.push('- CEL: one compiled program per guardrail and per distinct exemption `when` (load ms); exemptions found through a JS index on (guardrail, scope) over the request\'s ancestor scopes, expiry compared in JS.');
   L.push('- Node peak RSS includes the runtime (~50 MB at start) and every prepared request.');
-  L.push(`- Timed passes of an anchor cover all decided requests unless they would exceed ${report.budget_s} s each; then a prefix (the table says so). Cedar decides a fixed prefix at: ${report.cedar_max || 'none'}.`);
+  L.push(`- Timed passes of an anchor cover all decided requests unless they would exceed ${report.budget_s} s each; then a prefix (the table says so), the same for both rows. Cedar decides a fixed prefix at: ${report.cedar_max || 'none'}.`);
   L.push('');
   return L.join('\n');
 }
@@ -351,13 +541,29 @@ function main() {
   if (!versions.cedar_wasm || !versions.cel_js) { console.error('bench: npm packages missing under tests/bench/node_modules (run.sh installs them)'); process.exit(2); }
   log(`bench: ${mach.nproc} cores, ${mach.cpu}; load ${mach.loadavg_start.join(' ')}; aigwc ${versions.aigwc || 'n/a'}, node ${versions.node}, cedar-wasm ${versions.cedar_wasm}, cel-js ${versions.cel_js}`);
   const t0 = hr();
+  if (opt.callgrind === 'only') {
+    if (!haveValgrind) { console.error('bench: --callgrind needs valgrind'); process.exit(2); }
+    if (!fs.existsSync(HARNESS)) { console.error(`bench: no harness at ${path.relative(ROOT, HARNESS)}`); process.exit(2); }
+    const report = { sizes: sizes.map(runSize), stages_requests: opt.stages };
+    log(`\nInstructions per request (callgrind, ${opt.stages} requests after a warm-up)\n`);
+    log(callgrindTable(report).join('\n'));
+    if (failed) process.exit(1);
+    return;
+  }
   const results = sizes.map(runSize);
   const parse = parseThroughput(results);
   mach.loadavg_end = os.loadavg().map((x) => +x.toFixed(2));
   const d = new Date();
   const stamp = d.toISOString().slice(0, 16).replace(':', '');
   const report = {
-    date: d.toISOString(), seed: opt.seed, requests: opt.requests, machine: mach, versions, sizes: results, parse,
+    date: d.toISOString(), seed: opt.seed, requests: opt.requests, threads: opt.threads, machine: mach, versions,
+    realistic: results.map(headlineJson),
+    callgrind: results.filter((s) => s.engines.aigwc && s.engines.aigwc.stages && s.engines.aigwc.stages.status === 'ok')
+      .map((s) => ({ guardrails: s.guardrails, exemptions: s.exemptions, requests: s.engines.aigwc.stages.requests,
+                     ...s.engines.aigwc.stages.per_request })),
+    stages_requests: opt.stages,
+    callgrind_note: useCallgrind ? null : (haveValgrind ? 'skipped (--no-callgrind)' : 'valgrind is not installed'),
+    sizes: results, parse,
     budget_s: opt.budget, cedar_max: opt.cedarMax, agreement_ok: !problems.some((p) => /disagree/.test(p)),
     problems, total_s: +(msSince(t0) / 1000).toFixed(1),
   };

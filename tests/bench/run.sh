@@ -3,6 +3,9 @@
 # at five sizes, with a differential check of every decision. About 5-10 minutes on 2 cores.
 #
 # Usage: tests/bench/run.sh BUILD_DIR [bench.js options, e.g. --sizes 50x500 --requests 2000]
+#        tests/bench/run.sh BUILD_DIR --callgrind [--sizes ...] [--stages N]
+#          only the instructions per request of each stage (parse, eval, render) under
+#          callgrind: no timing, no anchors, nothing written, a minute or two.
 #
 # Needs node >= 20.19 and the npm registry (the two anchors are installed into
 # tests/bench/node_modules from package-lock.json). The aigwc rows show "n/a" while
@@ -83,6 +86,7 @@ fi
 
 cd "$ROOT" && node "$BENCH/bench.js" --build "$BUILD" --harness "$HARNESS" $EXTRA "$@"
 status=$?
+for a in "$@"; do [ "$a" = --callgrind ] && exit $status; done
 audit_bench || status=1
 sh "$BENCH/lint_bench.sh" "$B" || status=1
 sh "$BENCH/serve_bench.sh" "$B" || status=1
