@@ -11,24 +11,20 @@
  * difference held - used goes back to the shared counter when the lease has been idle
  * (srv_lease_due), or is charged there when usage passed what was held.
  *
- * Reservations live in a ring, slot = sequence mod size, as in the in-process store. A
- * new reservation is queued for its mirror in the shared store (so that another replica
- * can settle it: srv_lease_mirrors), and a mirrored one settled here is queued for the
- * mirror's deletion. Lock order: ring slot, then stripe, then queue. */
+ * Leases are entries of the table of keyed counters and reservations live in the ring,
+ * both shared with the in-process store (srv_keytab.h, srv_ring.h). A new reservation
+ * is queued for its mirror in the shared store (so that another replica can settle it:
+ * srv_lease_mirrors), and a mirrored one settled here is queued for the mirror's
+ * deletion. Lock order: ring slot, then stripe, then queue. */
 #ifndef AIGW_SRV_LEASE_H
 #define AIGW_SRV_LEASE_H
-#include "srv_store.h"
+#include "srv_keytab.h"
 
+/* The names, window, limit, used, pins and the last take or settle (last_ns) are the
+ * entry's (srv_keytab.h); held is the lease's own, under the same stripe lock. */
 typedef struct SrvLease {
-  struct SrvLease *next;
-  uint64_t hash;
-  int64_t window_start, window_end, limit;
-  int64_t held, used;             /* under the stripe's lock */
-  uint64_t last_ns;               /* the last take or settle (monotonic) */
-  int pins;                       /* reservations and calls in flight pointing here */
-  size_t blen, ulen, klen;
-  char *budget, *unit, *key;      /* into data: fixed for the lease's life */
-  char data[];
+  SrvKeyEnt k;                    /* first: the table works on &lease->k */
+  int64_t held;
 } SrvLease;
 
 typedef struct SrvLeases SrvLeases;

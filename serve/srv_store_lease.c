@@ -272,7 +272,7 @@ static void tick(SrvRedis *r, int all, Clock *ck) {
     char key[512];
     size_t kl;
     const SrvLease *l = due[i].l;
-    srv_redis_counter_key(key, sizeof key, l->budget, l->window_start, l->key, l->klen, &kl);
+    srv_redis_counter_key(key, sizeof key, l->k.budget, l->k.window_start, l->k.key, l->k.klen, &kl);
     arg(&t->dues, key, kl);
     argf(&t->dues, "%" PRId64, due[i].delta);
   }

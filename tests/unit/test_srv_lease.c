@@ -15,7 +15,7 @@ static SrvDecisionId id_of(uint64_t seq) { SrvDecisionId id = {7, seq, ""}; srv_
 
 /* held and used of the lease behind a slot */
 #define HELD(l) ((l)->held)
-#define USED(l) ((l)->used)
+#define USED(l) ((l)->k.used)
 
 static void test_want(void) {
   CU_ASSERT_EQUAL(srv_lease_want(10000, 30, 5), 500);
@@ -49,7 +49,7 @@ static void test_take_settle(void) {
   CU_ASSERT_EQUAL(srv_lease_take(L, &ch, 1, 400, &l, &need), 0);
   CU_ASSERT_EQUAL(need, 1);
   srv_lease_untake(L, l, &ch, 0);
-  CU_ASSERT(HELD(l) == 100 && USED(l) == 90 && l->pins == 3);
+  CU_ASSERT(HELD(l) == 100 && USED(l) == 90 && l->k.pins == 3);
   /* settle 30 → 10: 20 back into the block */
   SrvUsage u = {"tokens", 10};
   SrvSettled out[2];
