@@ -41,7 +41,7 @@ void *rt_alloc(const struct aigw_bundle *bh, void *p, size_t osize, size_t nsize
 
 /* Grows an array to hold at least need elements, doubling: after the first decisions
  * it is at its high-water mark and never grows again. */
-int rt_grow(aigw_ctx *c, void **p, uint32_t *cap, uint32_t need, size_t elem) {
+int rt_grow_to(aigw_ctx *c, void **p, uint32_t *cap, uint32_t need, size_t elem) {
   if (need <= *cap) return 0;
   uint64_t n = *cap ? *cap : 8;
   while (n < need) n *= 2;

@@ -31,23 +31,30 @@ static inline uint32_t rt_intern(const Bundle *b, const char *s, size_t n) {
 
 /* ---- the text arena ---- */
 
-static char *text_alloc(aigw_ctx *c, size_t n) {
+static char *text_grow(aigw_ctx *c, size_t n);
+static inline char *text_alloc(aigw_ctx *c, size_t n) {
   TextChunk *k = c->text_cur;       /* always the last chunk */
-  if (!k || k->cap - k->used < n) {
-    if (c->text_total + n > RT_MAX_TEXT) return NULL;
-    size_t cap = k ? k->cap * 2 : 4096;
-    if (cap < n) cap = n;
-    TextChunk *nk = rt_alloc(c->bh, NULL, 0, sizeof *nk + cap);
-    if (!nk) return NULL;
-    nk->next = NULL; nk->cap = cap; nk->used = 0; nk->data = (char *)(nk + 1);
-    if (k) k->next = nk;
-    else c->text = nk;
-    c->text_cur = k = nk;
-    c->text_total += cap;
+  if (k && k->cap - k->used >= n) {
+    char *p = k->data + k->used;
+    k->used += n;
+    return p;
   }
-  char *p = k->data + k->used;
-  k->used += n;
-  return p;
+  return text_grow(c, n);
+}
+/* A new last chunk, twice the size of the one before, with n bytes taken from it. */
+static __attribute__((noinline)) char *text_grow(aigw_ctx *c, size_t n) {
+  TextChunk *k = c->text_cur;
+  if (c->text_total + n > RT_MAX_TEXT) return NULL;
+  size_t cap = k ? k->cap * 2 : 4096;
+  if (cap < n) cap = n;
+  TextChunk *nk = rt_alloc(c->bh, NULL, 0, sizeof *nk + cap);
+  if (!nk) return NULL;
+  nk->next = NULL; nk->cap = cap; nk->used = n; nk->data = (char *)(nk + 1);
+  if (k) k->next = nk;
+  else c->text = nk;
+  c->text_cur = nk;
+  c->text_total += cap;
+  return nk->data;
 }
 
 /* Gives back the tail of the most recent allocation. */

@@ -139,7 +139,12 @@ void *rt_alloc(const struct aigw_bundle *bh, void *p, size_t osize, size_t nsize
 /* decision.c: the guardrails' JSON fragments (aigw_bundle.gj), at load; -1 out of memory */
 int rt_json_frags(struct aigw_bundle *bh);
 void rt_json_frags_free(struct aigw_bundle *bh);
-int rt_grow(aigw_ctx *c, void **p, uint32_t *cap, uint32_t need, size_t elem);
+int rt_grow_to(aigw_ctx *c, void **p, uint32_t *cap, uint32_t need, size_t elem);
+/* Grows an array to hold at least need elements (api.c); the test that it already does
+ * is inline, since it is the answer on every call but the first few. */
+static inline int rt_grow(aigw_ctx *c, void **p, uint32_t *cap, uint32_t need, size_t elem) {
+  return need <= *cap ? 0 : rt_grow_to(c, p, cap, need, elem);
+}
 int rt_growbytes(aigw_ctx *c, char **p, size_t *cap, size_t need);
 aigw_status rt_error(aigw_ctx *c, aigw_status s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

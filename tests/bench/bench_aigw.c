@@ -109,29 +109,41 @@ static int parse_now(const char *s, int64_t *out) {
 /* ---- requests ---- */
 typedef struct { char *text; size_t len; json_t *obj; } Req;
 
+/* The request lines stay where they were read, one after another in one buffer (their
+ * newlines become NULs), as a server finds them in its sockets' buffers; the jansson
+ * trees of the setters mode are allocated apart, so that reading a request's bytes is
+ * not a walk through the heap between them. */
+static char *req_text;
 static Req *load_requests(const char *path, size_t *n) {
   FILE *f = fopen(path, "rb");
   if (!f) DIE("%s: %s", path, strerror(errno));
-  size_t cap = 1024, cnt = 0;
-  Req *r = malloc(cap * sizeof *r);
-  char *line = NULL;
-  size_t lcap = 0;
-  ssize_t len;
-  while ((len = getline(&line, &lcap, f)) > 0) {
-    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
+  size_t size = 0, cap = 1 << 20;
+  req_text = malloc(cap + 1);
+  for (size_t got; req_text && (got = fread(req_text + size, 1, cap - size, f)) > 0;)
+    if ((size += got) == cap && !(req_text = realloc(req_text, (cap *= 2) + 1))) break;
+  if (!req_text) DIE("out of memory");
+  fclose(f);
+  req_text[size] = 0;
+  size_t rcap = 1024, cnt = 0;
+  Req *r = malloc(rcap * sizeof *r);
+  for (char *line = req_text, *end; line < req_text + size; line = end + 1) {
+    end = memchr(line, '\n', (size_t)(req_text + size - line));
+    if (!end) end = req_text + size;
+    *end = 0;
+    size_t len = (size_t)(end - line);
+    while (len > 0 && line[len - 1] == '\r') line[--len] = 0;
     if (len == 0) continue;
-    if (cnt == cap) { cap *= 2; r = realloc(r, cap * sizeof *r); }
-    json_error_t je;
-    json_t *o = json_loadb(line, (size_t)len, 0, &je);
-    if (!o || !json_is_object(o)) DIE("%s:%zu: not a JSON object: %s", path, cnt + 1, je.text);
-    r[cnt].text = malloc((size_t)len + 1);
-    memcpy(r[cnt].text, line, (size_t)len + 1);
-    r[cnt].len = (size_t)len;
-    r[cnt].obj = o;
+    if (cnt == rcap) { rcap *= 2; r = realloc(r, rcap * sizeof *r); }
+    r[cnt].text = line;
+    r[cnt].len = len;
     cnt++;
   }
-  free(line);
-  fclose(f);
+  for (size_t i = 0; i < cnt; i++) {
+    json_error_t je;
+    json_t *o = json_loadb(r[i].text, r[i].len, 0, &je);
+    if (!o || !json_is_object(o)) DIE("%s:%zu: not a JSON object: %s", path, i + 1, je.text);
+    r[i].obj = o;
+  }
   *n = cnt;
   return r;
 }
@@ -607,7 +619,8 @@ int main(int argc, char **argv) {
   if (stages > 0) {
     int rc = run_stages(b, req, n, (size_t)stages, now);
     aigw_bundle_close(b);
-    for (size_t i = 0; i < n; i++) { json_decref(req[i].obj); free(req[i].text); }
+    for (size_t i = 0; i < n; i++) json_decref(req[i].obj);
+    free(req_text);
     free(req);
     return rc;
   }
@@ -757,7 +770,8 @@ int main(int argc, char **argv) {
   if (out != stdout) fclose(out);
 
   aigw_bundle_close(b);
-  for (size_t i = 0; i < n; i++) { json_decref(req[i].obj); free(req[i].text); }
+  for (size_t i = 0; i < n; i++) json_decref(req[i].obj);
+  free(req_text);
   free(req); free(all); free(dec.p); free(dec_off); free(dj.p); free(ds.p); free(de.p); free(de2.p);
   for (int i = 0; i < nfields; i++) free((void *)fields[i].name);
   return failures ? 1 : 0;
