@@ -363,8 +363,7 @@ const char *aigw_decision_json(aigw_ctx *c, size_t *len) {
     err |= jfindings(c, AIGW_VIOLATIONS) | JS("],\"waived\":[") | jwaived(c);
     err |= JS("],\"warnings\":[") | jfindings(c, AIGW_WARNINGS);
     err |= JS("],\"errors\":[") | jerrors(c) | JS("],\"route\":") | jroute(c);
-    err |= JS(",\"budgets\":[") | jbudgets(c) | JS("],\"bundle\":");
-    err |= jstr(c, c->b->id, strlen(c->b->id)) | JS("}");
+    err |= JS(",\"budgets\":[") | jbudgets(c) | JS("]") | jput(c, c->bh->idjson, c->bh->idjson_len);
     if (err) {
       rt_error(c, AIGW_ERR_NOMEM, "out of memory");
       return NULL;
@@ -383,6 +382,12 @@ const char *aigw_decision_json(aigw_ctx *c, size_t *len) {
  * escaping and then kept as it is (a few hundred bytes per guardrail). */
 int rt_json_frags(struct aigw_bundle *bh) {
   const Bundle *b = &bh->b;
+  /* the id is the loader's own "sha256:" and 64 hex digits: nothing to escape */
+  _Static_assert(sizeof bh->idjson >= sizeof ",\"bundle\":\"sha256:}" + 64, "room for the id");
+  memcpy(bh->idjson, ",\"bundle\":", 10);
+  char *e = json_escape(bh->idjson + 10, b->id, strlen(b->id));
+  *e++ = '}';
+  bh->idjson_len = (size_t)(e - bh->idjson);
   if (!b->nguardrails) return 0;
   size_t size = 0;
   for (uint32_t g = 0; g < b->nguardrails; g++) {

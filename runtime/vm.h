@@ -86,6 +86,7 @@ struct aigw_bundle {
    * its tail (,"source":"file:line"…}), and within them its quoted name and source. */
   struct GJson { uint32_t head, head_len, tail, tail_len, name, name_len, src, src_len; } *gj;
   char *gjson; size_t gjson_size;
+  size_t idjson_len; char idjson[96];   /* ,"bundle":"sha256:…"} : the decision's last bytes */
 };
 
 /* Input size limits, each named in its error: list and map items in one input, bytes of
