@@ -18,7 +18,7 @@
 #include "vm.h"
 
 /* The bundle's id of string s[0..n), or NOSTR: every input string goes through here. */
-static inline uint32_t rt_intern(const Bundle *b, const char *s, size_t n) {
+static inline __attribute__((always_inline)) uint32_t rt_intern(const Bundle *b, const char *s, size_t n) {
   if (!b->nbuckets) return NOSTR;
   uint32_t mask = b->nbuckets - 1, h = aigw_hash_str(s, n);
   for (uint32_t i = 0; i < b->nbuckets; i++) {
@@ -594,6 +594,7 @@ static uint32_t edge_find(const Bundle *b, uint32_t parent, uint64_t raw, const 
 /* Inserts node into the sorted matched set; -1 when it is full. */
 static int match_add(aigw_ctx *c, uint32_t node) {
   uint32_t lo = 0, hi = c->nmatched;
+  if (hi && c->matched[hi - 1] < node) lo = hi;   /* a walk mostly appends: a child's index is above its parent's */
   while (lo < hi) {
     uint32_t mid = lo + (hi - lo) / 2;
     if (c->matched[mid] < node) lo = mid + 1;
@@ -601,7 +602,7 @@ static int match_add(aigw_ctx *c, uint32_t node) {
   }
   if (lo < c->nmatched && c->matched[lo] == node) return 0;
   if (c->nmatched == LIMIT_MATCHED) return -1;
-  if (lo < c->nmatched)       /* a walk mostly appends: a child's index is above its parent's */
+  if (lo < c->nmatched)
     memmove(c->matched + lo + 1, c->matched + lo, (c->nmatched - lo) * sizeof *c->matched);
   c->matched[lo] = node;
   c->nmatched++;

@@ -301,7 +301,7 @@ static int key_add(Ji *J, JiObj *o, const char *s, size_t n, uint32_t *ki) {
   return 0;
 }
 
-static int key(Ji *J, JiObj *o, uint32_t *ki, size_t *len, int copy) {
+static inline __attribute__((always_inline)) int key(Ji *J, JiObj *o, uint32_t *ki, size_t *len, int copy) {
   const char *s;
   if (key_text(J, &s, len, copy)) return -1;
   return key_add(J, o, s, *len, ki);
