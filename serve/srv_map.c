@@ -57,6 +57,39 @@ static void trim(const char **s, size_t *n) {
   while (*n && is_ows((*s)[*n - 1])) (*n)--;
 }
 
+/* The next non-empty item of a comma-separated value, trimmed; 0 when none is left. */
+static int next_item(const char **s, size_t *n, const char **item, size_t *il) {
+  while (*n) {
+    const char *comma = memchr(*s, ',', *n);
+    size_t len = comma ? (size_t)(comma - *s) : *n;
+    *item = *s;
+    *il = len;
+    *s += len + (comma != NULL);
+    *n -= len + (comma != NULL);
+    trim(item, il);
+    if (*il) return 1;
+  }
+  return 0;
+}
+
+/* A map item "key=value", both trimmed; 0 when it has no '='. */
+static int split_pair(const char *s, size_t n, const char **k, size_t *kl, const char **v, size_t *vl) {
+  const char *eq = memchr(s, '=', n);
+  if (!eq) return 0;
+  *k = s; *kl = (size_t)(eq - s);
+  *v = eq + 1; *vl = n - *kl - 1;
+  trim(k, kl);
+  trim(v, vl);
+  return 1;
+}
+
+/* "true" 1, "false" 0, anything else -1. */
+static int parse_bool(const char *s, size_t n) {
+  if (n == 4 && !memcmp(s, "true", 4)) return 1;
+  if (n == 5 && !memcmp(s, "false", 5)) return 0;
+  return -1;
+}
+
 /* A decimal integer, all of the text: no sign but '-', no spaces, no overflow. */
 static int parse_int(const char *s, size_t n, int64_t *out) {
   size_t i = n && s[0] == '-';
@@ -82,16 +115,13 @@ static int lib_fail(M *m) {
 }
 
 static int map_pair(M *m, const char *s, size_t n) {
-  const char *eq = memchr(s, '=', n);
-  if (!eq) {
+  const char *k, *v;
+  size_t kl, vl;
+  if (!split_pair(s, n, &k, &kl, &v, &vl)) {
     snprintf(m->err, m->errlen, "%s: field '%s' is %s: '%.*s' is not key=value", m->src, m->st->rule->field,
              m->st->type, show_len(n), s);
     return -1;
   }
-  const char *k = s, *v = eq + 1;
-  size_t kl = (size_t)(eq - s), vl = n - kl - 1;
-  trim(&k, &kl);
-  trim(&v, &vl);
   return aigw_input_map_set(m->c, m->st->field, k, kl, v, vl) != AIGW_OK ? lib_fail(m) : 0;
 }
 
@@ -110,27 +140,20 @@ static int set_text(M *m, const char *s, size_t n) {
     }
     return aigw_input_int(m->c, st->field, i) != AIGW_OK ? lib_fail(m) : 0;
   case SRV_K_BOOL:
-    if (n == 4 && !memcmp(s, "true", 4)) return aigw_input_bool(m->c, st->field, 1) != AIGW_OK ? lib_fail(m) : 0;
-    if (n == 5 && !memcmp(s, "false", 5)) return aigw_input_bool(m->c, st->field, 0) != AIGW_OK ? lib_fail(m) : 0;
+    if ((i = parse_bool(s, n)) >= 0) return aigw_input_bool(m->c, st->field, (int)i) != AIGW_OK ? lib_fail(m) : 0;
     snprintf(m->err, m->errlen, "%s: field '%s' is bool: '%.*s' is not true or false", m->src, st->rule->field,
              show_len(n), s);
     return -1;
   case SRV_K_LIST:
-  case SRV_K_MAP:
-    while (n) {
-      const char *comma = memchr(s, ',', n);
-      size_t len = comma ? (size_t)(comma - s) : n;
-      const char *item = s;
-      size_t il = len;
-      trim(&item, &il);
-      if (il) {
-        if (st->kind == SRV_K_MAP) { if (map_pair(m, item, il)) return -1; }
-        else if (aigw_input_list_add(m->c, st->field, item, il) != AIGW_OK) return lib_fail(m);
-      }
-      s += len + (comma != NULL);
-      n -= len + (comma != NULL);
+  case SRV_K_MAP: {
+    const char *item;
+    size_t il;
+    while (next_item(&s, &n, &item, &il)) {
+      if (st->kind == SRV_K_MAP) { if (map_pair(m, item, il)) return -1; }
+      else if (aigw_input_list_add(m->c, st->field, item, il) != AIGW_OK) return lib_fail(m);
     }
     return 0;
+  }
   }
   return 0;
 }
@@ -308,38 +331,24 @@ static void put_json_value(Buf *o, json_t *v, int depth) {
 static void put_text_value(Buf *o, const SrvMapStep *st, const char *s, size_t n) {
   int64_t i;
   if (st->kind == SRV_K_INT && !parse_int(s, n, &i)) { buf_printf(o, "%lld", (long long)i); return; }
-  if (st->kind == SRV_K_BOOL && ((n == 4 && !memcmp(s, "true", 4)) || (n == 5 && !memcmp(s, "false", 5)))) {
+  if (st->kind == SRV_K_BOOL && parse_bool(s, n) >= 0) {
     buf_put(o, s, n);
     return;
   }
   if (st->kind != SRV_K_LIST && st->kind != SRV_K_MAP) { srv_json_str(o, s, n); return; }
   buf_putc(o, st->kind == SRV_K_LIST ? '[' : '{');
-  int first = 1;
-  while (n) {
-    const char *comma = memchr(s, ',', n);
-    size_t len = comma ? (size_t)(comma - s) : n;
-    const char *item = s;
-    size_t il = len;
-    trim(&item, &il);
-    if (il) {
-      if (!first) buf_putc(o, ',');
-      first = 0;
-      const char *eq = st->kind == SRV_K_MAP ? memchr(item, '=', il) : NULL;
-      if (eq) {
-        const char *k = item, *v = eq + 1;
-        size_t kl = (size_t)(eq - item), vl = il - kl - 1;
-        trim(&k, &kl);
-        trim(&v, &vl);
-        srv_json_str(o, k, kl);
-        buf_putc(o, ':');
-        srv_json_str(o, v, vl);
-      } else if (st->kind == SRV_K_MAP) {
-        srv_json_str(o, item, il);
-        buf_puts(o, ":null");
-      } else srv_json_str(o, item, il);
-    }
-    s += len + (comma != NULL);
-    n -= len + (comma != NULL);
+  const char *item, *k, *v;
+  size_t il, kl, vl;
+  for (int first = 1; next_item(&s, &n, &item, &il); first = 0) {
+    if (!first) buf_putc(o, ',');
+    if (st->kind == SRV_K_MAP && split_pair(item, il, &k, &kl, &v, &vl)) {
+      srv_json_str(o, k, kl);
+      buf_putc(o, ':');
+      srv_json_str(o, v, vl);
+    } else if (st->kind == SRV_K_MAP) {
+      srv_json_str(o, item, il);
+      buf_puts(o, ":null");
+    } else srv_json_str(o, item, il);
   }
   buf_putc(o, st->kind == SRV_K_LIST ? ']' : '}');
 }

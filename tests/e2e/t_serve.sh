@@ -17,31 +17,7 @@ PY=$(command -v python3)
 PIDS=""
 trap 'for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT
 
-# start NAME ARGS…: starts aigwc serve on a free port; sets PID and PORT
-start() {
-  name=$1; shift
-  : >"$TMP/$name.err"
-  "$AIGWC" serve --listen 127.0.0.1:0 "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
-  PID=$!
-  PIDS="$PIDS $PID"
-  PORT=""
-  for _ in $(seq 100); do
-    PORT=$(sed -n 's/^aigwc serve: listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$TMP/$name.err")
-    [ -n "$PORT" ] && return 0
-    kill -0 "$PID" 2>/dev/null || break
-    sleep 0.05
-  done
-  bad "$name: aigwc serve did not start: $(cat "$TMP/$name.err")"
-  return 1
-}
-# stop PID: SIGTERM, and it must exit 0 within 10 s
-stop() {
-  kill -TERM "$1" 2>/dev/null
-  for _ in $(seq 200); do kill -0 "$1" 2>/dev/null || break; sleep 0.05; done
-  if kill -0 "$1" 2>/dev/null; then bad "pid $1 still running 10 s after SIGTERM"; kill -9 "$1"; fi
-  wait "$1"; rc=$?
-  [ "$rc" -eq 0 ] || bad "aigwc serve exited $rc after SIGTERM, want 0"
-}
+. "$S/lib.sh"
 # hdr FILE NAME: a response header's value (headers from curl -D)
 hdr() { tr -d '\r' <"$1" | sed -n "s/^$2: //Ip" | head -n 1; }
 status() { tr -d '\r' <"$1" | sed -n '1s/^HTTP\/1.1 \([0-9]*\).*/\1/p'; }
