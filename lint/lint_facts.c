@@ -4,7 +4,6 @@
  * the one days-left function; scopes are compared in aigw_scope_canon's form. A fact a
  * declaration does not have is left out, and so is a list that would be empty. */
 #include <string.h>
-#include <time.h>
 #include "lint.h"
 
 /* The input field for a member name, looked up once: the names are string literals,
@@ -23,9 +22,7 @@ struct LintFacts {
 };
 
 void lint_time(int64_t t, char out[32]) {
-  time_t tt = (time_t)t;
-  struct tm tm;
-  if (!gmtime_r(&tt, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm)) snprintf(out, 32, "%lld", (long long)t);
+  if (!aigw_format_time(out, 32, t)) snprintf(out, 32, "%lld", (long long)t);
 }
 
 LintFacts *lint_facts_new(const aigw_bundle *b, int64_t now) {

@@ -5,15 +5,11 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include "srv.h"
 
 static void put_time(Buf *o, int64_t t) {
-  struct tm tm;
-  time_t tt = (time_t)t;
-  char s[32];
-  gmtime_r(&tt, &tm);
-  strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  char s[40];
+  aigw_format_time(s, sizeof s, t);
   buf_printf(o, "\"%s\"", s);
 }
 

@@ -157,11 +157,8 @@ static void log_entry(SrvServer *s, SrvDecision *d, SrvInputFrom from, const Srv
   SrvWorker *w = d->w;
   Buf *o = &w->line;
   o->n = 0;
-  struct tm tm;
-  time_t t = (time_t)d->now;
-  char when[32];
-  gmtime_r(&t, &tm);
-  strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  char when[40];
+  aigw_format_time(when, sizeof when, d->now);
   buf_printf(o, "{\"decision_id\":\"%s\",\"time\":\"%s\",\"bundle\":\"%s\",\"endpoint\":\"%s\",\"outcome\":\"%s\"",
              d->id.text, when, d->sb ? d->sb->id : "", endpoint, outcome_text[d->outcome]);
   if (d->outcome == SRV_OUT_OVER_BUDGET) {

@@ -85,11 +85,8 @@ static int compare(aigw_ctx *act, aigw_ctx *cand, const Slot *e, int change[SRV_
 static void write_line(SrvShadow *sh, const Slot *e, const char *active_id, const int change[SRV_SHADOW_NKINDS], Buf *o) {
   if (!sh->log) return;
   o->n = 0;
-  struct tm tm;
-  time_t t = (time_t)e->now;
-  char when[32];
-  gmtime_r(&t, &tm);
-  strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  char when[40];
+  aigw_format_time(when, sizeof when, e->now);
   buf_printf(o, "{\"decision_id\":\"%s\",\"time\":\"%s\",\"bundle\":\"%s\",\"candidate\":\"%s\",\"changes\":[", e->id,
              when, active_id, sh->cand_id);
   int n = 0;
