@@ -47,31 +47,40 @@ def cmd_lines(port, inp, out):
             st.write("%d\n" % status)
 
 
-def cmd_budget(port, clients, each, charge):
-    results = []
+def race(ports, clients, each, charge, ids_path=None):
+    """CLIENTS threads spread over PORTS, started together, each POSTing EACH requests
+    charging N; prints the counts, and writes the admitted decision ids to ids_path."""
+    results, ids = [], []
     lock = threading.Lock()
     start = threading.Barrier(clients)
 
     def run(i):
+        port = ports[i % len(ports)]
         c = conn(port)
         body = json.dumps({"team": "shared", "tokens": charge, "client": i}).encode()
         start.wait()
-        mine = []
+        mine, got = [], []
         for _ in range(each):
             try:
-                status, _, _ = post(c, "/v1/decide", body)
+                status, _, r = post(c, "/v1/decide", body)
+                if status == 200:
+                    got.append(r.getheader("X-Aigw-Decision-Id"))
             except Exception as e:  # a refused connection counts as a failure
                 status = "error:%s" % type(e).__name__
                 c = conn(port)
             mine.append(status)
         with lock:
             results.extend(mine)
+            ids.extend(got)
 
     ts = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
     for t in ts:
         t.start()
     for t in ts:
         t.join()
+    if ids_path:
+        with open(ids_path, "w") as f:
+            f.write("\n".join(ids) + "\n")
     ok = sum(1 for s in results if s == 200)
     over = sum(1 for s in results if s == 429)
     print("requests %d admitted %d over %d other %d" % (len(results), ok, over, len(results) - ok - over))
@@ -328,7 +337,7 @@ def main():
     if a[0] == "lines":
         cmd_lines(int(a[1]), a[2], a[3])
     elif a[0] == "budget":
-        cmd_budget(int(a[1]), int(a[2]), int(a[3]), int(a[4]))
+        race([int(a[1])], int(a[2]), int(a[3]), int(a[4]))
     elif a[0] == "load":
         cmd_load(int(a[1]), float(a[2]), int(a[3]))
     elif a[0] == "hostile":

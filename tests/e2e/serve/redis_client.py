@@ -13,22 +13,14 @@
   redis_client.py probe PORT COUNT N [TEAM]     COUNT requests charging N, one at a time:
                                                 prints each status and the slowest time
 """
-import http.client
 import json
+import os
 import socket
 import sys
-import threading
 import time
 
-
-def conn(port, timeout=10):
-    return http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-
-
-def post(c, path, body):
-    c.request("POST", path, body=body, headers={"Content-Type": "application/json"})
-    r = c.getresponse()
-    return r.status, r.read(), r
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from client import conn, post, race  # noqa: E402  (the one HTTP client of the serve tests)
 
 
 def cmd_freeport():
@@ -36,43 +28,6 @@ def cmd_freeport():
     s.bind(("127.0.0.1", 0))
     print(s.getsockname()[1])
     s.close()
-
-
-def cmd_race(ports, clients, each, charge, ids_path):
-    ports = [int(p) for p in ports.split(",")]
-    results, ids = [], []
-    lock = threading.Lock()
-    start = threading.Barrier(clients)
-
-    def run(i):
-        port = ports[i % len(ports)]
-        c = conn(port)
-        body = json.dumps({"team": "shared", "tokens": charge, "client": i}).encode()
-        start.wait()
-        mine, got = [], []
-        for _ in range(each):
-            try:
-                status, _, r = post(c, "/v1/decide", body)
-                if status == 200:
-                    got.append(r.getheader("X-Aigw-Decision-Id"))
-            except Exception as e:
-                status = "error:%s" % type(e).__name__
-                c = conn(port)
-            mine.append(status)
-        with lock:
-            results.extend(mine)
-            ids.extend(got)
-
-    ts = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    with open(ids_path, "w") as f:
-        f.write("\n".join(ids) + "\n")
-    ok = sum(1 for s in results if s == 200)
-    over = sum(1 for s in results if s == 429)
-    print("requests %d admitted %d over %d other %d" % (len(results), ok, over, len(results) - ok - over))
 
 
 def boot_of(port):
@@ -124,7 +79,7 @@ if __name__ == "__main__":
     if a[0] == "freeport":
         cmd_freeport()
     elif a[0] == "race":
-        cmd_race(a[1], int(a[2]), int(a[3]), int(a[4]), a[5])
+        race([int(p) for p in a[1].split(",")], int(a[2]), int(a[3]), int(a[4]), a[5])
     elif a[0] == "settle":
         cmd_settle(a[1], a[2], int(a[3]), *a[4:5])
     elif a[0] == "probe":
