@@ -39,17 +39,21 @@ sed 's/limit 20_000 tokens per day/limit 1_000_000_000_000 tokens per day/' "$RO
 NOW=2026-11-22T12:00:00Z
 "$AIGWC" eval -b "$W/gateway.aigwb" -i "$W/requests.jsonl" --now $NOW >"$W/eval.out" 2>/dev/null
 
-# start_serve: sets SPORT
+# listening ERRFILE: the port aigwc serve says it listens on, waiting up to 5 s
+listening() {
+  for _ in $(seq 100); do
+    p=$(sed -n 's/^aigwc serve: listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$1")
+    [ -n "$p" ] && { echo "$p"; return; }
+    sleep 0.05
+  done
+}
+
 : >"$W/serve.err"
 "$AIGWC" serve -b "$W/gateway.aigwb" --config "$ROOT/examples/nginx/serve.json" --listen 127.0.0.1:0 \
   --threads 2 --now $NOW 2>"$W/serve.err" &
 SPID=$!
 PIDS="$PIDS $SPID"
-for _ in $(seq 100); do
-  SPORT=$(sed -n 's/^aigwc serve: listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$W/serve.err")
-  [ -n "$SPORT" ] && break
-  sleep 0.05
-done
+SPORT=$(listening "$W/serve.err")
 [ -n "$SPORT" ] || { echo "serve bench: aigwc serve did not start: $(cat "$W/serve.err")" >&2; exit 2; }
 
 # ---- Cerbos, if it installs
@@ -126,12 +130,7 @@ redis_rows() {
     --threads 2 --now $NOW --budget-store "redis://127.0.0.1:$RPORT" 2>"$W/serve-$1.err" &
   S2PID=$!
   PIDS="$PIDS $S2PID"
-  S2PORT=""
-  for _ in $(seq 100); do
-    S2PORT=$(sed -n 's/^aigwc serve: listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$W/serve-$1.err")
-    [ -n "$S2PORT" ] && break
-    sleep 0.05
-  done
+  S2PORT=$(listening "$W/serve-$1.err")
   if [ -n "$S2PORT" ]; then
     BENCH_FILE="$W/requests.jsonl" BENCH_MODE=json BENCH_PATH=/v1/decide wrk -t2 -c16 -d2s -s "$SB/wrk.lua" "http://127.0.0.1:$S2PORT/v1/decide" >/dev/null 2>&1
     R4=$(row "$1" 4 "$S2PORT" /v1/decide json "$W/requests.jsonl")

@@ -7,6 +7,7 @@
 # nginx comes from tools/deps.sh --serve: installed here when running as root,
 # otherwise the test says how to install it and is skipped.
 . "$ROOT/tests/e2e/lib.sh"
+. "$ROOT/tests/e2e/serve/lib.sh"
 E="$ROOT/examples/nginx"
 PY=$(command -v python3)
 PIDS=""
@@ -27,17 +28,8 @@ NGX_PORT=$(free_port); AZ_PORT=$(free_port); OA_PORT=$(free_port)
 
 # aigwc serve with the example's mapping, at a fixed time (noon: 43,200 s to the day's end)
 "$AIGWC" compile -o "$TMP/gw.aigwb" "$E/gateway.aigw" >/dev/null 2>&1 || bad "compile examples/nginx/gateway.aigw"
-: >"$TMP/serve.err"
-"$AIGWC" serve -b "$TMP/gw.aigwb" --config "$E/serve.json" --listen 127.0.0.1:0 --now 2026-11-22T12:00:00Z \
-  2>"$TMP/serve.err" &
-SPID=$!
-PIDS="$PIDS $SPID"
-for _ in $(seq 100); do
-  SV_PORT=$(sed -n 's/^aigwc serve: listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$TMP/serve.err")
-  [ -n "$SV_PORT" ] && break
-  sleep 0.05
-done
-[ -n "$SV_PORT" ] || { bad "aigwc serve did not start: $(cat "$TMP/serve.err")"; finish; exit 1; }
+start serve -b "$TMP/gw.aigwb" --config "$E/serve.json" --now 2026-11-22T12:00:00Z || { finish; exit 1; }
+SPID=$PID SV_PORT=$PORT
 
 "$PY" "$E/stub_upstream.py" "$AZ_PORT" azure-openai & PIDS="$PIDS $!"
 "$PY" "$E/stub_upstream.py" "$OA_PORT" openai & PIDS="$PIDS $!"
@@ -94,6 +86,5 @@ grep -q '\[\(alert\|emerg\|crit\)\]' "$N/error.log" 2>/dev/null && bad "nginx er
 
 kill "$NPID"
 wait "$NPID" 2>/dev/null
-kill -TERM "$SPID"
-wait "$SPID" && ok || bad "aigwc serve did not exit 0 on SIGTERM"
+stop "$SPID"
 finish
