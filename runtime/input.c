@@ -439,7 +439,9 @@ int rt_in_note(aigw_ctx *c, RtErrs *e, aigw_status fs) {
 aigw_status rt_in_finish(aigw_ctx *c, RtErrs *e) {
   if (e->st) {
     aigw_input_reset(c);
-    memcpy(c->errmsg, e->all, sizeof e->all);
+    size_t n = e->n < sizeof e->all - 1 ? e->n : sizeof e->all - 1;
+    memcpy(c->errmsg, e->all, n);   /* only what was written: the rest is not initialized */
+    c->errmsg[n] = 0;
   }
   return e->st;
 }

@@ -627,8 +627,10 @@ int rt_json_read(aigw_ctx *c, const char *json, size_t len, aigw_status *st) {
     if (!c->jin) return -1;
     memset(c->jin, 0, sizeof *c->jin);
   }
-  Ji J = {.c = c, .x = c->jin, .b = (const unsigned char *)json, .p = (const unsigned char *)json,
-          .e = (const unsigned char *)json + len};
+  /* member by member: an initializer would zero errs.all, a kilobyte, on every request */
+  Ji J;
+  J.c = c; J.x = c->jin; J.b = J.p = (const unsigned char *)json; J.e = J.b + len;
+  J.kn = 0; J.nkeys = J.nobj = J.setn = 0; J.stop = J.hashing = 0;
   J.errs.st = AIGW_OK; J.errs.n = 0; J.errs.all[0] = 0;
   WS(&J);
   int r, obj = PEEK(&J) == '{';
