@@ -610,7 +610,7 @@ static CV cg_binary(Comp *c, Node *e, Ty hint) {
     }
     uint32_t jpc = c->code.n;
     emit(c, op == TK_AND ? OP_JFK : OP_JTK, 0);
-    emit(c, OP_POP, 0);
+    c->cg_depth--;              /* falling through drops a: b starts where a was */
     c->cg_open_jumps++;
     CV r = cg(c, e->b, TY_BOOL);
     c->cg_open_jumps--;
@@ -667,7 +667,12 @@ static CV cg_binary(Comp *c, Node *e, Ty hint) {
     int ord = op != TK_EQ && op != TK_NE;
     if (is_strlike(l.ty) && is_strlike(r.ty) && !ord) {
       if (l.is_const && r.is_const) { rewind_to(c, m); return emit_const(c, TY_BOOL, (l.sid == r.sid) == (op == TK_EQ), NOSTR); }
-      emit(c, op == TK_EQ ? OP_SEQ : OP_SNE, 0);
+      if (r.is_const && c->code.n && INSN_OP(c->code.v[c->code.n - 1]) == OP_LDS) {
+        /* against a constant: compared by its id, without loading it */
+        uint32_t k = INSN_ARG(c->code.v[--c->code.n]);
+        c->cg_depth--;
+        emit(c, op == TK_EQ ? OP_SEQK : OP_SNEK, k);
+      } else emit(c, op == TK_EQ ? OP_SEQ : OP_SNE, 0);
       return value(TY_BOOL);
     }
     if (!ty_eq(l.ty, r.ty) || !is_num(l.ty) || (ord && l.ty.t == T_BOOL)) {

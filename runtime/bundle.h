@@ -12,7 +12,7 @@
 
 /* "AIGWB" then NUL, CR, LF: a text-mode transfer or a C-string copy mangles one of them. */
 #define BUNDLE_MAGIC "AIGWB\0\r\n"
-enum { BUNDLE_VERSION = 4, BUNDLE_ENDIAN = 0x01020304u, BUNDLE_HEADER = 64 };
+enum { BUNDLE_VERSION = 5, BUNDLE_ENDIAN = 0x01020304u, BUNDLE_HEADER = 64 };
 enum { NOSTR = 0xffffffffu, NONE32 = 0xffffffffu };
 
 /* Named limits, checked by the compiler (with their number in the message) and again by

@@ -56,6 +56,8 @@ typedef enum {
   OP(GE,      NONE, 2, 1, T_NUM, T_SAMENUM,   T_BOOL, "push a >= b") \
   OP(SEQ,     NONE, 2, 1, T_STRLIKE, T_STRLIKE, T_BOOL, "push a == b (strings: by id when both interned)") \
   OP(SNE,     NONE, 2, 1, T_STRLIKE, T_STRLIKE, T_BOOL, "push a != b (strings)") \
+  OP(SEQK,    STR,  1, 1, T_STRLIKE, 0,       T_BOOL, "push a == strings[arg] (by id: a constant is always interned)") \
+  OP(SNEK,    STR,  1, 1, T_STRLIKE, 0,       T_BOOL, "push a != strings[arg]") \
   OP(ADD,     NONE, 2, 1, T_NUM, T_NUM,       T_INT,  "push a + b; error on overflow (result retyped by CAST)") \
   OP(SUB,     NONE, 2, 1, T_NUM, T_NUM,       T_INT,  "push a - b; error on overflow") \
   OP(MUL,     NONE, 2, 1, T_INT, T_INT,       T_INT,  "push a * b; error on overflow") \
@@ -72,8 +74,8 @@ typedef enum {
   OP(CONTAINS,NONE, 2, 1, T_STRLIKE, T_STRLIKE, T_BOOL, "push b occurs in a") \
   OP(GLOB,    NONE, 2, 1, T_STRLIKE, T_STRLIKE, T_BOOL, "push a matches glob b (* and ?)") \
   OP(LEN,     NONE, 1, 1, T_ANY, 0,           T_INT,  "push length of string, list or map") \
-  OP(JFK,     JUMP, 1, 1, T_BOOL, 0,          T_BOOL, "if !a jump +arg keeping a (and)") \
-  OP(JTK,     JUMP, 1, 1, T_BOOL, 0,          T_BOOL, "if a jump +arg keeping a (or)") \
+  OP(JFK,     JUMP, 1, 1, T_BOOL, 0,          T_BOOL, "if !a jump +arg keeping a, else drop a (and)") \
+  OP(JTK,     JUMP, 1, 1, T_BOOL, 0,          T_BOOL, "if a jump +arg keeping a, else drop a (or)") \
   OP(POP,     NONE, 1, 0, T_ANY, 0,           T_NONE, "drop a") \
   OP(RET,     NONE, 1, 0, T_ANY, 0,           T_NONE, "return a") \
   OP(PICK,    IMM,  0, 1, 0, 0,               T_ANY,  "push a copy of the value arg below the top (a quantifier's element)") \

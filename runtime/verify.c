@@ -325,6 +325,7 @@ static int program(V *v, uint32_t pi) {
       memcpy(pend[npend].st, st, sizeof *st * (size_t)sp);
       if (loop) pend[npend].st[sp - 2] = exit_top;
       npend++;
+      if (op == OP_JFK || op == OP_JTK) sp--;   /* and, or: the jump keeps a, falling through drops it */
     }
     if (op == OP_RET) live = 0;
   }

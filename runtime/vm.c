@@ -206,6 +206,9 @@ int vm_run(aigw_ctx *c, uint32_t prog, Value *out) {
 #undef BINOP
       vmcase(SEQ) { sp--; sp[-1].u.i = str_eq(sp[-1], sp[0]); sp[-1].sid = NOSTR; vmbreak; }
       vmcase(SNE) { sp--; sp[-1].u.i = !str_eq(sp[-1], sp[0]); sp[-1].sid = NOSTR; vmbreak; }
+      /* against a constant, which has an id: str_eq is the ids' equality */
+      vmcase(SEQK) { sp[-1].u.i = sp[-1].sid == INSN_ARG(w); sp[-1].sid = NOSTR; vmbreak; }
+      vmcase(SNEK) { sp[-1].u.i = sp[-1].sid != INSN_ARG(w); sp[-1].sid = NOSTR; vmbreak; }
       vmcase(NEG) {
         int e_ = vm_arith(OP_NEG, sp[-1].u.i, 0, &x.u.i);
         if (e_) FAIL(e_);
@@ -283,8 +286,8 @@ int vm_run(aigw_ctx *c, uint32_t prog, Value *out) {
         vmbreak;
       }
       vmcase(LEN) { sp[-1].u.i = sp[-1].len; sp[-1].sid = NOSTR; vmbreak; }
-      vmcase(JFK) { if (!sp[-1].u.i) pc += INSN_ARG(w); vmbreak; }
-      vmcase(JTK) { if (sp[-1].u.i) pc += INSN_ARG(w); vmbreak; }
+      vmcase(JFK) { if (!sp[-1].u.i) pc += INSN_ARG(w); else sp--; vmbreak; }
+      vmcase(JTK) { if (sp[-1].u.i) pc += INSN_ARG(w); else sp--; vmbreak; }
       vmcase(POP) { sp--; vmbreak; }
       vmcase(RET) { *out = sp[-1]; return VM_OK; }
       vmcase(PICK) { *sp = sp[-1 - (int32_t)INSN_ARG(w)]; sp++; vmbreak; }

@@ -207,23 +207,23 @@ static void test_golden_no_fold(void) {
 
 static void test_golden_logic(void) {
   tc_expect_cond("request.tokens > 1 and request.team == \"x\"",
-                 "LDF tokens; LDI 1; GT; JFK +4; POP; LDF team; LDS \"x\"; SEQ; RET");
+                 "LDF tokens; LDI 1; GT; JFK +2; LDF team; SEQK \"x\"; RET");
   tc_expect_cond("request.tokens > 1 or not has(request.team)",
-                 "LDF tokens; LDI 1; GT; JTK +3; POP; HAS team; NOT; RET");
+                 "LDF tokens; LDI 1; GT; JTK +2; HAS team; NOT; RET");
   /* a chain: each jump lands on the next test's end, all on the RET */
   tc_expect_cond("request.team == \"a\" and request.team != \"b\" and request.tokens < 3",
-                 "LDF team; LDS \"a\"; SEQ; JFK +4; POP; LDF team; LDS \"b\"; SNE; JFK +4; POP; LDF tokens; LDI 3; LT; RET");
+                 "LDF team; SEQK \"a\"; JFK +2; LDF team; SNEK \"b\"; JFK +3; LDF tokens; LDI 3; LT; RET");
   tc_expect_cond("starts_with(request.model, \"gpt\") or len(request.team) > 3",
-                 "LDF model; LDS \"gpt\"; STARTS; JTK +5; POP; LDF team; LEN; LDI 3; GT; RET");
+                 "LDF model; LDS \"gpt\"; STARTS; JTK +4; LDF team; LEN; LDI 3; GT; RET");
 }
 
 static void test_golden_types(void) {
   /* a level constant is an int retyped to the level */
   tc_expect_cond("request.cls >= high", "LDF cls; LDI 1; CAST level; GE; RET");
   tc_expect_cond("now - request.when > 3d", "LDNOW; LDF when; SUB; CAST duration; LDI 259200; CAST duration; GT; RET");
-  tc_expect_cond("request.tags[\"env\"] == \"prod\"", "LDF tags; LDS \"env\"; INDEX; LDS \"prod\"; SEQ; RET");
+  tc_expect_cond("request.tags[\"env\"] == \"prod\"", "LDF tags; LDS \"env\"; INDEX; SEQK \"prod\"; RET");
   tc_expect_cond("ends_with(request.model, \"-mini\") and contains(request.provider, \"azure\")",
-                 "LDF model; LDS \"-mini\"; ENDS; JFK +4; POP; LDF provider; LDS \"azure\"; CONTAINS; RET");
+                 "LDF model; LDS \"-mini\"; ENDS; JFK +3; LDF provider; LDS \"azure\"; CONTAINS; RET");
   tc_expect_cond("matches(request.model, \"gpt-*\")", "LDF model; LDS \"gpt-*\"; GLOB; RET");
 }
 
@@ -244,7 +244,7 @@ static void test_golden_other_programs(void) {
   tc_expect_prog(src, 0, "LDF model; INSET 0; NOT; RET");
   tc_expect_prog(src, 1, "LDF model; RET");
   tc_expect_prog(src, 2, "LDF provider; RET");
-  tc_expect_prog(src, 3, "LDF team; LDS \"ml\"; SEQ; RET");
+  tc_expect_prog(src, 3, "LDF team; SEQK \"ml\"; RET");
   tc_expect_prog(src, 4, "LDF cls; LDI 1; CAST level; GE; RET");
   tc_expect_prog(src, 5, "LDF team; RET");
   tc_expect_prog(src, 6, "LDF team; RET");

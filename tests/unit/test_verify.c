@@ -638,18 +638,18 @@ static void test_stack_types(void) {
     if (b->fields[f].type == T_INT) int_field = f;
   CU_ASSERT_FATAL(int_field != NONE32);
   uint32_t seq = NONE32;
-  for (uint32_t pc = 2; pc < b->ncode && seq == NONE32; pc++) {
-    uint32_t ldf = b->code[pc - 2];
-    if (INSN_OP(b->code[pc]) == OP_SEQ && INSN_OP(ldf) == OP_LDF && b->fields[INSN_ARG(ldf)].type == T_STR &&
-        vt_prog_of(pc - 2) == vt_prog_of(pc))
+  for (uint32_t pc = 1; pc < b->ncode && seq == NONE32; pc++) {
+    uint32_t ldf = b->code[pc - 1];
+    if (INSN_OP(b->code[pc]) == OP_SEQK && INSN_OP(ldf) == OP_LDF && b->fields[INSN_ARG(ldf)].type == T_STR &&
+        vt_prog_of(pc - 1) == vt_prog_of(pc))
       seq = pc;
   }
   CU_ASSERT_FATAL(seq != NONE32);
   char want[128];
   uint8_t *m = vt_copy();
-  vt_put_insn(m, seq - 2, INSN(OP_LDF, int_field));
+  vt_put_insn(m, seq - 1, INSN(OP_LDF, int_field));
   vt_seal(m, vt_len);
-  snprintf(want, sizeof want, "operand types do not fit SEQ at pc %u in program %u", seq, vt_prog_of(seq));
+  snprintf(want, sizeof want, "operand types do not fit SEQK at pc %u in program %u", seq, vt_prog_of(seq));
   vt_expect(m, want);
   /* a number cast applied to program 0's string */
   m = vt_copy();

@@ -189,10 +189,17 @@ static void t_strings_eq(void) {
   CU_ASSERT_EQUAL(IV(f, I(LDF, F_MODEL), I(LDS, S_GPT), I0(SEQ), I0(RET)), 1);
   CU_ASSERT_EQUAL(IV(f, I(LDF, F_MODEL), I(LDS, S_ABC), I0(SEQ), I0(RET)), 0);
   CU_ASSERT_EQUAL(IV(f, I(LDF, F_MODEL), I(LDS, S_ABC), I0(SNE), I0(RET)), 1);
+  /* against a constant operand: the same answers */
+  CU_ASSERT_EQUAL(IV(f, I(LDF, F_MODEL), I(SEQK, S_GPT), I0(RET)), 1);
+  CU_ASSERT_EQUAL(IV(f, I(LDF, F_MODEL), I(SEQK, S_ABC), I0(RET)), 0);
+  CU_ASSERT_EQUAL(IV(f, I(LDF, F_MODEL), I(SNEK, S_ABC), I0(RET)), 1);
+  CU_ASSERT_EQUAL(IV(f, I(LDF, F_MODEL), I(SNEK, S_GPT), I0(RET)), 0);
   /* one side unknown: never equal to a constant */
   aigw_input_string(f->c, F_MODEL, "gpt-4", 5);
   CU_ASSERT_EQUAL(IV(f, I(LDF, F_MODEL), I(LDS, S_GPT), I0(SEQ), I0(RET)), 0);
   CU_ASSERT_EQUAL(IV(f, I(LDF, F_MODEL), I(LDS, S_GPT), I0(SNE), I0(RET)), 1);
+  CU_ASSERT_EQUAL(IV(f, I(LDF, F_MODEL), I(SEQK, S_GPT), I0(RET)), 0);
+  CU_ASSERT_EQUAL(IV(f, I(LDF, F_MODEL), I(SNEK, S_GPT), I0(RET)), 1);
   /* both unknown: bytes decide */
   aigw_input_string(f->c, F_MODEL, "zzz", 3);
   aigw_input_list_add(f->c, F_LIST, "zzz", 3);
@@ -230,18 +237,21 @@ static void t_not_jumps(void) {
   Fx *f = fx_new();
   CU_ASSERT_EQUAL(IV(f, I(LDB, 1), I0(NOT), I0(RET)), 0);
   CU_ASSERT_EQUAL(IV(f, I(LDB, 0), I0(NOT), I0(RET)), 1);
-  /* a and b: JFK keeps false and skips b */
-  CU_ASSERT_EQUAL(IV(f, I(LDB, 0), I(JFK, 2), I0(POP), I(LDB, 1), I0(RET)), 0);
-  CU_ASSERT_EQUAL(IV(f, I(LDB, 1), I(JFK, 2), I0(POP), I(LDB, 0), I0(RET)), 0);
-  CU_ASSERT_EQUAL(IV(f, I(LDB, 1), I(JFK, 2), I0(POP), I(LDB, 1), I0(RET)), 1);
+  /* a and b: JFK keeps false and skips b, or drops true and goes on to b */
+  CU_ASSERT_EQUAL(IV(f, I(LDB, 0), I(JFK, 1), I(LDB, 1), I0(RET)), 0);
+  CU_ASSERT_EQUAL(IV(f, I(LDB, 1), I(JFK, 1), I(LDB, 0), I0(RET)), 0);
+  CU_ASSERT_EQUAL(IV(f, I(LDB, 1), I(JFK, 1), I(LDB, 1), I0(RET)), 1);
   /* a or b: JTK keeps true and skips b, even when b would fail */
-  CU_ASSERT_EQUAL(IV(f, I(LDB, 1), I(JTK, 2), I0(POP), I(LDF, F_N), I0(RET)), 1);
-  CU_ASSERT_EQUAL(IV(f, I(LDB, 0), I(JTK, 2), I0(POP), I(LDB, 1), I0(RET)), 1);
-  CU_ASSERT_EQUAL(IV(f, I(LDB, 0), I(JTK, 2), I0(POP), I(LDB, 0), I0(RET)), 0);
+  CU_ASSERT_EQUAL(IV(f, I(LDB, 1), I(JTK, 1), I(LDF, F_N), I0(RET)), 1);
+  CU_ASSERT_EQUAL(IV(f, I(LDB, 0), I(JTK, 1), I(LDB, 1), I0(RET)), 1);
+  CU_ASSERT_EQUAL(IV(f, I(LDB, 0), I(JTK, 1), I(LDB, 0), I0(RET)), 0);
   Value v;
-  CU_ASSERT_EQUAL(RUN(f, &v, I(LDB, 0), I(JTK, 2), I0(POP), I(LDF, F_N), I0(RET)), VM_ERR_UNSET);
+  CU_ASSERT_EQUAL(RUN(f, &v, I(LDB, 0), I(JTK, 1), I(LDF, F_N), I0(RET)), VM_ERR_UNSET);
+  /* the stack under a is left as it was, whichever way the jump goes */
+  CU_ASSERT_EQUAL(IV(f, I(LDI, I_7), I(LDB, 1), I(JFK, 1), I0(RET), I0(POP), I0(RET)), 7);
+  CU_ASSERT_EQUAL(IV(f, I(LDI, I_7), I(LDB, 0), I(JFK, 1), I0(RET), I0(POP), I0(RET)), 7);
   /* jump 0 goes to the next instruction */
-  CU_ASSERT_EQUAL(IV(f, I(LDB, 1), I(JFK, 0), I0(RET)), 1);
+  CU_ASSERT_EQUAL(IV(f, I(LDB, 0), I(JFK, 0), I0(RET)), 0);
   /* POP drops the top */
   CU_ASSERT_EQUAL(IV(f, I(LDI, I_7), I(LDI, I_3), I0(POP), I0(RET)), 7);
   fx_free(f);
