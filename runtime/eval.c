@@ -116,6 +116,15 @@ static int put_vm_error(aigw_ctx *c, const VmError *e) {
   }
 }
 
+/* A hole's value. Most holes are one field (LDF; RET, as the verifier admits a program
+ * of two instructions that loads a field): read without a VM call. */
+static int hole_value(aigw_ctx *c, uint32_t prog, Value *v) {
+  const BProgram *P = &c->b->programs[prog];
+  uint32_t w = c->b->code[P->start];
+  if (P->len == 2 && INSN_OP(w) == OP_LDF) return vm_field(c, INSN_ARG(w), v);
+  return vm_run(c, prog, v);
+}
+
 /* The guardrail's message template (runtime/msgtpl.h), each hole filled from its next
  * argument program. A hole that cannot be evaluated (for any reason, the step limit
  * included) shows as <?>: the finding still stands and its message should say what it
@@ -136,7 +145,7 @@ static int render_message(aigw_ctx *c, const BGuardrail *G, Finding *f) {
     Value v;
     uint32_t prog = hole < G->args_count ? b->u32s[G->args_first + hole] : NONE32;
     hole++;
-    err |= prog == NONE32 || vm_run(c, prog, &v) ? mputs(c, "<?>") : put_value(c, &b->programs[prog], v);
+    err |= prog == NONE32 || hole_value(c, prog, &v) ? mputs(c, "<?>") : put_value(c, &b->programs[prog], v);
   }
   return err | mend(c, f->msg_off, &f->msg_len);
 }

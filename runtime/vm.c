@@ -179,9 +179,9 @@ int vm_run(aigw_ctx *c, uint32_t prog, Value *out) {
     w = code[pc++];
     vmdispatch(INSN_OP(w)) {
       vmcase(LDF) {                   /* push input[slot]; error if unset */
-        const Slot *s = &c->slots[INSN_ARG(w)];
-        if (s->set != SLOT_SET) { c->err.slot = INSN_ARG(w); FAIL(s->set ? VM_ERR_SCOPE : VM_ERR_UNSET); }
-        *sp++ = s->v;
+        int e_ = vm_field(c, INSN_ARG(w), sp);
+        if (e_) { c->err.slot = INSN_ARG(w); FAIL(e_); }
+        sp++;
         vmbreak;
       }
       vmcase(HAS) {                   /* push input[slot] is set */

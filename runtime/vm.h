@@ -152,6 +152,14 @@ aigw_status rt_error(aigw_ctx *c, aigw_status s, const char *fmt, ...)
 
 /* vm.c */
 int vm_run(aigw_ctx *c, uint32_t prog, Value *out);
+/* What LDF pushes: the field's value, or the error reading it is (VM_ERR_UNSET, or
+ * VM_ERR_SCOPE for a scope that cannot be judged). */
+static inline int vm_field(const aigw_ctx *c, uint32_t slot, Value *v) {
+  const Slot *s = &c->slots[slot];
+  if (s->set != SLOT_SET) return s->set ? VM_ERR_SCOPE : VM_ERR_UNSET;
+  *v = s->v;
+  return VM_OK;
+}
 int vm_glob(const char *s, size_t n, const char *pat, size_t pn, uint64_t *budget);
 int vm_matched(const aigw_ctx *c, uint32_t node);
 

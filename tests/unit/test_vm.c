@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "hash.h"
+#include "msgtpl.h"
 #include "unit.h"
 #include "vm.h"
 
@@ -371,6 +372,33 @@ static void t_hashes(void) {
   CU_ASSERT(aigw_eq("", "x", 0));
 }
 
+/* Templates: the word scan finds the first brace wherever it is, and the pieces are
+ * what the byte-by-byte reading gives. */
+static void t_templates(void) {
+  char t[40];
+  for (size_t n = 0; n <= 33; n++)
+    for (size_t at = 0; at <= n; at++)
+      for (int br = 0; br < 2; br++) {
+        memset(t, 'a' + (int)(n % 7), n);
+        t[n > 3 ? 3 : 0] = n > 3 ? (char)0x7c : t[0];     /* a byte next to both braces */
+        if (at < n) t[at] = br ? '}' : '{';
+        for (size_t k = 0; k <= n; k++) {
+          size_t want = k;
+          while (want < n && t[want] != '{' && t[want] != '}') want++;
+          CU_ASSERT_EQUAL(tpl_plain(t, k, n), want);
+        }
+      }
+  const char *m = "model {} is not {{approved}} for {}{}";
+  size_t i = 0, st, len, n = strlen(m);
+  char out[64] = "";
+  int k, holes = 0;
+  while ((k = tpl_next(m, n, &i, &st, &len)) != TPL_END)
+    if (k == TPL_HOLE) { strcat(out, "#"); holes++; }
+    else strncat(out, m + st, len);
+  CU_ASSERT_STRING_EQUAL(out, "model # is not {approved} for ##");
+  CU_ASSERT_EQUAL(holes, 3);
+}
+
 static void t_glob(void) {
   struct { const char *s, *p; int want; } g[] = {
     {"", "", 1}, {"", "*", 1}, {"a", "", 0}, {"abc", "abc", 1}, {"abc", "a*", 1},
@@ -531,6 +559,6 @@ UNIT_SUITE(vm,
   {"loads", t_loads}, {"ldf_has", t_ldf_has}, {"compare", t_compare},
   {"strings_eq", t_strings_eq}, {"arith", t_arith}, {"not_jumps", t_not_jumps},
   {"sets", t_sets}, {"lists", t_lists}, {"maps", t_maps}, {"under", t_under},
-  {"text", t_text}, {"hashes", t_hashes}, {"glob", t_glob}, {"step_limit", t_step_limit}, {"pick", t_pick},
+  {"text", t_text}, {"hashes", t_hashes}, {"templates", t_templates}, {"glob", t_glob}, {"step_limit", t_step_limit}, {"pick", t_pick},
   {"quantify_sets", t_quantify_sets}, {"quantify_inputs", t_quantify_inputs}, {"tables", t_tables},
   {"totime", t_totime}, {"budget_usage", t_budget_usage})
