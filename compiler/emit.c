@@ -71,7 +71,7 @@ void emit_bundle(Comp *c, Buf *out) {
     uint32_t h = aigw_hash_seg(n->parent, c->strp.v[n->segment], c->strl.v[n->segment]);
     uint32_t s = h & (ecap - 1);
     while (edges[s].child != NONE32) s = (s + 1) & (ecap - 1);
-    edges[s] = (BEdge){n->parent, i, h, 0};
+    edges[s] = (BEdge){n->parent, i, h, n->segment};
   }
   /* meta */
   const char *pkg = "";

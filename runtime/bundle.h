@@ -110,8 +110,9 @@ typedef struct BNode {
 } BNode;
 
 /* Literal child lookup: hash = aigw_hash_seg(parent, segment bytes) (runtime/hash.h);
- * linear probing; an empty slot has child == NONE32. */
-typedef struct BEdge { uint32_t parent, child, hash, reserved; } BEdge;
+ * linear probing; an empty slot has child == NONE32. segment is the child's own, here
+ * so that a step of the walk compares the bytes without a read of the node. */
+typedef struct BEdge { uint32_t parent, child, hash, segment; } BEdge;
 
 typedef struct BProgram {
   uint32_t start, len;      /* CODE range */

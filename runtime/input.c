@@ -586,10 +586,8 @@ static uint32_t edge_find(const Bundle *b, uint32_t parent, uint64_t raw, const 
   for (uint32_t i = 0; i < b->nedges; i++) {
     const BEdge *e = &b->edges[(h + i) & mask];
     if (e->child == NONE32) return NONE32;
-    if (e->hash == h && e->parent == parent) {
-      uint32_t seg = b->nodes[e->child].segment;
-      if (bundle_strlen(b, seg) == n && aigw_eq(bundle_str(b, seg), s, n)) return e->child;
-    }
+    if (e->hash == h && e->parent == parent && bundle_strlen(b, e->segment) == n && aigw_eq(bundle_str(b, e->segment), s, n))
+      return e->child;
   }
   return NONE32;
 }

@@ -156,8 +156,8 @@ static int tables(V *v) {
   for (uint32_t i = 0; i < b->nedges; i++) {
     const BEdge *e = &b->edges[i];
     if (e->child == NONE32) { empty++; continue; }
-    CHECK(e->child > 0 && e->child < b->nnodes && b->nodes[e->child].parent == e->parent && !b->nodes[e->child].wild,
-          "edge %u is inconsistent", i);
+    CHECK(e->child > 0 && e->child < b->nnodes && b->nodes[e->child].parent == e->parent && !b->nodes[e->child].wild &&
+          e->segment == b->nodes[e->child].segment, "edge %u is inconsistent", i);
   }
   CHECK(empty > 0, "edge table is full");
   for (uint32_t i = 0; i < b->nexindex; i++) {

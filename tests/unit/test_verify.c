@@ -725,6 +725,15 @@ static void test_strings(void) {
   vt_put32(m, vt_off(&b->strhash[0]), b->nstrings + 1);
   vt_seal(m, vt_len);
   vt_expect(m, "string hash bucket 0 out of range");
+  /* a trie edge whose segment is not its child's: a walk would compare other bytes */
+  uint32_t e = 0;
+  while (e < b->nedges && b->edges[e].child == NONE32) e++;
+  CU_ASSERT_FATAL(e < b->nedges);
+  m = vt_copy();
+  vt_put32(m, vt_off(&b->edges[e].segment), b->edges[e].segment == 0 ? 1 : 0);
+  vt_seal(m, vt_len);
+  snprintf(want, sizeof want, "edge %u is inconsistent", e);
+  vt_expect(m, want);
 }
 
 /* Records that point outside their tables. */
