@@ -93,6 +93,7 @@ static void bundle_free(aigw_bundle *bh) {
   if (bh->field_type_off) rt_alloc(bh, bh->field_type_off, (size_t)bh->b.nfields * sizeof(uint32_t), 0);
   if (bh->base_active) rt_alloc(bh, bh->base_active, ((size_t)bh->b.nguardrails + 63) / 64 * 2 * sizeof(uint64_t), 0);
   if (bh->groups) rt_alloc(bh, bh->groups, (size_t)bh->b.nguards * sizeof *bh->groups, 0);
+  if (bh->gcond) rt_alloc(bh, bh->gcond, (size_t)bh->b.nguardrails * sizeof *bh->gcond, 0);
   rt_json_frags_free(bh);
   if (bh->mem) rt_alloc(bh, bh->mem, bh->memsize, 0);
   rt_alloc(bh, bh, sizeof *bh, 0);
@@ -202,6 +203,11 @@ static aigw_status bundle_finish(aigw_bundle *bh, const uint8_t *data, size_t le
   for (uint32_t g = 0; g < b->nguardrails; g++) {
     if (!(b->guardrails[g].flags & (GR_SCOPED | GR_GUARDED))) bh->base_active[g >> 6] |= 1ull << (g & 63);
     if (b->guardrails[g].flags & GR_SCOPED) bh->scoped[g >> 6] |= 1ull << (g & 63);
+  }
+  if (b->nguardrails && !(bh->gcond = rt_alloc(bh, NULL, 0, (size_t)b->nguardrails * sizeof *bh->gcond))) goto oom;
+  for (uint32_t g = 0; g < b->nguardrails; g++) {
+    const BProgram *P = &b->programs[b->guardrails[g].cond];
+    bh->gcond[g] = (struct GCond){P->start, P->len};
   }
   if (b->nguards && !(bh->groups = rt_alloc(bh, NULL, 0, (size_t)b->nguards * sizeof *bh->groups))) goto oom;
   bh->under_first = b->nguards;

@@ -260,7 +260,8 @@ static aigw_status check_guardrail(aigw_ctx *c, uint32_t g, int *deny) {
   if (c->scope_unknown != NONE32 && (G->flags & GR_SCOPED)) {
     c->err.code = r = VM_ERR_SCOPE;
     c->err.slot = c->scope_unknown;
-  } else if ((r = vm_run(c, G->cond, &v)) == VM_ERR_LIMIT) return over_limit(c);
+  } else if ((r = vm_exec(c, c->b->code + c->bh->gcond[g].start, c->bh->gcond[g].len, &v)) == VM_ERR_LIMIT)
+    return over_limit(c);
   if (r == VM_OK && !v.u.i) return AIGW_OK;
   VmError e = c->err;                 /* the waiver's `when` may overwrite c->err */
   uint32_t ex;

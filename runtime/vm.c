@@ -158,12 +158,10 @@ static int list_has(const aigw_ctx *c, uint32_t s, Value a) {
 
 #define FAIL(code_) do { c->err.code = (code_); return (code_); } while (0)
 
-int vm_run(aigw_ctx *c, uint32_t prog, Value *out) {
+int vm_exec(aigw_ctx *c, const uint32_t *code, uint32_t len, Value *out) {
   const Bundle *b = c->b;
-  const BProgram *P = &b->programs[prog];
-  c->steps += P->len;
+  c->steps += len;
   if (c->steps > c->bh->cfg.step_limit) FAIL(VM_ERR_LIMIT);
-  const uint32_t *code = b->code + P->start;
   Value *sp = c->stack;               /* next free slot; the top is sp[-1] */
   uint32_t pc = 0, w;
   Value x;

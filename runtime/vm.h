@@ -78,6 +78,10 @@ struct aigw_bundle {
   uint64_t *base_active;            /* guardrails neither scoped nor guarded: always run */
   uint64_t *scoped;                 /* GR_SCOPED guardrails: run when the scope is unknown */
   struct GuardGroup { uint32_t slot, first, count; } *groups;   /* value guards by field */
+  /* Each guardrail's condition as a CODE range, side by side in one small array that
+   * stays warm from one request to the next: most active guardrails do not fire, and
+   * then a check reads neither the guardrail's record nor its program's. */
+  struct GCond { uint32_t start, len; } *gcond;
   uint32_t ngroups, under_first, nunder;   /* GUARDS range of `scope under` guards */
   char *field_types; uint32_t *field_type_off;   /* "list<scope>" per field, for metadata */
   size_t field_types_size;
@@ -150,8 +154,12 @@ int rt_growbytes(aigw_ctx *c, char **p, size_t *cap, size_t need);
 aigw_status rt_error(aigw_ctx *c, aigw_status s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* vm.c */
-int vm_run(aigw_ctx *c, uint32_t prog, Value *out);
+/* vm.c: runs a verified program, its len instructions at code */
+int vm_exec(aigw_ctx *c, const uint32_t *code, uint32_t len, Value *out);
+static inline int vm_run(aigw_ctx *c, uint32_t prog, Value *out) {
+  const BProgram *P = &c->b->programs[prog];
+  return vm_exec(c, c->b->code + P->start, P->len, out);
+}
 /* What LDF pushes: the field's value, or the error reading it is (VM_ERR_UNSET, or
  * VM_ERR_SCOPE for a scope that cannot be judged). */
 static inline int vm_field(const aigw_ctx *c, uint32_t slot, Value *v) {
