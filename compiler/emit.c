@@ -120,9 +120,9 @@ void emit_bundle(Comp *c, Buf *out) {
   uint32_t *hash = xcalloc(nb + 1, sizeof *hash);
   hash[0] = nb;
   for (uint32_t i = 0; i < ns; i++) {
-    uint32_t s = aigw_hash_str(c->strp.v[i], c->strl.v[i]) & (nb - 1);
+    uint32_t h = aigw_hash_str(c->strp.v[i], c->strl.v[i]), s = h & (nb - 1);
     while (hash[1 + s]) s = (s + 1) & (nb - 1);
-    hash[1 + s] = i + 1;
+    hash[1 + s] = strhash_entry(i, h);
   }
 
   BHeader h;

@@ -50,7 +50,7 @@ typedef struct BHeader {
  *   RAW(NAME, id): a section with a layout of its own, read and written by hand */
 #define SECTIONS(REC, RAW) \
   RAW(STRINGS, 1)   /* u32 n; u32 off[n+1]; bytes: string i is off[i]..off[i+1]-1, NUL at off[i+1]-1 */ \
-  RAW(STRHASH, 2)   /* u32 nbuckets (power of two); u32 bucket[nbuckets]: string id + 1, or 0 */ \
+  RAW(STRHASH, 2)   /* u32 nbuckets (power of two); u32 bucket[nbuckets]: strhash_entry, or 0 */ \
   REC(INTS, 3, int64_t, 8, ints) \
   REC(SETS, 4, BSet, 16, sets) \
   REC(MEMBERS, 5, int64_t, 8, members)       /* each set's members, sorted: string ids or integers */ \
@@ -261,6 +261,13 @@ SECTIONS(REC, RAW)
 _Static_assert(sizeof(BMeta) == 64 && sizeof(BHeader) == 64 && sizeof(BSection) == 16, "fixed-size headers");
 
 static inline const char *bundle_str(const Bundle *b, uint32_t id) { return b->str_bytes + b->str_off[id]; }
+
+/* A STRHASH bucket: the string's id + 1 in the low bits (ids are below LIMIT_STRINGS),
+ * the top bits of its hash above them, so that a probe passes over most other strings
+ * without reading their offsets. */
+enum { STRHASH_ID_BITS = 22, STRHASH_ID_MASK = (1u << STRHASH_ID_BITS) - 1 };
+_Static_assert(LIMIT_STRINGS <= (1u << STRHASH_ID_BITS), "a string id + 1 fits below the hash bits");
+static inline uint32_t strhash_entry(uint32_t id, uint32_t hash) { return (id + 1) | (hash & ~STRHASH_ID_MASK); }
 static inline uint32_t bundle_strlen(const Bundle *b, uint32_t id) { return b->str_off[id + 1] - b->str_off[id] - 1; }
 
 /* Verifies data (len bytes, 8-byte aligned, owned by the caller and kept alive) and

@@ -22,9 +22,9 @@ static inline __attribute__((always_inline)) uint32_t rt_intern(const Bundle *b,
   if (!b->nbuckets) return NOSTR;
   uint32_t mask = b->nbuckets - 1, h = aigw_hash_str(s, n);
   for (uint32_t i = 0; i < b->nbuckets; i++) {
-    uint32_t e = b->strhash[(h + i) & mask];
+    uint32_t e = b->strhash[(h + i) & mask], id = (e & STRHASH_ID_MASK) - 1;
     if (!e) return NOSTR;
-    if (bundle_strlen(b, e - 1) == n && aigw_eq(bundle_str(b, e - 1), s, n)) return e - 1;
+    if (strhash_entry(id, h) == e && bundle_strlen(b, id) == n && aigw_eq(bundle_str(b, id), s, n)) return id;
   }
   return NOSTR;
 }

@@ -69,7 +69,9 @@ static int sections(V *v) {
   CHECK(b->nbuckets && !(b->nbuckets & (b->nbuckets - 1)) && ((uint64_t)b->nbuckets + 1) * 4 == size[SEC_STRHASH],
         "string hash has a bad size");
   CHECK(b->nbuckets > b->nstrings, "string hash is full");  /* an empty bucket ends every probe */
-  for (uint32_t i = 0; i < b->nbuckets; i++) CHECK(b->strhash[i] <= b->nstrings, "string hash bucket %u out of range", i);
+  for (uint32_t i = 0; i < b->nbuckets; i++)
+    CHECK((b->strhash[i] & STRHASH_ID_MASK) <= b->nstrings && (b->strhash[i] & STRHASH_ID_MASK || !b->strhash[i]),
+          "string hash bucket %u out of range", i);
 #define REC(N, v, T, sz, m) ARRAY(SEC_##N, m, n##m, T);
 #define RAW(n, v)
   SECTIONS(REC, RAW)

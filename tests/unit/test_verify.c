@@ -725,6 +725,11 @@ static void test_strings(void) {
   vt_put32(m, vt_off(&b->strhash[0]), b->nstrings + 1);
   vt_seal(m, vt_len);
   vt_expect(m, "string hash bucket 0 out of range");
+  /* hash bits over no string: not empty, yet naming nothing */
+  m = vt_copy();
+  vt_put32(m, vt_off(&b->strhash[0]), ~(uint32_t)STRHASH_ID_MASK);
+  vt_seal(m, vt_len);
+  vt_expect(m, "string hash bucket 0 out of range");
   /* a trie edge whose segment is not its child's: a walk would compare other bytes */
   uint32_t e = 0;
   while (e < b->nedges && b->edges[e].child == NONE32) e++;

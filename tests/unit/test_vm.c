@@ -54,9 +54,9 @@ static Fx *fx_new(void) {
     size_t n = strlen(fx_strs[i]);
     memcpy(f->bytes + o, fx_strs[i], n + 1);
     o += (uint32_t)n + 1;
-    uint32_t h = aigw_hash_str(fx_strs[i], n) & 63;
+    uint32_t full = aigw_hash_str(fx_strs[i], n), h = full & 63;
     while (f->hash[h]) h = (h + 1) & 63;
-    f->hash[h] = (uint32_t)i + 1;
+    f->hash[h] = strhash_entry((uint32_t)i, full);
   }
   f->off[NSTR] = o;
   b->str_off = f->off; b->nstrings = NSTR; b->str_bytes = f->bytes;
