@@ -59,20 +59,24 @@ void emit_bundle(Comp *c, Buf *out) {
     n->anc_first = comp_u32s(c, c->node_anc[i].v, c->node_anc[i].n); n->anc_count = c->node_anc[i].n;
     n->wild_first = comp_u32s(c, c->node_wild[i].v, c->node_wild[i].n); n->wild_count = c->node_wild[i].n;
   }
-  /* literal trie edges, probed by the runtime with aigw_hash_seg */
+  /* literal trie edges, placed by their child's path hash (hash.h); a parent is
+   * created before its children, so its path is known by then */
   uint32_t nlit = 0;
   for (uint32_t i = 1; i < c->nodes.n; i++) nlit += !c->nodes.v[i].wild;
   uint32_t ecap = pow2_at_least(nlit * 2);
   for (uint32_t i = 0; i < ecap; i++) VEC_PUSH(c->edges, ((BEdge){NONE32, NONE32, 0, 0}));
   BEdge *edges = c->edges.v;
+  uint64_t *path = xmalloc(sizeof *path * (c->nodes.n ? c->nodes.n : 1));
+  path[0] = AIGW_PATH_SEED;
   for (uint32_t i = 1; i < c->nodes.n; i++) {
     const BNode *n = &c->nodes.v[i];
+    path[i] = aigw_path_next(path[n->parent], aigw_hash_raw(c->strp.v[n->segment], c->strl.v[n->segment]));
     if (n->wild) continue;
-    uint32_t h = aigw_hash_seg(n->parent, c->strp.v[n->segment], c->strl.v[n->segment]);
-    uint32_t s = h & (ecap - 1);
+    uint32_t h = (uint32_t)path[i], s = h & (ecap - 1);
     while (edges[s].child != NONE32) s = (s + 1) & (ecap - 1);
-    edges[s] = (BEdge){n->parent, i, h, n->segment};
+    edges[s] = (BEdge){n->parent, i, edge_key(h, c->strl.v[n->segment]), 0};
   }
+  free(path);
   /* meta */
   const char *pkg = "";
   uint32_t pl = 0;
@@ -115,6 +119,12 @@ void emit_bundle(Comp *c, Buf *out) {
     o += c->strl.v[i] + 1;
   }
   buf_put(&offs, &o, 4);
+  /* now that strings have their places: each trie edge's segment bytes */
+  for (uint32_t i = 0; i < c->edges.n; i++)
+    if (c->edges.v[i].child != NONE32) {
+      uint32_t seg = c->nodes.v[c->edges.v[i].child].segment;
+      memcpy(&c->edges.v[i].seg, offs.p + 4 + (size_t)seg * 4, 4);
+    }
   buf_put(&offs, bytes.p, bytes.n);
   uint32_t nb = pow2_at_least(ns * 2);
   uint32_t *hash = xcalloc(nb + 1, sizeof *hash);

@@ -94,6 +94,7 @@ static void bundle_free(aigw_bundle *bh) {
   if (bh->base_active) rt_alloc(bh, bh->base_active, ((size_t)bh->b.nguardrails + 63) / 64 * 2 * sizeof(uint64_t), 0);
   if (bh->groups) rt_alloc(bh, bh->groups, (size_t)bh->b.nguards * sizeof *bh->groups, 0);
   if (bh->gcond) rt_alloc(bh, bh->gcond, (size_t)bh->b.nguardrails * sizeof *bh->gcond, 0);
+  if (bh->globbed) rt_alloc(bh, bh->globbed, ((size_t)bh->b.nnodes + 63) / 64 * sizeof *bh->globbed, 0);
   rt_json_frags_free(bh);
   if (bh->mem) rt_alloc(bh, bh->mem, bh->memsize, 0);
   rt_alloc(bh, bh, sizeof *bh, 0);
@@ -204,6 +205,13 @@ static aigw_status bundle_finish(aigw_bundle *bh, const uint8_t *data, size_t le
     if (!(b->guardrails[g].flags & (GR_SCOPED | GR_GUARDED))) bh->base_active[g >> 6] |= 1ull << (g & 63);
     if (b->guardrails[g].flags & GR_SCOPED) bh->scoped[g >> 6] |= 1ull << (g & 63);
   }
+  /* the scope walk tries a node's glob children only where it has some: the bit is
+   * read where the node's record, far out in the bundle, need not be */
+  size_t nwords = ((size_t)b->nnodes + 63) / 64;
+  if (nwords && !(bh->globbed = rt_alloc(bh, NULL, 0, nwords * sizeof *bh->globbed))) goto oom;
+  if (nwords) memset(bh->globbed, 0, nwords * sizeof *bh->globbed);
+  for (uint32_t i = 0; i < b->nnodes; i++)
+    if (b->nodes[i].wild_count) bh->globbed[i >> 6] |= 1ull << (i & 63);
   if (b->nguardrails && !(bh->gcond = rt_alloc(bh, NULL, 0, (size_t)b->nguardrails * sizeof *bh->gcond))) goto oom;
   for (uint32_t g = 0; g < b->nguardrails; g++) {
     const BProgram *P = &b->programs[b->guardrails[g].cond];

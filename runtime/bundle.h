@@ -109,10 +109,15 @@ typedef struct BNode {
   uint32_t scope_text;      /* string id of the scope as written, or NOSTR */
 } BNode;
 
-/* Literal child lookup: hash = aigw_hash_seg(parent, segment bytes) (runtime/hash.h);
- * linear probing; an empty slot has child == NONE32. segment is the child's own, here
- * so that a step of the walk compares the bytes without a read of the node. */
-typedef struct BEdge { uint32_t parent, child, hash, segment; } BEdge;
+/* Literal child lookup: the home slot is aigw_hash_seg(parent, segment bytes)
+ * (runtime/hash.h), then linear probing; an empty slot has child == NONE32. key holds
+ * that hash's top bits and the segment's length (edge_key), and seg the offset of the
+ * child's segment in the string bytes: a step of the walk compares the bytes without
+ * reading the node or the string table's offsets. */
+typedef struct BEdge { uint32_t parent, child, key, seg; } BEdge;
+static inline uint32_t edge_key(uint32_t hash, size_t len) {
+  return (hash & 0xffff0000u) | (uint32_t)(len < 0xffff ? len : 0xffff);   /* a longer one never matches */
+}
 
 typedef struct BProgram {
   uint32_t start, len;      /* CODE range */

@@ -77,13 +77,14 @@ static inline uint64_t aigw_hash_raw(const void *p, size_t n) {
 static inline uint32_t aigw_hash_str(const void *p, size_t n) {
   return (uint32_t)aigw_mix64(aigw_hash_raw(p, n));
 }
-/* Scope trie edge: the parent node and the raw hash of the lower-cased segment, so a
- * segment is hashed once however many parents a glob frontier tries it under. */
-static inline uint32_t aigw_hash_edge(uint32_t parent, uint64_t seg_raw) {
-  return (uint32_t)aigw_mix64(seg_raw ^ ((uint64_t)parent * 0xc2b2ae3d27d4eb4full));
-}
-static inline uint32_t aigw_hash_seg(uint32_t parent, const void *p, size_t n) {
-  return aigw_hash_edge(parent, aigw_hash_raw(p, n));
+/* Scope trie paths: the root's path hash is AIGW_PATH_SEED, a node's is its parent's
+ * folded with the raw hash of its lower-cased segment (a glob's pattern as written), and
+ * its low 32 bits place the edge that reaches it. A place depends on the path, not on
+ * node numbers, so a walk knows each level's place along the input's literal path
+ * before it has found a single node, and asks for all of them at once. */
+#define AIGW_PATH_SEED 0x243f6a8885a308d3ull
+static inline uint64_t aigw_path_next(uint64_t path, uint64_t seg_raw) {
+  return aigw_mix64(aigw_fold(path, seg_raw));
 }
 /* Split bucket in [0, 10000): route name, a 0 byte, then the key's bytes. */
 static inline uint32_t aigw_split_bucket(const char *route, size_t rn, const void *key, size_t kn) {

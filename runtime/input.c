@@ -580,14 +580,18 @@ aigw_status aigw_input_map_set(aigw_ctx *c, int field, const char *key, size_t k
 
 /* ---- the scope trie walk ---- */
 
-static uint32_t edge_find(const Bundle *b, uint32_t parent, uint64_t raw, const char *s, size_t n) {
+/* The literal child of parent that the path hash h places, for segment s[0..n). A
+ * segment of an input scope is at most RT_MAX_SCOPE bytes, so a key whose length
+ * matches names a string of exactly n bytes at e->seg (the verifier checked both); the
+ * bytes decide, never the hash. */
+_Static_assert(RT_MAX_SCOPE < 0xffff, "an input segment's length fits an edge key");
+static uint32_t edge_find(const Bundle *b, uint32_t parent, uint32_t h, const char *s, size_t n) {
   if (!b->nedges) return NONE32;
-  uint32_t h = aigw_hash_edge(parent, raw), mask = b->nedges - 1;
+  uint32_t mask = b->nedges - 1, key = edge_key(h, n);
   for (uint32_t i = 0; i < b->nedges; i++) {
     const BEdge *e = &b->edges[(h + i) & mask];
     if (e->child == NONE32) return NONE32;
-    if (e->hash == h && e->parent == parent && bundle_strlen(b, e->segment) == n && aigw_eq(bundle_str(b, e->segment), s, n))
-      return e->child;
+    if (e->key == key && e->parent == parent && aigw_eq(b->str_bytes + e->seg, s, n)) return e->child;
   }
   return NONE32;
 }
@@ -625,40 +629,64 @@ static inline size_t seg_len(const char *s, size_t n) {
   return i;
 }
 
+/* The segment of s[0..n) at or after *i: its start, and its length in *len (0: none). */
+static inline const char *next_seg(const char *s, size_t n, size_t *i, size_t *len) {
+  while (*i < n && s[*i] == '/') (*i)++;
+  const char *seg = s + *i;
+  *len = seg_len(seg, n - *i);
+  *i += *len;
+  return seg;
+}
+
 /* Walks one normalized scope down the trie. A segment follows its literal child and
  * every glob child it matches, so the frontier can branch; every node reached is
- * matched, since an exemption at S applies to S and everything below it. */
+ * matched, since an exemption at S applies to S and everything below it.
+ *
+ * In a large trie each level's edge is a cache miss, and the next level's search needs
+ * this level's node. But where an edge lies depends only on the path's segments
+ * (hash.h): while it searches one level, the walk already asks for the edge of the next
+ * level of the literal path, so that miss overlaps this level's work. A table of up to
+ * WALK_CACHED edges (256 KB) stays in cache between requests: there asking costs more
+ * than it saves. */
+enum { WALK_CACHED = 1 << 14 };
 static int walk(aigw_ctx *c, Value scope) {
   const Bundle *b = c->b;
+  const uint64_t *globbed = c->bh->globbed;
   uint32_t *cur = c->front[0], *nxt = c->front[1], ncur = 1;
-  cur[0] = 0;
+  uint64_t *curp = c->frontp[0], *nxtp = c->frontp[1];
+  cur[0] = 0; curp[0] = AIGW_PATH_SEED;
   const char *s = scope.u.p;
-  size_t n = scope.len, i = 0;
-  while (ncur) {
-    while (i < n && s[i] == '/') i++;
-    if (i == n) break;
-    const char *seg = s + i;
-    size_t sn = seg_len(seg, n - i);
-    uint64_t raw = aigw_hash_raw(seg, sn);    /* once, whatever the frontier's width */
-    i += sn;
+  size_t n = scope.len, i = 0, sn, nsn;
+  const char *seg = next_seg(s, n, &i, &sn);
+  uint64_t raw = aigw_hash_raw(seg, sn), lit = AIGW_PATH_SEED;   /* lit: the literal path's hash so far */
+  while (ncur && sn) {
+    const char *nseg = next_seg(s, n, &i, &nsn);
+    uint64_t nraw = aigw_hash_raw(nseg, nsn), lit1 = aigw_path_next(lit, raw);
+    if (nsn && b->nedges > WALK_CACHED)
+      __builtin_prefetch(&b->edges[(uint32_t)aigw_path_next(lit1, nraw) & (b->nedges - 1)]);
     uint32_t nn = 0;
     for (uint32_t k = 0; k < ncur; k++) {
-      const BNode *N = &b->nodes[cur[k]];
-      uint32_t lit = edge_find(b, cur[k], raw, seg, sn);
-      if (lit != NONE32) {
-        if (nn == LIMIT_MATCHED || match_add(c, lit)) return -1;
-        nxt[nn++] = lit;
+      uint64_t p = curp[k] == lit ? lit1 : aigw_path_next(curp[k], raw);
+      uint32_t child = edge_find(b, cur[k], (uint32_t)p, seg, sn);
+      if (child != NONE32) {
+        if (nn == LIMIT_MATCHED || match_add(c, child)) return -1;
+        nxtp[nn] = p; nxt[nn++] = child;
       }
+      if (!(globbed[cur[k] >> 6] >> (cur[k] & 63) & 1)) continue;
+      const BNode *N = &b->nodes[cur[k]];
       for (uint32_t w = 0; w < N->wild_count; w++) {
         uint32_t ch = b->u32s[N->wild_first + w];
-        uint32_t pid = b->nodes[ch].segment;
+        const char *pat = bundle_str(b, b->nodes[ch].segment);
+        size_t pn = bundle_strlen(b, b->nodes[ch].segment);
         uint64_t budget = UINT64_MAX;   /* a segment of at most RT_MAX_SCOPE bytes and a policy glob */
-        if (ch == lit || vm_glob(seg, sn, bundle_str(b, pid), bundle_strlen(b, pid), &budget) != 1) continue;
+        if (vm_glob(seg, sn, pat, pn, &budget) != 1) continue;
         if (nn == LIMIT_MATCHED || match_add(c, ch)) return -1;
-        nxt[nn++] = ch;
+        nxtp[nn] = aigw_path_next(curp[k], aigw_hash_raw(pat, pn)); nxt[nn++] = ch;
       }
     }
-    uint32_t *t = cur; cur = nxt; nxt = t; ncur = nn;
+    uint32_t *t = cur; cur = nxt; nxt = t;
+    uint64_t *tp = curp; curp = nxtp; nxtp = tp;
+    ncur = nn; seg = nseg; sn = nsn; raw = nraw; lit = lit1;
   }
   return 0;
 }

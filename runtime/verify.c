@@ -159,7 +159,8 @@ static int tables(V *v) {
     const BEdge *e = &b->edges[i];
     if (e->child == NONE32) { empty++; continue; }
     CHECK(e->child > 0 && e->child < b->nnodes && b->nodes[e->child].parent == e->parent && !b->nodes[e->child].wild &&
-          e->segment == b->nodes[e->child].segment, "edge %u is inconsistent", i);
+          e->seg == b->str_off[b->nodes[e->child].segment] && (e->key & 0xffff) == (edge_key(0, bundle_strlen(b, b->nodes[e->child].segment)) & 0xffff),
+          "edge %u is inconsistent", i);
   }
   CHECK(empty > 0, "edge table is full");
   for (uint32_t i = 0; i < b->nexindex; i++) {

@@ -82,6 +82,7 @@ struct aigw_bundle {
    * stays warm from one request to the next: most active guardrails do not fire, and
    * then a check reads neither the guardrail's record nor its program's. */
   struct GCond { uint32_t start, len; } *gcond;
+  uint64_t *globbed;                /* a bit per scope node: it has glob children */
   uint32_t ngroups, under_first, nunder;   /* GUARDS range of `scope under` guards */
   char *field_types; uint32_t *field_type_off;   /* "list<scope>" per field, for metadata */
   size_t field_types_size;
@@ -130,6 +131,7 @@ struct aigw_ctx {
   Value tparts[LIMIT_TARGETS][3];   /* the route's targets: provider, model, region */
   /* used only while matching scopes (once per input) or reporting an error */
   uint32_t front[2][LIMIT_MATCHED];
+  uint64_t frontp[2][LIMIT_MATCHED]; /* the path hash of each front node (hash.h) */
   uint32_t err_line, err_col;       /* where invalid JSON input went wrong, or 0 */
   struct RtJsonScratch *jin;        /* the JSON reader's scratch (jsonin.c) */
   char errmsg[1024];

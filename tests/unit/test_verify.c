@@ -735,9 +735,14 @@ static void test_strings(void) {
   while (e < b->nedges && b->edges[e].child == NONE32) e++;
   CU_ASSERT_FATAL(e < b->nedges);
   m = vt_copy();
-  vt_put32(m, vt_off(&b->edges[e].segment), b->edges[e].segment == 0 ? 1 : 0);
+  vt_put32(m, vt_off(&b->edges[e].seg), b->edges[e].seg + 1);
   vt_seal(m, vt_len);
   snprintf(want, sizeof want, "edge %u is inconsistent", e);
+  vt_expect(m, want);
+  /* or a length that is not its segment's: the bytes compared would run past it */
+  m = vt_copy();
+  vt_put32(m, vt_off(&b->edges[e].key), b->edges[e].key + 1);
+  vt_seal(m, vt_len);
   vt_expect(m, want);
 }
 
