@@ -86,7 +86,7 @@ void aigw_disasm(const aigw_bundle *bh, aigw_write_fn write, void *ud) {
     out(&o, "\n; program %u: ", p);
     owner(&o, b, w ? w[p] : (Owner){OWN_NONE, 0, 0});
     out(&o, "  (%s:%u)\n", bundle_str(b, pr->file), pr->line);
-    for (uint32_t k = 0; k < pr->len; k++) {
+    for (uint32_t k = 0; k < pr->len; k += insn_words(b->code[pr->start + k])) {
       uint32_t pc = pr->start + k, word = b->code[pc], arg = INSN_ARG(word);
       const OpInfo *oi = &vm_opinfo[INSN_OP(word)];
       out(&o, "%04u  %-8s", pc, oi->name);
@@ -98,6 +98,8 @@ void aigw_disasm(const aigw_bundle *bh, aigw_write_fn write, void *ud) {
       }
       switch (oi->arg) {
       case ARG_SLOT: out(&o, " ; %s", bundle_str(b, b->fields[arg].name)); break;
+      case ARG_SLOT_STR: out(&o, " ; %s, \"%.400s\"", bundle_str(b, b->fields[arg].name), bundle_str(b, b->code[pc + 1])); break;
+      case ARG_SLOT_SET: out(&o, " ; %s, %u members", bundle_str(b, b->fields[arg].name), b->sets[b->code[pc + 1]].count); break;
       case ARG_INT: out(&o, " ; %" PRId64, b->ints[arg]); break;
       case ARG_STR: out(&o, " ; \"%.400s\"", bundle_str(b, arg)); break;
       case ARG_SET: out(&o, " ; %u members", b->sets[arg].count); break;

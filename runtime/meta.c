@@ -65,10 +65,8 @@ int aigw_meta_guardrail_reads(const aigw_bundle *bh, size_t i, size_t field) {
   uint32_t prog = b->guardrails[i].cond;
   if (prog >= b->nprograms) return 0;
   const BProgram *P = &b->programs[prog];
-  for (uint32_t pc = P->start; pc < P->start + P->len; pc++) {
-    uint32_t op = INSN_OP(b->code[pc]);
-    if ((op == OP_LDF || op == OP_HAS) && INSN_ARG(b->code[pc]) == field) return 1;
-  }
+  for (uint32_t pc = P->start; pc < P->start + P->len; pc += insn_words(b->code[pc]))
+    if (insn_reads_field(b->code[pc]) && INSN_ARG(b->code[pc]) == field) return 1;
   return 0;
 }
 

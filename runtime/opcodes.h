@@ -3,6 +3,9 @@
  * checked against it by a static assert on the count.
  *
  * An instruction is one 32-bit word:   | arg : 24 | op : 8 |
+ * except the fused loads (FSEQK, FSNEK, FINSET), which take the word after as a second
+ * operand: a field compared with a constant is most of what a guardrail tests, and one
+ * dispatch instead of two is most of what it costs (insn_words).
  * The VM is a stack machine over 16-byte values; types are static, so values carry no
  * tags: the verifier proves every operand's type before the first instruction runs.
  * Jumps are forward only, except the jump back that closes a quantifier loop (below), so
@@ -87,7 +90,10 @@ typedef enum {
   OP(QNEXT,   BACK, 3, 1, T_ANY, T_BOOL,      T_ANY,  "body result b: decided or no item left -> leave the loop with b (QFALSE, QTRUE: the element; none left: error); else next element, jump -arg") \
   OP(TGET,    TABLE,1, 1, T_ANY, 0,           T_ANY,  "push tables[arg][a]; error if missing and no default (type from the table)") \
   OP(TOTIME,  NONE, 1, 1, T_STRLIKE, 0,       T_TIME, "push string a read as a date or RFC 3339 time; error if it is neither") \
-  OP(BUSED,   BUDGET,0, 1, 0, 0,              T_INT,  "push the usage of budgets[arg] the host supplied; error if none")
+  OP(BUSED,   BUDGET,0, 1, 0, 0,              T_INT,  "push the usage of budgets[arg] the host supplied; error if none") \
+  OP(FSEQK,   SLOT_STR, 0, 1, 0, 0,           T_BOOL, "push input[arg] == strings[next word]: LDF then SEQK, in two words") \
+  OP(FSNEK,   SLOT_STR, 0, 1, 0, 0,           T_BOOL, "push input[arg] != strings[next word]: LDF then SNEK, in two words") \
+  OP(FINSET,  SLOT_SET, 0, 1, 0, 0,           T_BOOL, "push input[arg] in sets[next word]: LDF then INSET, in two words")
 
 typedef enum {
 #define OP(name, ...) OP_##name,
@@ -97,12 +103,24 @@ typedef enum {
 } Opcode;
 
 typedef enum { ARG_NONE, ARG_SLOT, ARG_INT, ARG_STR, ARG_SET, ARG_NODE, ARG_JUMP, ARG_IMM, ARG_TABLE,
-               ARG_BUDGET, ARG_BACK } ArgKind;
+               ARG_BUDGET, ARG_BACK,
+               ARG_SLOT_STR, ARG_SLOT_SET   /* a field, then a string or a set in the next word */ } ArgKind;
 
 #define INSN(op, arg) ((uint32_t)(op) | ((uint32_t)(arg) << 8))
 #define INSN_OP(w) ((w) & 0xffu)
 #define INSN_ARG(w) ((w) >> 8)
 enum { INSN_ARG_MAX = 0xffffff };
+
+/* The words an instruction takes, 1 or 2: everything that walks code steps by this. */
+static inline uint32_t insn_words(uint32_t w) {
+  uint32_t op = INSN_OP(w);
+  return op == OP_FSEQK || op == OP_FSNEK || op == OP_FINSET ? 2 : 1;
+}
+/* Whether the instruction reads input field INSN_ARG(w). */
+static inline int insn_reads_field(uint32_t w) {
+  uint32_t op = INSN_OP(w);
+  return op == OP_LDF || op == OP_HAS || op == OP_FSEQK || op == OP_FSNEK || op == OP_FINSET;
+}
 
 
 /* The operand table generated from OPCODES: the verifier, the disassembler and the

@@ -244,6 +244,17 @@ static int program(V *v, uint32_t pi) {
     case ARG_NODE: CHECK(arg < b->nnodes, "bad scope node %u at pc %u in program %u", arg, pc, pi); break;
     case ARG_TABLE: CHECK(arg < b->ntables, "bad table %u at pc %u in program %u", arg, pc, pi); break;
     case ARG_BUDGET: CHECK(arg < b->nbudgets, "bad budget %u at pc %u in program %u", arg, pc, pi); break;
+    case ARG_SLOT_STR: case ARG_SLOT_SET: {
+      /* the second word is an operand, never an instruction (the loop steps over it),
+       * and jumps only go forward: every jump that could land on it is pending now */
+      CHECK(k + 1 < p->len, "missing operand at pc %u in program %u", pc, pi);
+      for (int j = 0; j < npend; j++) CHECK(pend[j].target != k + 1, "jump into the operand of pc %u in program %u", pc, pi);
+      CHECK(arg < b->nfields, "bad field %u at pc %u in program %u", arg, pc, pi);
+      uint32_t k2 = b->code[pc + 1];
+      if (oi->arg == ARG_SLOT_STR) CHECK(k2 < b->nstrings, "bad string %u at pc %u in program %u", k2, pc, pi);
+      else CHECK(k2 < b->nsets, "bad set %u at pc %u in program %u", k2, pc, pi);
+      break;
+    }
     case ARG_JUMP:
       CHECK(k + 1 + arg < p->len, "bad jump target at pc %u in program %u", pc, pi);
       CHECK(!nloops || k + 1 + arg <= loops[nloops - 1].end, "jump out of a loop at pc %u in program %u", pc, pi);
@@ -276,6 +287,12 @@ static int program(V *v, uint32_t pi) {
     case OP_LDF: out[0].t = b->fields[arg].type; out[0].elem = b->fields[arg].elem; break;
     case OP_CAST: out[0].t = (uint8_t)arg; break;
     case OP_INSET: ok = b->sets[arg].type == T_STR ? is_strlike(a.t) : is_num(a.t); break;
+    case OP_FSEQK: case OP_FSNEK: ok = is_strlike(b->fields[arg].type); break;
+    case OP_FINSET: {
+      uint8_t t = b->fields[arg].type;
+      ok = b->sets[b->code[pc + 1]].type == T_STR ? is_strlike(t) : is_num(t);
+      break;
+    }
     case OP_INLIST: ok = ok && (a.t == c.elem || (is_strlike(a.t) && is_strlike(c.elem))); break;
     case OP_INDEX: out[0].t = a.elem; break;
     case OP_UNDER: ok = ok && b->meta->scope_field < b->nfields; break;
@@ -331,6 +348,7 @@ static int program(V *v, uint32_t pi) {
       if (op == OP_JFK || op == OP_JTK) sp--;   /* and, or: the jump keeps a, falling through drops it */
     }
     if (op == OP_RET) live = 0;
+    k += insn_words(w) - 1;
   }
   CHECK(!live && !npend && !nloops, "program %u does not end in RET", pi);
   CHECK(maxsp <= p->max_stack && p->max_stack <= b->meta->max_stack, "program %u needs more stack than it declares", pi);

@@ -88,6 +88,12 @@ static uint32_t find_member(const int64_t *m, uint32_t n, int64_t k) {
 }
 static int in_members(const int64_t *m, uint32_t n, int64_t k) { return find_member(m, n, k) < n; }
 
+/* a in set s: by id for a string set (an unknown string is in none), else by value */
+static inline int in_set(const Bundle *b, const BSet *s, Value a) {
+  if (s->type == T_STR || s->type == T_SCOPE) return a.sid != NOSTR && in_members(b->members + s->first, s->count, a.sid);
+  return in_members(b->members + s->first, s->count, a.u.i);
+}
+
 /* A string constant of the bundle as a value. */
 static inline Value str_value(const Bundle *b, uint32_t id) {
   Value v;
@@ -215,14 +221,22 @@ int vm_exec(aigw_ctx *c, const uint32_t *code, uint32_t len, Value *out) {
       }
       vmcase(NOT) { sp[-1].u.i = !sp[-1].u.i; vmbreak; }
       vmcase(INSET) {                 /* push a in sets[arg]: binary search on id or value */
-        const BSet *s = &b->sets[INSN_ARG(w)];
-        Value a = sp[-1];
-        if (s->type == T_STR || s->type == T_SCOPE)
-          sp[-1].u.i = a.sid != NOSTR && in_members(b->members + s->first, s->count, a.sid);
-        else sp[-1].u.i = in_members(b->members + s->first, s->count, a.u.i);
+        sp[-1].u.i = in_set(b, &b->sets[INSN_ARG(w)], sp[-1]);
         sp[-1].sid = NOSTR;
         vmbreak;
       }
+      /* LDF and a compare with a constant in one dispatch: the second word is the
+       * constant (the verifier checked it like the operand of SEQK, SNEK or INSET) */
+#define FUSED(NAME, TEST) \
+      vmcase(NAME) { \
+        int e_ = vm_field(c, INSN_ARG(w), sp); \
+        if (e_) { c->err.slot = INSN_ARG(w); FAIL(e_); } \
+        uint32_t k = code[pc++]; \
+        sp->u.i = (TEST); sp->sid = NOSTR; sp++; \
+        vmbreak; \
+      }
+      FUSED(FSEQK, sp->sid == k) FUSED(FSNEK, sp->sid != k) FUSED(FINSET, in_set(b, &b->sets[k], *sp))
+#undef FUSED
       vmcase(INLIST) {                /* push a in list b */
         sp--;
         if (charge(c, c->slots[sp[0].u.i].v.len)) FAIL(VM_ERR_LIMIT);

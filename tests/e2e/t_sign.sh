@@ -25,15 +25,16 @@ echo '{"model":"llama-3"}' >in.json
 cp p.aigwb q.aigwb
 "$A" eval -b q.aigwb --verify-key good.pub -i in.json --now 2026-11-22 >/dev/null 2>err; rc=$?
 [ $rc -eq 2 ] && grep -q "not signed" err && ok || { bad "unsigned: exit $rc"; cat err; }
-# tampered: the guardrail's `!= "gpt-4o"` (SNEK) becomes `==` (SEQK), so it never fires
-# for other models, and the checksum is recomputed over the bytes after the 64-byte header
+# tampered: the guardrail's `!= "gpt-4o"` (FSNEK) becomes `==` (FSEQK), so it never
+# fires for other models, and the checksum is recomputed over the bytes after the
+# 64-byte header
 python3 - p.aigwb t.aigwb <<'PY'
 import hashlib, sys
 b = bytearray(open(sys.argv[1], 'rb').read())
-# the program LDF 0 (opcode 0); SNEK (opcode 16) "gpt-4o"; RET (opcode 36)
-i = next(k for k in range(68, len(b) - 7, 4)
-         if b[k - 4:k] == bytes(4) and b[k] == 16 and b[k + 4:k + 8] == bytes([36, 0, 0, 0]))
-b[i] = 15                                              # SEQK
+# the program FSNEK (opcode 48) field 0, "gpt-4o" in the next word; RET (opcode 36)
+i = next(k for k in range(64, len(b) - 11, 4)
+         if b[k:k + 4] == bytes([48, 0, 0, 0]) and b[k + 8:k + 12] == bytes([36, 0, 0, 0]))
+b[i] = 47                                              # FSEQK
 b[24:56] = hashlib.sha256(bytes(b[64:])).digest()
 open(sys.argv[2], 'wb').write(b)
 PY

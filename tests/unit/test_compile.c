@@ -83,7 +83,7 @@ static void tc_print_diags(TC *t) {
 
 /* ---- golden bytecode ---- */
 
-/* A program as text: "LDF model; INSET 0; NOT; RET", operands by name where the bundle
+/* A program as text: "FINSET model 0; NOT; RET", operands by name where the bundle
  * has one (fields, strings, scopes, cast types), jumps as +offset. */
 static void tc_listing(const Bundle *b, uint32_t prog, Buf *out) {
   static const char *types[] = {
@@ -92,7 +92,7 @@ static void tc_listing(const Bundle *b, uint32_t prog, Buf *out) {
 #undef X
   };
   const BProgram *p = &b->programs[prog];
-  for (uint32_t k = 0; k < p->len; k++) {
+  for (uint32_t k = 0; k < p->len; k += insn_words(b->code[p->start + k])) {
     uint32_t w = b->code[p->start + k], arg = INSN_ARG(w);
     const OpInfo *oi = &vm_opinfo[INSN_OP(w)];
     buf_printf(out, "%s%s", k ? "; " : "", oi->name);
@@ -106,6 +106,8 @@ static void tc_listing(const Bundle *b, uint32_t prog, Buf *out) {
                   else buf_printf(out, " %u", arg);
                   break;
     case ARG_SET: buf_printf(out, " %u", arg); break;
+    case ARG_SLOT_STR: buf_printf(out, " %s \"%s\"", bundle_str(b, b->fields[arg].name), bundle_str(b, b->code[p->start + k + 1])); break;
+    case ARG_SLOT_SET: buf_printf(out, " %s %u", bundle_str(b, b->fields[arg].name), b->code[p->start + k + 1]); break;
     default: break;
     }
   }
@@ -159,10 +161,10 @@ static void test_no_exemptions(void) {
 }
 
 static void test_golden_in(void) {
-  tc_expect_cond("request.model not in approved", "LDF model; INSET 0; NOT; RET");
-  tc_expect_cond("request.model in approved", "LDF model; INSET 0; RET");
+  tc_expect_cond("request.model not in approved", "FINSET model 0; NOT; RET");
+  tc_expect_cond("request.model in approved", "FINSET model 0; RET");
   /* a list literal becomes an anonymous set after the named ones */
-  tc_expect_cond("request.team in [\"a\", \"b\"]", "LDF team; INSET 1; RET");
+  tc_expect_cond("request.team in [\"a\", \"b\"]", "FINSET team 1; RET");
   tc_expect_cond("3 in request.nums", "LDI 3; LDF nums; INLIST; RET");
   tc_expect_cond("\"cost-center\" in request.tags", "LDS \"cost-center\"; LDF tags; HASKEY; RET");
   tc_expect_cond("not (\"k\" in request.tags)", "LDS \"k\"; LDF tags; HASKEY; NOT; RET");
@@ -207,12 +209,12 @@ static void test_golden_no_fold(void) {
 
 static void test_golden_logic(void) {
   tc_expect_cond("request.tokens > 1 and request.team == \"x\"",
-                 "LDF tokens; LDI 1; GT; JFK +2; LDF team; SEQK \"x\"; RET");
+                 "LDF tokens; LDI 1; GT; JFK +2; FSEQK team \"x\"; RET");
   tc_expect_cond("request.tokens > 1 or not has(request.team)",
                  "LDF tokens; LDI 1; GT; JTK +2; HAS team; NOT; RET");
   /* a chain: each jump lands on the next test's end, all on the RET */
   tc_expect_cond("request.team == \"a\" and request.team != \"b\" and request.tokens < 3",
-                 "LDF team; SEQK \"a\"; JFK +2; LDF team; SNEK \"b\"; JFK +3; LDF tokens; LDI 3; LT; RET");
+                 "FSEQK team \"a\"; JFK +2; FSNEK team \"b\"; JFK +3; LDF tokens; LDI 3; LT; RET");
   tc_expect_cond("starts_with(request.model, \"gpt\") or len(request.team) > 3",
                  "LDF model; LDS \"gpt\"; STARTS; JTK +4; LDF team; LEN; LDI 3; GT; RET");
 }
@@ -241,10 +243,10 @@ static void test_golden_other_programs(void) {
     "  split by request.team { 50% a:b, 50% c:d }\n"
     "}\n"
     "budget tokens { key request.team\n limit 1000 tokens per day }\n";
-  tc_expect_prog(src, 0, "LDF model; INSET 0; NOT; RET");
+  tc_expect_prog(src, 0, "FINSET model 0; NOT; RET");
   tc_expect_prog(src, 1, "LDF model; RET");
   tc_expect_prog(src, 2, "LDF provider; RET");
-  tc_expect_prog(src, 3, "LDF team; SEQK \"ml\"; RET");
+  tc_expect_prog(src, 3, "FSEQK team \"ml\"; RET");
   tc_expect_prog(src, 4, "LDF cls; LDI 1; CAST level; GE; RET");
   tc_expect_prog(src, 5, "LDF team; RET");
   tc_expect_prog(src, 6, "LDF team; RET");

@@ -528,21 +528,33 @@ static void test_section_bounds(void) {
 static int vt_find_op(int op, uint32_t from, uint32_t *pc, uint32_t *prog) {
   const Bundle *b = &vt_view;
   for (uint32_t p = 0; p < b->nprograms; p++)
-    for (uint32_t k = 0; k < b->programs[p].len; k++) {
+    for (uint32_t k = 0; k < b->programs[p].len; k += insn_words(b->code[b->programs[p].start + k])) {
       uint32_t at = b->programs[p].start + k;
       if (at >= from && INSN_OP(b->code[at]) == (uint32_t)op) { *pc = at; *prog = p; return 0; }
     }
   return -1;
 }
 
-/* The program holding pc. */
-static uint32_t vt_prog_of(uint32_t pc) {
-  for (uint32_t p = 0; p < vt_view.nprograms; p++)
-    if (pc >= vt_view.programs[p].start && pc < vt_view.programs[p].start + vt_view.programs[p].len) return p;
-  return NONE32;
+static void vt_put_insn(uint8_t *m, uint32_t pc, uint32_t w) { vt_put32(m, vt_off(&vt_view.code[pc]), w); }
+
+/* Program 0 is approved-model's condition, `model not in approved`: FINSET model, set;
+ * NOT; RET. The tests below take it apart unfused, as LDF model; INSET set; NOT; RET
+ * (the same length, and as valid), one instruction per word. */
+static uint8_t *vt_copy_plain0(void) {
+  CU_ASSERT_FATAL(INSN_OP(vt_view.code[0]) == OP_FINSET && vt_view.programs[0].len == 4);
+  uint8_t *m = vt_copy();
+  vt_put_insn(m, 0, INSN(OP_LDF, INSN_ARG(vt_view.code[0])));
+  vt_put_insn(m, 1, INSN(OP_INSET, vt_view.code[1]));
+  return m;
 }
 
-static void vt_put_insn(uint8_t *m, uint32_t pc, uint32_t w) { vt_put32(m, vt_off(&vt_view.code[pc]), w); }
+/* Whether pc starts an instruction of its program (and is not a second word). */
+static int vt_insn_start(uint32_t prog, uint32_t pc) {
+  const BProgram *P = &vt_view.programs[prog];
+  uint32_t k = P->start;
+  while (k < pc) k += insn_words(vt_view.code[k]);
+  return k == pc;
+}
 
 static void test_bad_jump(void) {
   CU_ASSERT_FATAL(vt_load() == 0);
@@ -561,12 +573,38 @@ static void test_bad_jump(void) {
   vt_put_insn(m, pc, INSN(OP_JFK, INSN_ARG_MAX));
   vt_seal(m, vt_len);
   vt_expect(m, want);
-  /* a jump one short lands on an instruction whose stack differs from the jump's */
+  /* a jump one short lands on an instruction whose stack differs from the jump's (where
+   * that is a fused compare's second word, the compare is written unfused) */
   m = vt_copy();
+  uint32_t t = pc + INSN_ARG(vt_view.code[pc]);
+  if (!vt_insn_start(p, t)) {
+    static const int unfused[][2] = {{OP_FSEQK, OP_SEQK}, {OP_FSNEK, OP_SNEK}, {OP_FINSET, OP_INSET}};
+    uint32_t fw = vt_view.code[t - 1];
+    for (int u = 0; u < 3; u++)
+      if (INSN_OP(fw) == (uint32_t)unfused[u][0]) vt_put_insn(m, t, INSN(unfused[u][1], vt_view.code[t]));
+    vt_put_insn(m, t - 1, INSN(OP_LDF, INSN_ARG(fw)));
+  }
   vt_put_insn(m, pc, INSN(OP_JFK, INSN_ARG(vt_view.code[pc]) - 1));
   vt_seal(m, vt_len);
   snprintf(want, sizeof want, "stack differs at jump target pc %u in program %u", pc + INSN_ARG(vt_view.code[pc]), p);
   vt_expect(m, want);
+  /* a jump onto the second word of a fused instruction, which is data: the `and`
+   * jump of `a and request.x == "k"` moved one word short of its end */
+  uint32_t f = 0, fp = 0, found = 0;
+  for (uint32_t from = 0; !found && vt_find_op(OP_JFK, from, &f, &fp) == 0; from = f + 1)
+    found = INSN_ARG(vt_view.code[f]) == 2 && insn_words(vt_view.code[f + 1]) == 2;
+  CU_ASSERT_FATAL(found);
+  f++;                                     /* the fused instruction */
+  m = vt_copy();
+  vt_put_insn(m, f - 1, INSN(OP_JFK, 1));
+  vt_seal(m, vt_len);
+  snprintf(want, sizeof want, "jump into the operand of pc %u in program %u", f, fp);
+  vt_expect(m, want);
+  /* a fused instruction cut short by the program's end */
+  m = vt_copy_plain0();
+  vt_put_insn(m, 3, INSN(OP_FINSET, INSN_ARG(vt_view.code[0])));
+  vt_seal(m, vt_len);
+  vt_expect(m, "missing operand at pc 3 in program 0");
 }
 
 static void test_bad_opcode(void) {
@@ -587,19 +625,17 @@ static void test_bad_opcode(void) {
 static void test_bad_operands(void) {
   CU_ASSERT_FATAL(vt_load() == 0);
   char want[128];
-  /* program 0 is approved-model's condition: LDF model; INSET; NOT; RET */
-  CU_ASSERT_EQUAL_FATAL(INSN_OP(vt_view.code[0]), OP_LDF);
-  uint8_t *m = vt_copy();
+  uint8_t *m = vt_copy_plain0();
   vt_put_insn(m, 0, INSN(OP_LDF, vt_view.nfields));
   vt_seal(m, vt_len);
   snprintf(want, sizeof want, "bad field %u at pc 0 in program 0", vt_view.nfields);
   vt_expect(m, want);
-  m = vt_copy();
+  m = vt_copy_plain0();
   vt_put_insn(m, 1, INSN(OP_INSET, vt_view.nsets));
   vt_seal(m, vt_len);
   snprintf(want, sizeof want, "bad set %u at pc 1 in program 0", vt_view.nsets);
   vt_expect(m, want);
-  m = vt_copy();
+  m = vt_copy_plain0();
   vt_put_insn(m, 2, INSN(OP_NOT, 1));
   vt_seal(m, vt_len);
   vt_expect(m, "stray operand at pc 2 in program 0");
@@ -622,8 +658,19 @@ static void test_bad_operands(void) {
   vt_seal(m, vt_len);
   snprintf(want, sizeof want, "bad cast at pc %u in program %u", pc, p);
   vt_expect(m, want);
-  /* LDB 2 */
+  /* the fused form: its field, and its second word, are checked as LDF's and INSET's */
   m = vt_copy();
+  vt_put_insn(m, 0, INSN(OP_FINSET, vt_view.nfields));
+  vt_seal(m, vt_len);
+  snprintf(want, sizeof want, "bad field %u at pc 0 in program 0", vt_view.nfields);
+  vt_expect(m, want);
+  m = vt_copy();
+  vt_put_insn(m, 1, vt_view.nsets);
+  vt_seal(m, vt_len);
+  snprintf(want, sizeof want, "bad set %u at pc 0 in program 0", vt_view.nsets);
+  vt_expect(m, want);
+  /* LDB 2 */
+  m = vt_copy_plain0();
   vt_put_insn(m, 0, INSN(OP_LDB, 2));
   vt_seal(m, vt_len);
   vt_expect(m, "bad immediate at pc 0 in program 0");
@@ -637,38 +684,32 @@ static void test_stack_types(void) {
   for (uint32_t f = 0; f < b->nfields && int_field == NONE32; f++)
     if (b->fields[f].type == T_INT) int_field = f;
   CU_ASSERT_FATAL(int_field != NONE32);
-  uint32_t seq = NONE32;
-  for (uint32_t pc = 1; pc < b->ncode && seq == NONE32; pc++) {
-    uint32_t ldf = b->code[pc - 1];
-    if (INSN_OP(b->code[pc]) == OP_SEQK && INSN_OP(ldf) == OP_LDF && b->fields[INSN_ARG(ldf)].type == T_STR &&
-        vt_prog_of(pc - 1) == vt_prog_of(pc))
-      seq = pc;
-  }
-  CU_ASSERT_FATAL(seq != NONE32);
+  uint32_t seq, p;
+  CU_ASSERT_FATAL(vt_find_op(OP_FSEQK, 0, &seq, &p) == 0);
   char want[128];
   uint8_t *m = vt_copy();
-  vt_put_insn(m, seq - 1, INSN(OP_LDF, int_field));
+  vt_put_insn(m, seq, INSN(OP_FSEQK, int_field));
   vt_seal(m, vt_len);
-  snprintf(want, sizeof want, "operand types do not fit SEQK at pc %u in program %u", seq, vt_prog_of(seq));
+  snprintf(want, sizeof want, "operand types do not fit FSEQK at pc %u in program %u", seq, p);
   vt_expect(m, want);
   /* a number cast applied to program 0's string */
-  m = vt_copy();
+  m = vt_copy_plain0();
   vt_put_insn(m, 1, INSN(OP_CAST, T_INT));
   vt_seal(m, vt_len);
   vt_expect(m, "operand types do not fit CAST at pc 1 in program 0");
   /* a bool program returning its string: LDF model; LDB 1; POP; RET */
-  m = vt_copy();
+  m = vt_copy_plain0();
   vt_put_insn(m, 1, INSN(OP_LDB, 1));
   vt_put_insn(m, 2, INSN(OP_POP, 0));
   vt_seal(m, vt_len);
   vt_expect(m, "operand types do not fit RET at pc 3 in program 0");
   /* two values left at RET: LDF model; LDB 1; NOT; RET */
-  m = vt_copy();
+  m = vt_copy_plain0();
   vt_put_insn(m, 1, INSN(OP_LDB, 1));
   vt_seal(m, vt_len);
   vt_expect(m, "operand types do not fit RET at pc 3 in program 0");
   /* one pop too many */
-  m = vt_copy();
+  m = vt_copy_plain0();
   vt_put_insn(m, 1, INSN(OP_POP, 0));
   vt_seal(m, vt_len);
   vt_expect(m, "stack underflow at pc 2 in program 0");
@@ -677,25 +718,25 @@ static void test_stack_types(void) {
 static void test_missing_ret(void) {
   CU_ASSERT_FATAL(vt_load() == 0);
   /* program 0 one instruction shorter: LDF; INSET; NOT and no RET */
-  uint8_t *m = vt_copy();
+  uint8_t *m = vt_copy_plain0();
   vt_put32(m, vt_off(&vt_view.programs[0].len), vt_view.programs[0].len - 1);
   vt_seal(m, vt_len);
   vt_expect(m, "program 0 does not end in RET");
   /* RET replaced by POP: the stack is empty and the program runs off its end */
-  m = vt_copy();
+  m = vt_copy_plain0();
   vt_put_insn(m, 3, INSN(OP_POP, 0));
   vt_seal(m, vt_len);
   vt_expect(m, "program 0 does not end in RET");
   /* RET in the middle leaves the rest unreachable */
-  m = vt_copy();
+  m = vt_copy_plain0();
   vt_put_insn(m, 1, INSN(OP_RET, 0));
   vt_seal(m, vt_len);
   vt_expect(m, "operand types do not fit RET at pc 1 in program 0");
-  m = vt_copy();
+  m = vt_copy_plain0();
   vt_put_insn(m, 2, INSN(OP_RET, 0));
   vt_seal(m, vt_len);
   vt_expect(m, "unreachable instruction at pc 3 in program 0");
-  m = vt_copy();
+  m = vt_copy_plain0();
   vt_put32(m, vt_off(&vt_view.programs[0].len), 0);
   vt_seal(m, vt_len);
   vt_expect(m, "program 0 is out of bounds");

@@ -153,6 +153,10 @@ static void t_ldf_has(void) {
   CU_ASSERT_EQUAL(RUN(f, &v, I(LDF, F_N), I0(RET)), VM_ERR_UNSET);
   CU_ASSERT_EQUAL(f->c->err.code, VM_ERR_UNSET);
   CU_ASSERT_EQUAL(f->c->err.slot, F_N);
+  /* a fused load fails as LDF does, naming its field */
+  CU_ASSERT_EQUAL(RUN(f, &v, I(FSEQK, F_MODEL), 0, I0(RET)), VM_ERR_UNSET);
+  CU_ASSERT_EQUAL(RUN(f, &v, I(FINSET, F_MODEL), 0, I0(RET)), VM_ERR_UNSET);
+  CU_ASSERT_EQUAL(f->c->err.slot, F_MODEL);
   CU_ASSERT_EQUAL(IV(f, I(HAS, F_N), I0(RET)), 0);
   CU_ASSERT_EQUAL(aigw_input_int(f->c, F_N, 42), AIGW_OK);
   CU_ASSERT_EQUAL(IV(f, I(HAS, F_N), I0(RET)), 1);
@@ -201,6 +205,14 @@ static void t_strings_eq(void) {
   CU_ASSERT_EQUAL(IV(f, I(LDF, F_MODEL), I(LDS, S_GPT), I0(SNE), I0(RET)), 1);
   CU_ASSERT_EQUAL(IV(f, I(LDF, F_MODEL), I(SEQK, S_GPT), I0(RET)), 0);
   CU_ASSERT_EQUAL(IV(f, I(LDF, F_MODEL), I(SNEK, S_GPT), I0(RET)), 1);
+  /* fused with the load: the constant in the next word, the same answers */
+  CU_ASSERT_EQUAL(IV(f, I(FSEQK, F_MODEL), S_GPT, I0(RET)), 0);
+  CU_ASSERT_EQUAL(IV(f, I(FSNEK, F_MODEL), S_GPT, I0(RET)), 1);
+  aigw_input_string(f->c, F_MODEL, "gpt-4o", 6);
+  CU_ASSERT_EQUAL(IV(f, I(FSEQK, F_MODEL), S_GPT, I0(RET)), 1);
+  CU_ASSERT_EQUAL(IV(f, I(FSNEK, F_MODEL), S_GPT, I0(RET)), 0);
+  CU_ASSERT_EQUAL(IV(f, I(FSEQK, F_MODEL), S_ABC, I0(RET)), 0);
+  aigw_input_string(f->c, F_MODEL, "gpt-4", 5);
   /* both unknown: bytes decide */
   aigw_input_string(f->c, F_MODEL, "zzz", 3);
   aigw_input_list_add(f->c, F_LIST, "zzz", 3);
@@ -264,8 +276,10 @@ static void t_sets(void) {
   CU_ASSERT_EQUAL(IV(f, I(LDF, F_MODEL), I(INSET, 0), I0(RET)), 1);
   CU_ASSERT_EQUAL(IV(f, I(LDS, S_ABC), I(INSET, 0), I0(RET)), 1);
   CU_ASSERT_EQUAL(IV(f, I(LDS, S_PROD), I(INSET, 0), I0(RET)), 0);
+  CU_ASSERT_EQUAL(IV(f, I(FINSET, F_MODEL), 0, I0(RET)), 1);    /* fused: the set in the next word */
   aigw_input_string(f->c, F_MODEL, "not-in-the-table", 16);   /* NOSTR: never a member */
   CU_ASSERT_EQUAL(IV(f, I(LDF, F_MODEL), I(INSET, 0), I0(RET)), 0);
+  CU_ASSERT_EQUAL(IV(f, I(FINSET, F_MODEL), 0, I0(RET)), 0);
   CU_ASSERT_EQUAL(IV(f, I(LDI, I_7), I(INSET, 1), I0(RET)), 1);
   CU_ASSERT_EQUAL(IV(f, I(LDI, I_1), I(INSET, 1), I0(RET)), 1);
   CU_ASSERT_EQUAL(IV(f, I(LDI, I_2), I(INSET, 1), I0(RET)), 0);
