@@ -354,6 +354,7 @@ void aigw_ctx_free(aigw_ctx *c) {
   }
   if (c->slots) rt_alloc(bh, c->slots, (size_t)bh->b.nfields * sizeof(Slot), 0);
   if (c->grmark) rt_alloc(bh, c->grmark, ((bh->b.nguardrails + 63) / 64) * sizeof(uint64_t), 0);
+  if (c->hits) rt_alloc(bh, c->hits, (size_t)c->caphits * sizeof *c->hits, 0);
   if (c->busage) rt_alloc(bh, c->busage, (size_t)bh->b.nbudgets * sizeof(int64_t), 0);
   if (c->busage_gen) rt_alloc(bh, c->busage_gen, (size_t)bh->b.nbudgets * sizeof(uint32_t), 0);
   if (c->items) rt_alloc(bh, c->items, (size_t)c->items_cap * sizeof(Item), 0);

@@ -253,17 +253,12 @@ static void activate(aigw_ctx *c) {
   }
 }
 
-static aigw_status check_guardrail(aigw_ctx *c, uint32_t g, int *deny) {
+/* A guardrail whose condition held or failed (vm_conds): its finding, in the list an
+ * exemption, its effect or the failure puts it in. */
+static aigw_status check_hit(aigw_ctx *c, const VmHit *h, int *deny) {
+  uint32_t g = h->g;
+  int r = h->r;
   const BGuardrail *G = &c->b->guardrails[g];
-  Value v;
-  int r;
-  if (c->scope_unknown != NONE32 && (G->flags & GR_SCOPED)) {
-    c->err.code = r = VM_ERR_SCOPE;
-    c->err.slot = c->scope_unknown;
-  } else if ((r = vm_exec(c, c->b->code + c->bh->gcond[g].start, c->bh->gcond[g].len, &v)) == VM_ERR_LIMIT)
-    return over_limit(c);
-  if (r == VM_OK && !v.u.i) return AIGW_OK;
-  VmError e = c->err;                 /* the waiver's `when` may overwrite c->err */
   uint32_t ex;
   if (find_waiver(c, g, &ex)) return over_limit(c);
   Finding f = {.index = g, .exemption = ex, .flags = 0, .file = c->b->programs[G->cond].file,
@@ -281,7 +276,7 @@ static aigw_status check_guardrail(aigw_ctx *c, uint32_t g, int *deny) {
   if (r != VM_OK) {
     /* the error's text must be taken now: it names input the next eval may change */
     f.msg_off = (uint32_t)c->nmsg;
-    if (put_vm_error(c, &e) | mend(c, f.msg_off, &f.msg_len)) return nomem(c);
+    if (put_vm_error(c, &h->e) | mend(c, f.msg_off, &f.msg_len)) return nomem(c);
   } else f.msg_len = MSG_PENDING;   /* most callers never read it: render on request */
   return add_finding(c, list, &f);
 }
@@ -665,10 +660,16 @@ aigw_status aigw_eval(aigw_ctx *c, int64_t now) {
   }
   int deny = 0;
   aigw_status st;
-  /* active guardrails in index order, a word of the bitset at a time */
-  for (uint32_t w = 0; w < (b->nguardrails + 63) / 64; w++)
-    for (uint64_t bits = c->grmark[w]; bits; bits &= bits - 1)
-      if ((st = check_guardrail(c, w * 64 + (uint32_t)__builtin_ctzll(bits), &deny))) return st;
+  /* the active guardrails' conditions, all in one run of the VM; then, in index order,
+   * a finding for each that held or failed */
+  uint32_t nmarked = 0, nhits = 0;
+  for (uint32_t w = 0; w < (b->nguardrails + 63) / 64; w++) nmarked += (uint32_t)__builtin_popcountll(c->grmark[w]);
+  if (nmarked) {
+    if (rt_grow(c, (void **)&c->hits, &c->caphits, nmarked, sizeof *c->hits)) return nomem(c);
+    if (vm_conds(c, c->hits, &nhits)) return over_limit(c);
+  }
+  for (uint32_t i = 0; i < nhits; i++)
+    if ((st = check_hit(c, &c->hits[i], &deny))) return st;
   /* The route and budgets belong to an allowed request only. Either can still deny:
    * no permitted route, or a rule or budget that cannot be evaluated. */
   if (!deny && (st = route(c, &deny))) return st;

@@ -162,15 +162,24 @@ static int list_has(const aigw_ctx *c, uint32_t s, Value a) {
   return 0;
 }
 
-#define FAIL(code_) do { c->err.code = (code_); return (code_); } while (0)
+#define FAIL(code_) do { r_ = c->err.code = (code_); goto done; } while (0)
 
-int vm_exec(aigw_ctx *c, const uint32_t *code, uint32_t len, Value *out) {
+/* The interpreter, for both entries below: one program (hits NULL), or the condition
+ * of every guardrail marked in c->grmark, in index order, listing in hits those that
+ * do not give false. A batch runs in one frame: most conditions are a few
+ * instructions, and a call apiece cost about as much as running them. */
+static int interp(aigw_ctx *c, const uint32_t *code, uint32_t len, Value *out, VmHit *hits, uint32_t *nhits) {
   const Bundle *b = c->b;
-  c->steps += len;
-  if (c->steps > c->bh->cfg.step_limit) FAIL(VM_ERR_LIMIT);
+  const uint64_t limit = c->bh->cfg.step_limit;
   Value *sp = c->stack;               /* next free slot; the top is sp[-1] */
-  uint32_t pc = 0, w;
-  Value x;
+  uint32_t pc = 0, w, g = 0, gw = 0, nh = 0;
+  uint64_t bits = 0;
+  Value x, res;
+  int r_;
+  if (hits) { out = &res; goto next; }
+  c->steps += len;
+  if (c->steps > limit) { c->err.code = VM_ERR_LIMIT; return VM_ERR_LIMIT; }
+run:
 #ifdef VM_GOTO
   static const void *const disptab[] = {
 #define OP(name, ...) [OP_##name] = &&L_##name,
@@ -301,7 +310,7 @@ int vm_exec(aigw_ctx *c, const uint32_t *code, uint32_t len, Value *out) {
       vmcase(JFK) { if (!sp[-1].u.i) pc += INSN_ARG(w); else sp--; vmbreak; }
       vmcase(JTK) { if (sp[-1].u.i) pc += INSN_ARG(w); else sp--; vmbreak; }
       vmcase(POP) { sp--; vmbreak; }
-      vmcase(RET) { *out = sp[-1]; return VM_OK; }
+      vmcase(RET) { *out = sp[-1]; r_ = VM_OK; goto done; }
       vmcase(PICK) { *sp = sp[-1 - (int32_t)INSN_ARG(w)]; sp++; vmbreak; }
       vmcase(LDSET) {
         sp->u.i = INSN_ARG(w); sp->len = b->sets[INSN_ARG(w)].count; sp->sid = SID_SETV; sp++;
@@ -387,4 +396,37 @@ int vm_exec(aigw_ctx *c, const uint32_t *code, uint32_t len, Value *out) {
 #endif
     }
   }
+done:
+  if (!hits || r_ == VM_ERR_LIMIT) return r_;
+  if (r_ != VM_OK || out->u.i) {
+    hits[nh].g = g; hits[nh].r = r_;
+    if (r_) hits[nh].e = c->err;
+    nh++;
+  }
+next:
+  while (!bits) {
+    if (gw == (b->nguardrails + 63) / 64) { *nhits = nh; return VM_OK; }
+    bits = c->grmark[gw++];
+  }
+  g = (gw - 1) * 64 + (uint32_t)__builtin_ctzll(bits);
+  bits &= bits - 1;
+  /* a scope that cannot be judged: a guardrail restricted to scopes cannot tell */
+  if (c->scope_unknown != NONE32 && (b->guardrails[g].flags & GR_SCOPED)) {
+    c->err.slot = c->scope_unknown;
+    FAIL(VM_ERR_SCOPE);
+  }
+  code = b->code + c->bh->gcond[g].start;
+  c->steps += c->bh->gcond[g].len;
+  if (c->steps > limit) { c->err.code = VM_ERR_LIMIT; return VM_ERR_LIMIT; }
+  sp = c->stack;
+  pc = 0;
+  goto run;
+}
+
+int vm_exec(aigw_ctx *c, const uint32_t *code, uint32_t len, Value *out) {
+  return interp(c, code, len, out, NULL, NULL);
+}
+
+int vm_conds(aigw_ctx *c, VmHit *hits, uint32_t *nhits) {
+  return interp(c, NULL, 0, NULL, hits, nhits);
 }

@@ -49,6 +49,8 @@ typedef struct TextChunk { struct TextChunk *next; size_t cap, used; char *data;
 /* A VM error: why a program could not be evaluated, kept so a message can be rendered. */
 /* (the VM_ERR_* codes are in arith.h) */
 typedef struct VmError { int code; uint32_t slot; Value key; } VmError;
+/* A guardrail whose condition did not give false: it held (r VM_OK), or failed with e. */
+typedef struct VmHit { uint32_t g; int r; VmError e; } VmHit;
 
 /* A finding of the decision. Text lives in ctx->msg (offsets: the buffer may move while
  * the decision is built; it does not move afterwards). A named finding is not a
@@ -106,6 +108,7 @@ struct aigw_ctx {
   const Bundle *b;
   Slot *slots;
   uint64_t *grmark;                 /* bitset: the guardrails this input activates */
+  VmHit *hits; uint32_t caphits;    /* the active guardrails that held or failed (vm_conds) */
   int64_t now;
   uint64_t steps;
   int evaluated, decision;
@@ -158,6 +161,10 @@ aigw_status rt_error(aigw_ctx *c, aigw_status s, const char *fmt, ...)
 
 /* vm.c: runs a verified program, its len instructions at code */
 int vm_exec(aigw_ctx *c, const uint32_t *code, uint32_t len, Value *out);
+/* Runs the condition of every guardrail marked in c->grmark, in index order, and lists
+ * in hits (room for every marked one) those that held or failed: VM_OK, or
+ * VM_ERR_LIMIT past the step limit. */
+int vm_conds(aigw_ctx *c, VmHit *hits, uint32_t *nhits);
 static inline int vm_run(aigw_ctx *c, uint32_t prog, Value *out) {
   const BProgram *P = &c->b->programs[prog];
   return vm_exec(c, c->b->code + P->start, P->len, out);
