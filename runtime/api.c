@@ -94,6 +94,8 @@ static void bundle_free(aigw_bundle *bh) {
   if (bh->base_active) rt_alloc(bh, bh->base_active, ((size_t)bh->b.nguardrails + 63) / 64 * 2 * sizeof(uint64_t), 0);
   if (bh->groups) rt_alloc(bh, bh->groups, (size_t)bh->b.nguards * sizeof *bh->groups, 0);
   if (bh->gcond) rt_alloc(bh, bh->gcond, (size_t)bh->b.nguardrails * sizeof *bh->gcond, 0);
+  if (bh->mplan_of) rt_alloc(bh, bh->mplan_of, (size_t)bh->b.nguardrails * sizeof *bh->mplan_of, 0);
+  if (bh->mplan) rt_alloc(bh, bh->mplan, bh->nmplan * sizeof *bh->mplan, 0);
   if (bh->globbed) rt_alloc(bh, bh->globbed, ((size_t)bh->b.nnodes + 63) / 64 * sizeof *bh->globbed, 0);
   rt_json_frags_free(bh);
   if (bh->mem) rt_alloc(bh, bh->mem, bh->memsize, 0);
@@ -226,7 +228,7 @@ static aigw_status bundle_finish(aigw_bundle *bh, const uint8_t *data, size_t le
       bh->groups[bh->ngroups++] = (struct GuardGroup){k->slot, i, 0};
     bh->groups[bh->ngroups - 1].count++;
   }
-  if (rt_json_frags(bh)) goto oom;
+  if (rt_json_frags(bh) || rt_msg_plans(bh)) goto oom;
   /* each field's type as text, for the metadata view */
   bh->field_types_size = (size_t)b->nfields * 80 + 1;
   bh->field_types = rt_alloc(bh, NULL, 0, bh->field_types_size);

@@ -125,23 +125,56 @@ static int hole_value(aigw_ctx *c, uint32_t prog, Value *v) {
   return vm_run(c, prog, v);
 }
 
-/* The guardrail's message template (runtime/msgtpl.h), each hole filled from its next
- * argument program. A hole that cannot be evaluated (for any reason, the step limit
- * included) shows as <?>: the finding still stands and its message should say what it
- * can. */
-static int render_message(aigw_ctx *c, const BGuardrail *G, Finding *f) {
+enum { MPLAN_HOLE = 0xffffffffu };
+
+/* Reads every guardrail's template once, at load (the plan is in vm.h). */
+int rt_msg_plans(struct aigw_bundle *bh) {
+  const Bundle *b = &bh->b;
+  size_t n = 0, st, len, at;
+  for (int pass = 0; pass < 2; pass++) {
+    n = 0;
+    for (uint32_t g = 0; g < b->nguardrails; g++) {
+      const BGuardrail *G = &b->guardrails[g];
+      if (pass) bh->mplan_of[g].first = (uint32_t)n;
+      if (G->message == NOSTR) { if (pass) bh->mplan_of[g].count = 0; continue; }
+      const char *t = bundle_str(b, G->message);
+      size_t tn = bundle_strlen(b, G->message), i = 0;
+      int k;
+      for (at = n; (k = tpl_next(t, tn, &i, &st, &len)) != TPL_END; n++)
+        if (pass) {
+          bh->mplan[n][0] = k == TPL_HOLE ? MPLAN_HOLE : (uint32_t)st;
+          bh->mplan[n][1] = k == TPL_HOLE ? 0 : (uint32_t)len;
+        }
+      if (pass) bh->mplan_of[g].count = (uint32_t)(n - at);
+    }
+    if (!pass) {
+      bh->nmplan = n;
+      if (b->nguardrails && !(bh->mplan_of = rt_alloc(bh, NULL, 0, (size_t)b->nguardrails * sizeof *bh->mplan_of))) return -1;
+      if (n && !(bh->mplan = rt_alloc(bh, NULL, 0, n * sizeof *bh->mplan))) return -1;
+    }
+  }
+  return 0;
+}
+
+/* The guardrail's message template (runtime/msgtpl.h, through its plan), each hole
+ * filled from its next argument program. A hole that cannot be evaluated (for any
+ * reason, the step limit included) shows as <?>: the finding still stands and its
+ * message should say what it can. */
+static int render_message(aigw_ctx *c, uint32_t g, Finding *f) {
   const Bundle *b = c->b;
-  int err = 0, k;
+  const BGuardrail *G = &b->guardrails[g];
+  int err = 0;
   f->msg_off = (uint32_t)c->nmsg;
   if (G->message == NOSTR) {
     err = mputs(c, "guardrail ") | mstr(c, G->name) | mputs(c, " fired");
     return err | mend(c, f->msg_off, &f->msg_len);
   }
   const char *t = bundle_str(b, G->message);
-  size_t n = bundle_strlen(b, G->message), i = 0, st, len;
+  const struct MPlan *M = &c->bh->mplan_of[g];
   uint32_t hole = 0;
-  while (!err && (k = tpl_next(t, n, &i, &st, &len)) != TPL_END) {
-    if (k == TPL_TEXT) { err |= mput(c, t + st, len); continue; }
+  for (uint32_t k = 0; k < M->count && !err; k++) {
+    const uint32_t *piece = c->bh->mplan[M->first + k];
+    if (piece[0] != MPLAN_HOLE) { err |= mput(c, t + piece[0], piece[1]); continue; }
     Value v;
     uint32_t prog = hole < G->args_count ? b->u32s[G->args_first + hole] : NONE32;
     hole++;
@@ -154,7 +187,7 @@ int rt_render_pending(aigw_ctx *c, Finding *f) {
   if (f->msg_len != MSG_PENDING) return 0;
   uint64_t steps = c->steps;
   c->steps = 0;     /* rendering is not part of the decision's step budget */
-  int err = render_message(c, &c->b->guardrails[f->index], f);
+  int err = render_message(c, f->index, f);
   c->steps = steps;
   if (err) f->msg_len = MSG_PENDING;   /* out of memory: try again on the next request */
   return err;

@@ -84,6 +84,11 @@ struct aigw_bundle {
    * stays warm from one request to the next: most active guardrails do not fire, and
    * then a check reads neither the guardrail's record nor its program's. */
   struct GCond { uint32_t start, len; } *gcond;
+  /* Each guardrail's message template read once (msgtpl.h): its pieces are
+   * mplan[first .. first + count), a text's (start, length) in the template or a hole
+   * (MPLAN_HOLE, 0); a finding's message is then written without reading it again. */
+  struct MPlan { uint32_t first, count; } *mplan_of;
+  uint32_t (*mplan)[2]; size_t nmplan;
   uint64_t *globbed;                /* a bit per scope node: it has glob children */
   uint32_t ngroups, under_first, nunder;   /* GUARDS range of `scope under` guards */
   char *field_types; uint32_t *field_type_off;   /* "list<scope>" per field, for metadata */
@@ -148,6 +153,7 @@ int rt_check_signature(const aigw_config *cfg, const char *id, const char *sig, 
 void *rt_alloc(const struct aigw_bundle *bh, void *p, size_t osize, size_t nsize);
 /* decision.c: the guardrails' JSON fragments (aigw_bundle.gj), at load; -1 out of memory */
 int rt_json_frags(struct aigw_bundle *bh);
+int rt_msg_plans(struct aigw_bundle *bh);   /* eval.c */
 void rt_json_frags_free(struct aigw_bundle *bh);
 int rt_grow_to(aigw_ctx *c, void **p, uint32_t *cap, uint32_t need, size_t elem);
 /* Grows an array to hold at least need elements (api.c); the test that it already does
