@@ -17,18 +17,6 @@
 #include "timefmt.h"
 #include "vm.h"
 
-/* The bundle's id of string s[0..n), or NOSTR: every input string goes through here. */
-static inline __attribute__((always_inline)) uint32_t rt_intern(const Bundle *b, const char *s, size_t n) {
-  if (!b->nbuckets) return NOSTR;
-  uint32_t mask = b->nbuckets - 1, h = aigw_hash_str(s, n);
-  for (uint32_t i = 0; i < b->nbuckets; i++) {
-    uint32_t e = b->strhash[(h + i) & mask], id = (e & STRHASH_ID_MASK) - 1;
-    if (!e) return NOSTR;
-    if (strhash_entry(id, h) == e && bundle_strlen(b, id) == n && aigw_eq(bundle_str(b, id), s, n)) return id;
-  }
-  return NOSTR;
-}
-
 /* ---- the text arena ---- */
 
 static char *text_grow(aigw_ctx *c, size_t n);
@@ -155,11 +143,9 @@ aigw_status rt_in_type_error(aigw_ctx *c, uint32_t f, const char *path, uint32_t
                   path ? path : "", t, got);
 }
 
-aigw_status rt_in_text(aigw_ctx *c, const char *s, size_t n, Value *v) {
+aigw_status rt_in_copy(aigw_ctx *c, const char *s, size_t n, Value *v) {
   if (n > RT_MAX_STRING) return rt_error(c, AIGW_ERR_LIMIT, "a string of %zu bytes is too long (limit is %d)", n, RT_MAX_STRING);
-  uint32_t sid = rt_intern(c->b, s, n);
-  v->len = (uint32_t)n; v->sid = sid;
-  if (sid != NOSTR) { v->u.p = bundle_str(c->b, sid); return AIGW_OK; }
+  v->len = (uint32_t)n; v->sid = NOSTR;
   char *p = text_alloc(c, n + 1);
   if (!p) return rt_error(c, c->text_total + n > RT_MAX_TEXT ? AIGW_ERR_LIMIT : AIGW_ERR_NOMEM,
                           "no room for %zu more bytes of input text", n);
