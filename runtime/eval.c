@@ -230,9 +230,8 @@ aigw_exemption_state aigw_exemption_check(aigw_ctx *c, size_t i) {
 static int find_waiver(aigw_ctx *c, uint32_t g, uint32_t *ex) {
   const Bundle *b = c->b;
   *ex = NONE32;
-  for (uint32_t m = 0; m < c->nmatched; m++) {
-    const BNode *N = &b->nodes[c->matched[m]];
-    if (!N->ex_count) continue;
+  for (uint32_t m = 0; m < c->nexmatched; m++) {
+    const BNode *N = &b->nodes[c->exmatched[m]];
     const BExRef *r = b->exindex + N->ex_first;
     uint32_t lo = 0, hi = N->ex_count;
     while (lo < hi) {
@@ -672,8 +671,12 @@ aigw_status aigw_target_check(aigw_ctx *c, size_t route, size_t k, size_t t, con
 
 /* ---- the decision ---- */
 
-/* After the scopes are matched: the guardrails the input activates. */
+/* After the scopes are matched: the guardrails the input activates, and the matched
+ * nodes an exemption is attached to (the only ones find_waiver needs to look at). */
 static void match_input(aigw_ctx *c) {
+  c->nexmatched = 0;
+  for (uint32_t m = 0; m < c->nmatched; m++)
+    if (c->b->nodes[c->matched[m]].ex_count) c->exmatched[c->nexmatched++] = c->matched[m];
   activate(c);
   c->input_changed = 0;
 }

@@ -129,6 +129,7 @@ struct aigw_ctx {
   uint32_t scope_unknown;           /* the slot whose scope is missing or malformed, or NONE32 */
   Value stack[LIMIT_STACK];
   uint32_t matched[LIMIT_MATCHED];
+  uint32_t exmatched[LIMIT_MATCHED], nexmatched;   /* the matched nodes with exemptions, ascending */
   uint32_t targets[LIMIT_TARGETS];
   /* budget usage the host supplied for this input: set when busage_gen[i] == input_gen */
   int64_t *busage; uint32_t *busage_gen, input_gen;
