@@ -217,7 +217,9 @@ static aigw_status bundle_finish(aigw_bundle *bh, const uint8_t *data, size_t le
   if (b->nguardrails && !(bh->gcond = rt_alloc(bh, NULL, 0, (size_t)b->nguardrails * sizeof *bh->gcond))) goto oom;
   for (uint32_t g = 0; g < b->nguardrails; g++) {
     const BProgram *P = &b->programs[b->guardrails[g].cond];
-    bh->gcond[g] = (struct GCond){P->start, P->len};
+    const uint32_t *w = b->code + P->start;
+    int opens = P->len > 3 && INSN_OP(w[0]) == OP_FSEQK && INSN_OP(w[2]) == OP_JFK;
+    bh->gcond[g] = (struct GCond){P->start, P->len, opens ? INSN_ARG(w[0]) : NONE32, opens ? w[1] : 0};
   }
   if (b->nguards && !(bh->groups = rt_alloc(bh, NULL, 0, (size_t)b->nguards * sizeof *bh->groups))) goto oom;
   bh->under_first = b->nguards;

@@ -415,8 +415,13 @@ next:
     c->err.slot = c->scope_unknown;
     FAIL(VM_ERR_SCOPE);
   }
-  code = b->code + c->bh->gcond[g].start;
-  c->steps += c->bh->gcond[g].len;
+  const struct GCond *gc = &c->bh->gcond[g];
+  code = b->code + gc->start;
+  /* A condition that opens with `field == "k" and`: where the field holds k, FSEQK
+   * would push true and JFK drop it, so it goes on from the third word. A guarded
+   * guardrail is active because its field holds its value: its test is not repeated. */
+  if (gc->slot != NONE32 && c->slots[gc->slot].set == SLOT_SET && c->slots[gc->slot].v.sid == gc->sid) code += 3;
+  c->steps += gc->len;
   if (c->steps > limit) { c->err.code = VM_ERR_LIMIT; return VM_ERR_LIMIT; }
   sp = c->stack;
   pc = 0;

@@ -82,8 +82,10 @@ struct aigw_bundle {
   struct GuardGroup { uint32_t slot, first, count; } *groups;   /* value guards by field */
   /* Each guardrail's condition as a CODE range, side by side in one small array that
    * stays warm from one request to the next: most active guardrails do not fire, and
-   * then a check reads neither the guardrail's record nor its program's. */
-  struct GCond { uint32_t start, len; } *gcond;
+   * then a check reads neither the guardrail's record nor its program's. A condition
+   * that opens with `field == "k" and` (FSEQK slot, sid; JFK), as a guarded one does,
+   * has that slot and sid here, else slot NONE32 (vm.c). */
+  struct GCond { uint32_t start, len, slot, sid; } *gcond;
   /* Each guardrail's message template read once (msgtpl.h): its pieces are
    * mplan[first .. first + count), a text's (start, length) in the template or a hole
    * (MPLAN_HOLE, 0); a finding's message is then written without reading it again. */

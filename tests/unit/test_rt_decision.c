@@ -412,7 +412,45 @@ static void t_open_errors(void) {
   free(bytes);
 }
 
+/* A condition that opens with `field == "k" and` (guarded): where the field holds k the
+ * VM starts after that test; where it holds another value, is unset, or holds an
+ * unknown string, the condition runs from its first word. Each gives what the whole
+ * condition gives. */
+static void t_guard_opening(void) {
+  T t = open_src("policy t\ninput request { team: string  n: int  other: string }\n"
+                 "guardrail g { deny when request.team == \"a\" and request.n > 3 }\n"
+                 "guardrail h { deny when request.team == \"a\" and request.team == \"a\" or request.other == \"x\" }\n");
+  struct { const char *in, *want; } cases[] = {
+    {"{\"team\":\"a\",\"n\":5}", "deny g,h"},
+    {"{\"team\":\"a\",\"n\":2}", "deny h"},
+    {"{\"team\":\"b\",\"n\":5,\"other\":\"x\"}", "deny h"},
+    {"{\"team\":\"b\",\"n\":5,\"other\":\"y\"}", "allow"},
+    {"{\"team\":\"zz-unknown\",\"n\":5,\"other\":\"y\"}", "allow"},
+    {"{\"team\":\"a\"}", "deny h !g"},            /* n unset: g cannot tell */
+    {"{\"n\":5}", "deny !g !h"},                    /* team unset: both fail closed */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    tu_decide(t.c, cases[i].in, TU_NOW);
+    char got[64];
+    snprintf(got, sizeof got, "%s", aigw_result(t.c) == AIGW_DENY ? "deny" : "allow");
+    for (size_t k = 0; k < aigw_count(t.c, AIGW_VIOLATIONS); k++) {
+      aigw_finding f;
+      aigw_get(t.c, AIGW_VIOLATIONS, k, &f);
+      strcat(got, k ? "," : " ");
+      strcat(got, f.guardrail);
+    }
+    for (size_t k = 0; k < aigw_count(t.c, AIGW_ERRORS); k++) {
+      aigw_finding f;
+      aigw_get(t.c, AIGW_ERRORS, k, &f);
+      strcat(got, " !");
+      strcat(got, f.guardrail);
+    }
+    EXPECT_STR(got, cases[i].want);
+  }
+  close_t(t);
+}
+
 UNIT_SUITE(rt_decision,
   {"allow", t_allow}, {"deny", t_deny}, {"exemptions", t_exemptions},
   {"errors_and_budgets", t_errors_and_budgets}, {"routes", t_routes}, {"api_misc", t_api_misc},
-  {"step_limit", t_step_limit}, {"open_errors", t_open_errors})
+  {"step_limit", t_step_limit}, {"open_errors", t_open_errors}, {"guard_opening", t_guard_opening})
