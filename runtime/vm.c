@@ -176,10 +176,6 @@ static int interp(aigw_ctx *c, const uint32_t *code, uint32_t len, Value *out, V
   uint64_t bits = 0;
   Value x, res;
   int r_;
-  if (hits) { out = &res; goto next; }
-  c->steps += len;
-  if (c->steps > limit) { c->err.code = VM_ERR_LIMIT; return VM_ERR_LIMIT; }
-run:
 #ifdef VM_GOTO
   static const void *const disptab[] = {
 #define OP(name, ...) [OP_##name] = &&L_##name,
@@ -188,6 +184,10 @@ run:
   };
   _Static_assert(sizeof disptab / sizeof disptab[0] == OP__COUNT, "one dispatch entry per opcode");
 #endif
+  if (hits) { out = &res; goto next; }
+  c->steps += len;
+  if (c->steps > limit) { c->err.code = VM_ERR_LIMIT; return VM_ERR_LIMIT; }
+run:
   for (;;) {
     w = code[pc++];
     vmdispatch(INSN_OP(w)) {
