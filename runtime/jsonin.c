@@ -58,8 +58,16 @@ typedef struct Ji {
   RtErrs errs;
 } Ji;
 
+/* Whitespace is skipped by the reader of the token after it, and only where that token
+ * is not already in place: the JSON gateways send has none between tokens. */
 #define WS(J) while ((J)->p < (J)->e && (*(J)->p == ' ' || *(J)->p == '\n' || *(J)->p == '\r' || *(J)->p == '\t')) (J)->p++
 #define PEEK(J) ((J)->p < (J)->e ? *(J)->p : 0)
+/* Whether the next token starts with ch, whitespace skipped only when it is not there. */
+static inline int at(Ji *J, int ch) {
+  if (PEEK(J) == ch) return 1;
+  WS(J);
+  return PEEK(J) == ch;
+}
 
 void rt_json_free(aigw_ctx *c) {
   struct RtJsonScratch *x = c->jin;
@@ -252,13 +260,11 @@ static int set_put(Ji *J, const JiObj *o, uint32_t i) {
  * has no escape, else decoded into kbuf at J->kn, which key_add keeps (copy: always
  * decoded there, so 0-terminated). */
 static inline __attribute__((always_inline)) int key_text(Ji *J, const char **s, size_t *n, int copy) {
-  if (PEEK(J) != '"') return -1;
+  if (!at(J, '"')) return -1;
   J->p++;
   if (string(J, copy ? STR_KEYCOPY : STR_KEY, s, n)) return -1;
-  WS(J);
-  if (PEEK(J) != ':') return -1;
+  if (!at(J, ':')) return -1;
   J->p++;
-  WS(J);
   return 0;
 }
 
@@ -399,11 +405,13 @@ static __attribute__((noinline)) int value_rest(Ji *J, uint32_t depth, RjVal *v)
   RjVal tmp;
   uint32_t off;
   size_t len;
+  WS(J);
   int c = PEEK(J);
   if (c != '{' && c != '[') return depth > JI_MAX_DEPTH ? -1 : scalar(J, v, STR_VALUE);
   v->kind = c == '{' ? RJ_OBJECT : RJ_ARRAY;
   for (;;) {                 /* at a value of depth `depth` */
     if (depth > JI_MAX_DEPTH) return -1;
+    WS(J);
     c = PEEK(J);
     if (c == '{' || c == '[') {
       if (top == x->frcap && rt_grow(J->c, (void **)&x->fr, &x->frcap, top + 1, sizeof *x->fr)) return -1;
@@ -446,12 +454,11 @@ static void note(Ji *J, aigw_status fs) { if (rt_in_note(J->c, &J->errs, fs)) J-
 
 /* After a member or item: 1 at the closer, 0 after a comma, -1 otherwise. */
 static inline __attribute__((always_inline)) int next(Ji *J, int closer) {
-  WS(J);
   int c = PEEK(J);
+  if (c != closer && c != ',') { WS(J); c = PEEK(J); }
   if (c == closer) { J->p++; return 1; }
   if (c != ',') return -1;
   J->p++;
-  WS(J);
   return 0;
 }
 
@@ -467,7 +474,7 @@ static int not_container(Ji *J, uint32_t f, uint32_t type) {
 static int list_field(Ji *J, uint32_t f) {
   aigw_ctx *c = J->c;
   const BField *F = &c->b->fields[f];
-  if (PEEK(J) != '[') return not_container(J, f, T_LIST);
+  if (!at(J, '[')) return not_container(J, f, T_LIST);
   J->p++;
   WS(J);
   rt_in_set_coll(c, f);
@@ -494,7 +501,7 @@ static int list_field(Ji *J, uint32_t f) {
 static int map_field(Ji *J, uint32_t f) {
   aigw_ctx *c = J->c;
   const BField *F = &c->b->fields[f];
-  if (PEEK(J) != '{') return not_container(J, f, T_MAP);
+  if (!at(J, '{')) return not_container(J, f, T_MAP);
   J->p++;
   WS(J);
   rt_in_set_coll(c, f);
@@ -540,7 +547,7 @@ static int scalar_field(Ji *J, uint32_t f) {
 /* "$budgets": {"NAME": used, …} (aigw_input_budget_usage); the first bad member is named. */
 static int budgets(Ji *J) {
   RjVal v;
-  if (PEEK(J) != '{') {
+  if (!at(J, '{')) {
     if (value(J, 2, &v)) return -1;
     if (!J->stop) note(J, rt_error(J->c, AIGW_ERR_INPUT, "$budgets: expected an object, got %s", rt_jkind_name(v.kind)));
     return 0;
