@@ -416,7 +416,7 @@ next:
     FAIL(VM_ERR_SCOPE);
   }
   const struct GCond *gc = &c->bh->gcond[g];
-  code = b->code + gc->start;
+  code = gc->len <= GCOND_INLINE ? gc->code : b->code + gc->start;
   /* A condition that opens with `field == "k" and`: where the field holds k, FSEQK
    * would push true and JFK drop it, so it goes on from the third word. A guarded
    * guardrail is active because its field holds its value: its test is not repeated. */

@@ -70,6 +70,9 @@ typedef struct Finding {
 
 typedef struct BudgetOut { uint32_t budget, key_off, key_len, reserved; int64_t charge, limit; } BudgetOut;
 
+/* A guardrail condition of up to GCOND_INLINE words is copied into its GCond (code is
+ * position independent): its check then reads one cache line, not two. */
+enum { GCOND_INLINE = 12 };
 struct aigw_bundle {
   Bundle b;
   aigw_config cfg;
@@ -85,7 +88,8 @@ struct aigw_bundle {
    * then a check reads neither the guardrail's record nor its program's. A condition
    * that opens with `field == "k" and` (FSEQK slot, sid; JFK), as a guarded one does,
    * has that slot and sid here, else slot NONE32 (vm.c). */
-  struct GCond { uint32_t start, len, slot, sid; } *gcond;
+  struct GCond { uint32_t start, len, slot, sid, code[GCOND_INLINE]; } *gcond;
+  void *gcond_mem;                  /* gcond's allocation: gcond is it aligned to a cache line */
   /* Each guardrail's message template read once (msgtpl.h): its pieces are
    * mplan[first .. first + count), a text's (start, length) in the template or a hole
    * (MPLAN_HOLE, 0); a finding's message is then written without reading it again. */
