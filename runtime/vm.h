@@ -70,8 +70,6 @@ typedef struct Finding {
 
 typedef struct BudgetOut { uint32_t budget, key_off, key_len, reserved; int64_t charge, limit; } BudgetOut;
 
-/* A guardrail condition of up to GCOND_INLINE words is copied into its GCond (code is
- * position independent): its check then reads one cache line, not two. */
 enum { GCOND_INLINE = 12 };
 struct aigw_bundle {
   Bundle b;
@@ -83,13 +81,14 @@ struct aigw_bundle {
   uint64_t *base_active;            /* guardrails neither scoped nor guarded: always run */
   uint64_t *scoped;                 /* GR_SCOPED guardrails: run when the scope is unknown */
   struct GuardGroup { uint32_t slot, first, count; } *groups;   /* value guards by field */
-  /* Each guardrail's condition as a CODE range, side by side in one small array that
-   * stays warm from one request to the next: most active guardrails do not fire, and
-   * then a check reads neither the guardrail's record nor its program's. A condition
-   * that opens with `field == "k" and` (FSEQK slot, sid; JFK), as a guarded one does,
-   * has that slot and sid here, else slot NONE32 (vm.c). */
+  /* Each guardrail's condition in one cache line: its CODE range and, when it has at
+   * most GCOND_INLINE words, a copy of them (code is position independent). Most
+   * active guardrails do not fire, and a check then reads only this line, neither the
+   * guardrail's record nor its program's. A condition that opens with
+   * `field == "k" and` (FSEQK slot, sid; JFK), as a guarded one does, has that slot
+   * and sid here, else slot NONE32 (vm.c). */
   struct GCond { uint32_t start, len, slot, sid, code[GCOND_INLINE]; } *gcond;
-  void *gcond_mem;                  /* gcond's allocation: gcond is it aligned to a cache line */
+  void *gcond_mem;                  /* the allocation gcond is aligned within */
   /* Each guardrail's message template read once (msgtpl.h): its pieces are
    * mplan[first .. first + count), a text's (start, length) in the template or a hole
    * (MPLAN_HOLE, 0); a finding's message is then written without reading it again. */
