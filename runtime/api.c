@@ -214,19 +214,7 @@ static aigw_status bundle_finish(aigw_bundle *bh, const uint8_t *data, size_t le
   if (nwords) memset(bh->globbed, 0, nwords * sizeof *bh->globbed);
   for (uint32_t i = 0; i < b->nnodes; i++)
     if (b->nodes[i].wild_count) bh->globbed[i >> 6] |= 1ull << (i & 63);
-  _Static_assert(sizeof *bh->gcond == 64, "a guardrail's condition is one cache line");
-  if (b->nguardrails && !(bh->gcond_mem = rt_alloc(bh, NULL, 0, (size_t)b->nguardrails * sizeof *bh->gcond + 64))) goto oom;
-  bh->gcond = (struct GCond *)(((uintptr_t)bh->gcond_mem + 63) & ~(uintptr_t)63);
-  for (uint32_t g = 0; g < b->nguardrails; g++) {
-    const BProgram *P = &b->programs[b->guardrails[g].cond];
-    const uint32_t *w = b->code + P->start;
-    int opens = P->len > 3 && INSN_OP(w[0]) == OP_FSEQK && INSN_OP(w[2]) == OP_JFK;
-    struct GCond *k = &bh->gcond[g];
-    memset(k, 0, sizeof *k);
-    k->start = P->start; k->len = P->len;
-    k->slot = opens ? INSN_ARG(w[0]) : NONE32; k->sid = opens ? w[1] : 0;
-    if (P->len <= GCOND_INLINE) memcpy(k->code, w, P->len * sizeof *w);
-  }
+  if (vm_load_conds(bh)) goto oom;
   if (b->nguards && !(bh->groups = rt_alloc(bh, NULL, 0, (size_t)b->nguards * sizeof *bh->groups))) goto oom;
   bh->under_first = b->nguards;
   for (uint32_t i = 0; i < b->nguards; i++) {

@@ -109,11 +109,11 @@ typedef struct BNode {
   uint32_t scope_text;      /* string id of the scope as written, or NOSTR */
 } BNode;
 
-/* Literal child lookup: the home slot is aigw_hash_seg(parent, segment bytes)
- * (runtime/hash.h), then linear probing; an empty slot has child == NONE32. key holds
- * that hash's top bits and the segment's length (edge_key), and seg the offset of the
- * child's segment in the string bytes: a step of the walk compares the bytes without
- * reading the node or the string table's offsets. */
+/* Literal child lookup: the home slot is the low bits of the child's path hash
+ * (aigw_path_next, runtime/hash.h), then linear probing; an empty slot has child ==
+ * NONE32. key holds that hash's top bits and the segment's length (edge_key), and seg
+ * the offset of the child's segment in the string bytes: a step of the walk compares
+ * the bytes without reading the node or the string table's offsets. */
 typedef struct BEdge { uint32_t parent, child, key, seg; } BEdge;
 static inline uint32_t edge_key(uint32_t hash, size_t len) {
   return (hash & 0xffff0000u) | (uint32_t)(len < 0xffff ? len : 0xffff);   /* a longer one never matches */
@@ -267,13 +267,14 @@ _Static_assert(sizeof(BMeta) == 64 && sizeof(BHeader) == 64 && sizeof(BSection) 
 
 static inline const char *bundle_str(const Bundle *b, uint32_t id) { return b->str_bytes + b->str_off[id]; }
 
+static inline uint32_t bundle_strlen(const Bundle *b, uint32_t id) { return b->str_off[id + 1] - b->str_off[id] - 1; }
+
 /* A STRHASH bucket: the string's id + 1 in the low bits (ids are below LIMIT_STRINGS),
  * the top bits of its hash above them, so that a probe passes over most other strings
  * without reading their offsets. */
 enum { STRHASH_ID_BITS = 22, STRHASH_ID_MASK = (1u << STRHASH_ID_BITS) - 1 };
 _Static_assert(LIMIT_STRINGS <= (1u << STRHASH_ID_BITS), "a string id + 1 fits below the hash bits");
 static inline uint32_t strhash_entry(uint32_t id, uint32_t hash) { return (id + 1) | (hash & ~STRHASH_ID_MASK); }
-static inline uint32_t bundle_strlen(const Bundle *b, uint32_t id) { return b->str_off[id + 1] - b->str_off[id] - 1; }
 
 /* Verifies data (len bytes, 8-byte aligned, owned by the caller and kept alive) and
  * fills b. Returns 0, or -1 with a message naming what is wrong in err. */

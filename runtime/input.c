@@ -259,7 +259,7 @@ static aigw_status from_int(aigw_ctx *c, uint32_t f, const char *path, uint32_t 
 aigw_status rt_in_value(aigw_ctx *c, uint32_t f, const char *path, uint32_t type,
                         const RjVal *j, Value *v) {
   /* the common case first: a string for a string field (from_text's first case, without its switches) */
-  if (j->kind == RJ_STRING && type == T_STR) { v->sid = NOSTR; v->len = 0; return rt_in_text(c, j->s, j->n, v); }
+  if (j->kind == RJ_STRING && type == T_STR) return rt_in_text(c, j->s, j->n, v);
   switch (j->kind) {
   case RJ_STRING:
     if (type == T_INT || type == T_DUR || type == T_BOOL) break;  /* no numbers in strings */

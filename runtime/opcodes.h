@@ -111,17 +111,6 @@ typedef enum { ARG_NONE, ARG_SLOT, ARG_INT, ARG_STR, ARG_SET, ARG_NODE, ARG_JUMP
 #define INSN_ARG(w) ((w) >> 8)
 enum { INSN_ARG_MAX = 0xffffff };
 
-/* The words an instruction takes, 1 or 2: everything that walks code steps by this. */
-static inline uint32_t insn_words(uint32_t w) {
-  uint32_t op = INSN_OP(w);
-  return op == OP_FSEQK || op == OP_FSNEK || op == OP_FINSET ? 2 : 1;
-}
-/* Whether the instruction reads input field INSN_ARG(w). */
-static inline int insn_reads_field(uint32_t w) {
-  uint32_t op = INSN_OP(w);
-  return op == OP_LDF || op == OP_HAS || op == OP_FSEQK || op == OP_FSNEK || op == OP_FINSET;
-}
-
 
 /* The operand table generated from OPCODES: the verifier, the disassembler and the
  * compiler's stack accounting all read it. */
@@ -131,4 +120,16 @@ typedef struct OpInfo {
   const char *synopsis;
 } OpInfo;
 extern const OpInfo vm_opinfo[OP__COUNT];
+
+/* Both from the operand kinds of the one list, for a valid opcode. The words an
+ * instruction takes, 1 or 2 (everything that walks code steps by this), and whether it
+ * reads input field INSN_ARG(w). */
+static inline uint32_t insn_words(uint32_t w) {
+  uint8_t k = vm_opinfo[INSN_OP(w)].arg;
+  return k == ARG_SLOT_STR || k == ARG_SLOT_SET ? 2 : 1;
+}
+static inline int insn_reads_field(uint32_t w) {
+  uint8_t k = vm_opinfo[INSN_OP(w)].arg;
+  return k == ARG_SLOT || k == ARG_SLOT_STR || k == ARG_SLOT_SET;
+}
 #endif

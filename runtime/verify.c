@@ -86,6 +86,8 @@ static int sections(V *v) {
 static int valid_type(uint32_t t) { return t > T_NONE && t < T__COUNT; }
 static int is_num(uint8_t t) { return t == T_INT || t == T_TIME || t == T_DUR || t == T_LEVEL || t == T_BOOL; }
 static int is_strlike(uint8_t t) { return t == T_STR || t == T_SCOPE; }
+/* What set s can be searched for: strings in a set of strings, numbers in a set of ints. */
+static int set_takes(const Bundle *b, uint32_t s, uint8_t t) { return b->sets[s].type == T_STR ? is_strlike(t) : is_num(t); }
 
 static int tables(V *v) {
   Bundle *b = v->b;
@@ -159,7 +161,7 @@ static int tables(V *v) {
     const BEdge *e = &b->edges[i];
     if (e->child == NONE32) { empty++; continue; }
     CHECK(e->child > 0 && e->child < b->nnodes && b->nodes[e->child].parent == e->parent && !b->nodes[e->child].wild &&
-          e->seg == b->str_off[b->nodes[e->child].segment] && (e->key & 0xffff) == (edge_key(0, bundle_strlen(b, b->nodes[e->child].segment)) & 0xffff),
+          e->seg == b->str_off[b->nodes[e->child].segment] && edge_key(e->key, bundle_strlen(b, b->nodes[e->child].segment)) == e->key,
           "edge %u is inconsistent", i);
   }
   CHECK(empty > 0, "edge table is full");
@@ -286,13 +288,9 @@ static int program(V *v, uint32_t pi) {
     switch (op) {
     case OP_LDF: out[0].t = b->fields[arg].type; out[0].elem = b->fields[arg].elem; break;
     case OP_CAST: out[0].t = (uint8_t)arg; break;
-    case OP_INSET: ok = b->sets[arg].type == T_STR ? is_strlike(a.t) : is_num(a.t); break;
+    case OP_INSET: ok = set_takes(b, arg, a.t); break;
     case OP_FSEQK: case OP_FSNEK: ok = is_strlike(b->fields[arg].type); break;
-    case OP_FINSET: {
-      uint8_t t = b->fields[arg].type;
-      ok = b->sets[b->code[pc + 1]].type == T_STR ? is_strlike(t) : is_num(t);
-      break;
-    }
+    case OP_FINSET: ok = set_takes(b, b->code[pc + 1], b->fields[arg].type); break;
     case OP_INLIST: ok = ok && (a.t == c.elem || (is_strlike(a.t) && is_strlike(c.elem))); break;
     case OP_INDEX: out[0].t = a.elem; break;
     case OP_UNDER: ok = ok && b->meta->scope_field < b->nfields; break;
@@ -302,7 +300,7 @@ static int program(V *v, uint32_t pi) {
     case OP_LDSET: out[0].elem = (uint8_t)b->sets[arg].type; break;
     case OP_TGET: {
       const BTable *t = &b->tables[arg];
-      ok = b->sets[t->keys].type == T_STR ? is_strlike(a.t) : is_num(a.t);
+      ok = set_takes(b, t->keys, a.t);
       out[0].t = t->type;
       break;
     }

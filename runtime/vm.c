@@ -420,7 +420,8 @@ next:
   /* A condition that opens with `field == "k" and`: where the field holds k, FSEQK
    * would push true and JFK drop it, so it goes on from the third word. A guarded
    * guardrail is active because its field holds its value: its test is not repeated. */
-  if (gc->slot != NONE32 && c->slots[gc->slot].set == SLOT_SET && c->slots[gc->slot].v.sid == gc->sid) code += 3;
+  Value opened;
+  if (gc->slot != NONE32 && vm_field(c, gc->slot, &opened) == VM_OK && opened.sid == gc->sid) code += 3;
   c->steps += gc->len;
   if (c->steps > limit) { c->err.code = VM_ERR_LIMIT; return VM_ERR_LIMIT; }
   sp = c->stack;
@@ -434,4 +435,24 @@ int vm_exec(aigw_ctx *c, const uint32_t *code, uint32_t len, Value *out) {
 
 int vm_conds(aigw_ctx *c, VmHit *hits, uint32_t *nhits) {
   return interp(c, NULL, 0, NULL, hits, nhits);
+}
+
+/* The guardrails' condition entries (vm.h), at load; -1 out of memory. */
+int vm_load_conds(struct aigw_bundle *bh) {
+  const Bundle *b = &bh->b;
+  _Static_assert(sizeof *bh->gcond == 64, "a guardrail's condition is one cache line");
+  if (!b->nguardrails) return 0;
+  if (!(bh->gcond_mem = rt_alloc(bh, NULL, 0, (size_t)b->nguardrails * sizeof *bh->gcond + 64))) return -1;
+  bh->gcond = (struct GCond *)(((uintptr_t)bh->gcond_mem + 63) & ~(uintptr_t)63);
+  for (uint32_t g = 0; g < b->nguardrails; g++) {
+    const BProgram *P = &b->programs[b->guardrails[g].cond];
+    const uint32_t *w = b->code + P->start;
+    int opens = P->len > 3 && INSN_OP(w[0]) == OP_FSEQK && INSN_OP(w[2]) == OP_JFK;
+    struct GCond *k = &bh->gcond[g];
+    memset(k, 0, sizeof *k);
+    k->start = P->start; k->len = P->len;
+    k->slot = opens ? INSN_ARG(w[0]) : NONE32; k->sid = opens ? w[1] : 0;
+    if (P->len <= GCOND_INLINE) memcpy(k->code, w, P->len * sizeof *w);
+  }
+  return 0;
 }

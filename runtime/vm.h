@@ -177,6 +177,7 @@ int vm_exec(aigw_ctx *c, const uint32_t *code, uint32_t len, Value *out);
  * in hits (room for every marked one) those that held or failed: VM_OK, or
  * VM_ERR_LIMIT past the step limit. */
 int vm_conds(aigw_ctx *c, VmHit *hits, uint32_t *nhits);
+int vm_load_conds(struct aigw_bundle *bh);   /* the condition entries, at load; -1 out of memory */
 static inline int vm_run(aigw_ctx *c, uint32_t prog, Value *out) {
   const BProgram *P = &c->b->programs[prog];
   return vm_exec(c, c->b->code + P->start, P->len, out);
