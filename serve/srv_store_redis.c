@@ -299,7 +299,9 @@ static SrvStoreResult rd_reserve(SrvStore *st, const SrvDecisionId *id, const Sr
     return srv_redis_lease_reserve(r, id, ch, n, now, expires_at, over, err, errlen);
   SrvRedisConn *k = srv_redis_conn(r, err, errlen);
   if (!k) return srv_redis_fallback(r, id, ch, n, now, expires_at, over, err, errlen);
-  enum { MAXARG = 6 + SRV_MAX_CHARGES * (1 + ARGS_PER_CHARGE) };
+  /* EVALSHA, sha, key count, a key per charge, the reservation key, n, its TTL, the
+   * pack, then ARGS_PER_CHARGE numbers per charge */
+  enum { MAXARG = 7 + SRV_MAX_CHARGES * (1 + ARGS_PER_CHARGE) };
   const char *argv[MAXARG];
   size_t len[MAXARG];
   char keys[SRV_MAX_CHARGES][512], nums[SRV_MAX_CHARGES][3][24], head[3][24], rkey[64];
