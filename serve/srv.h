@@ -246,7 +246,6 @@ typedef struct SrvServer {
 } SrvServer;
 
 int64_t srv_now(const SrvServer *s);
-uint64_t srv_mono_ns(void);
 
 /* A worker thread's own evaluation context, bound to the bundle it was made for. */
 typedef struct SrvWorker {

@@ -62,6 +62,7 @@ static char *dup_str(json_t *v) { return xstrndup(json_string_value(v), json_str
 
 /* A whole number in [lo, hi] */
 static int num(P *p, const char *where, const char *key, json_t *v, long long lo, long long hi, long long *out) {
+  *out = 0;                       /* set on every path, so no caller reads it unset */
   if (!json_is_integer(v)) return fail(p, "%s.%s: expected a whole number", where, key);
   long long x = json_integer_value(v);
   if (x < lo || x > hi) return fail(p, "%s.%s: %lld is out of range (%lld to %lld)", where, key, x, lo, hi);
@@ -144,7 +145,7 @@ static const NumKey LOG[] = { NUMKEY("queue_bytes", 4096, 1LL << 30, log_queue_b
 static int num_key(P *p, const char *sec, const NumKey *t, size_t n, const char *k, json_t *v, SrvConfig *c) {
   for (size_t i = 0; i < n; i++) {
     if (strcmp(k, t[i].key)) continue;
-    long long x = 0;
+    long long x;
     if (num(p, sec, k, v, t[i].lo, t[i].hi, &x)) return -1;
     char *at = (char *)c + t[i].off;
     if (t[i].size == 8) { uint64_t u = (uint64_t)x; memcpy(at, &u, 8); }
@@ -202,7 +203,7 @@ static int parse_str_section(P *p, json_t *o, const char *sec, const char *key, 
   if (!json_is_object(o)) return fail(p, "%s: expected an object", sec);
   const char *k;
   json_t *v;
-  long long x = 0;
+  long long x;
   json_object_foreach(o, k, v) {
     if (!strcmp(k, key)) {
       if (!json_is_string(v) || !json_string_length(v)) return fail(p, "%s.%s: expected text", sec, k);

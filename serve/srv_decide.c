@@ -15,12 +15,6 @@ int64_t srv_now(const SrvServer *s) {
   return s->fixed_now != INT64_MIN ? s->fixed_now : (int64_t)time(NULL);
 }
 
-uint64_t srv_mono_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 void srv_worker_free(void *p) {
   SrvWorker *w = p;
   if (!w) return;

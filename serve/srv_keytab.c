@@ -72,7 +72,6 @@ static SrvKeyEnt *find_or_add(SrvKeyTab *t, SrvKeyStripe *s, uint64_t h, const S
   memset(e, 0, t->size);
   e->hash = h;
   e->blen = blen;
-  e->ulen = ulen;
   e->klen = ch->key_len;
   e->budget = (char *)e + t->size;
   memcpy(e->budget, ch->budget, blen + 1);

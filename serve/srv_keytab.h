@@ -25,7 +25,7 @@ typedef struct SrvKeyEnt {
   uint64_t hash;
   int64_t window_start, window_end, limit, used;
   uint64_t last_ns;               /* the last take or settle (monotonic), 0 if none */
-  size_t blen, ulen, klen;
+  size_t blen, klen;
   char *budget, *unit, *key;      /* copied after the entry */
   int pins;                       /* reservations and calls in flight pointing here */
 } SrvKeyEnt;

@@ -21,7 +21,7 @@ struct SrvLeases {
 };
 
 /* Every entry of L's table is a lease: k is its first member. */
-static SrvLease *lease_of(SrvKeyEnt *e) { return (SrvLease *)e; }   /* k is its first member */
+static SrvLease *lease_of(SrvKeyEnt *e) { return (SrvLease *)e; }
 
 int64_t srv_lease_want(int64_t limit, int64_t amount, int percent) {
   if (percent < 0) percent = 0;

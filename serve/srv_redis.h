@@ -45,7 +45,6 @@ typedef struct SrvRedis {
   atomic_ullong mirror_dropped;
 } SrvRedis;
 
-uint64_t srv_redis_clock(void);
 /* The calling thread's connection, connected; NULL (why in err) while Redis cannot be
  * reached (then nothing was sent). */
 SrvRedisConn *srv_redis_conn(SrvRedis *r, char *err, size_t errlen);
@@ -65,6 +64,7 @@ void srv_redis_counter_key(char *out, size_t cap, const char *budget, int64_t wi
  * replica that admitted it settles it), amount, budget, unit, key, each as LENGTH:BYTES. */
 void srv_redis_pack(Buf *o, const char *counter, size_t clen, int64_t amount, const char *budget, const char *unit,
                     const char *key, size_t key_len);
+void srv_redis_pack_num(Buf *o, int64_t v);   /* one number, as srv_redis_pack writes its amount */
 /* aigw:m:<boot>:<seq / 65536, hex>: the hash of mirrors that holds id's (field: the
  * seq half of id's text). */
 void srv_redis_mirror_key(char *out, size_t cap, const SrvDecisionId *id);

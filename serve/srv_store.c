@@ -1,7 +1,8 @@
-/* What every budget store shares: decision ids and the usage a settle gives each charge. */
+/* What every budget store shares: decision ids, the usage a settle gives each charge, and the monotonic clock. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include "srv_store.h"
 
 int64_t srv_usage_for(const SrvUsage *u, size_t nu, const char *budget, const char *unit) {
@@ -31,4 +32,10 @@ int srv_id_parse(const char *s, size_t n, SrvDecisionId *id) {
   memcpy(id->text, s, 33);
   id->text[33] = 0;
   return 0;
+}
+
+uint64_t srv_mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }

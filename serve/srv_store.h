@@ -105,6 +105,9 @@ typedef struct SrvRedisOptions {
 SrvStore *srv_store_redis_new(const char *url, const SrvRedisOptions *o, char *err, size_t errlen);
 int srv_store_redis_parse(const char *url, char *host, size_t hostlen, int *port, int *db);
 
+/* CLOCK_MONOTONIC in nanoseconds: timeouts, idle times and latencies. */
+uint64_t srv_mono_ns(void);
+
 /* The usage for one charge: by its budget's name, else by its unit; -1 if none. */
 int64_t srv_usage_for(const SrvUsage *u, size_t nu, const char *budget, const char *unit);
 

@@ -129,7 +129,7 @@ SrvStoreResult srv_redis_lease_reserve(SrvRedis *r, const SrvDecisionId *id, con
   SrvLeases *L = r->leases;
   SrvLease *slot[SRV_MAX_CHARGES];
   int need[SRV_MAX_CHARGES];
-  uint64_t t = srv_redis_clock();
+  uint64_t t = srv_mono_ns();
   if (srv_lease_take(L, ch, n, t, slot, need)) {
     snprintf(err, errlen, "budget leases full (limit is %zu counters)", r->o.max_counters);
     return SRV_STORE_ERROR;
@@ -191,12 +191,15 @@ void srv_redis_mirror_key(char *out, size_t cap, const SrvDecisionId *id) {
 
 /* What one tick sends, in the order queued: each mirror's hash and its field and value;
  * each deletion's hash and field; each due lease's counter and delta. */
+/* One tick's scratch, kept by the thread from one tick to the next (it runs every
+ * TICK_MS, mostly with nothing to do): only its counts start again. */
 typedef struct Tick {
   Args mirrors, dels, dues;       /* field, value / hash, field / counter, delta */
   uint64_t bucket[PER_CALL];
   size_t nm;
   int64_t ttl;
   Buf pack;
+  SrvLeaseDue due[PER_CALL];
 } Tick;
 
 static void mirror(void *ud, const SrvDecisionId *id, int64_t expires_at, int64_t ttl, const SrvLeaseItem *it,
@@ -205,7 +208,7 @@ static void mirror(void *ud, const SrvDecisionId *id, int64_t expires_at, int64_
   t->bucket[t->nm++] = id->seq >> 16;
   arg(&t->mirrors, id->text + 17, 16);
   t->pack.n = 0;
-  buf_printf(&t->pack, "%d:%" PRId64, snprintf(NULL, 0, "%" PRId64, expires_at), expires_at);
+  srv_redis_pack_num(&t->pack, expires_at);
   for (size_t i = 0; i < n; i++)
     srv_redis_pack(&t->pack, "", 0, it[i].amount, it[i].budget, it[i].unit, it[i].key, it[i].key_len);
   arg(&t->mirrors, t->pack.p, t->pack.n);
@@ -245,10 +248,12 @@ static void apply_inbox(SrvRedis *r, const redisReply *rep, uint64_t now_ns) {
 typedef struct Clock { unsigned polled, scanned; } Clock;
 
 /* One call: mirrors, deletions, returns (all: every unused block, at shutdown), inbox. */
-static void tick(SrvRedis *r, int all, Clock *ck) {
+static void tick(SrvRedis *r, int all, Clock *ck, Tick *t) {
   SrvLeases *L = r->leases;
-  uint64_t now_ns = srv_redis_clock(), idle_ns = (uint64_t)r->o.lease_idle_ms * 1000000u;
-  Tick *t = xcalloc(1, sizeof *t);
+  uint64_t now_ns = srv_mono_ns(), idle_ns = (uint64_t)r->o.lease_idle_ms * 1000000u;
+  t->nm = 0; t->ttl = 0;
+  t->mirrors.n = t->mirrors.b.n = t->dels.n = t->dels.b.n = t->dues.n = t->dues.b.n = 0;
+  SrvLeaseDue *due = t->due;
   size_t nm = srv_lease_mirrors(L, PER_CALL, mirror, t);
   uint64_t seq[PER_CALL];
   size_t nd = srv_lease_unmirrors(L, seq, PER_CALL);
@@ -260,7 +265,6 @@ static void tick(SrvRedis *r, int all, Clock *ck) {
     arg(&t->dels, key, strlen(key));
     arg(&t->dels, id.text + 17, 16);
   }
-  SrvLeaseDue *due = xcalloc(PER_CALL, sizeof *due);
   /* windows are not checked here (the clock may be fixed by --now): a return to a
    * counter whose window ended finds no key and does nothing */
   size_t nr = 0;
@@ -329,21 +333,16 @@ static void tick(SrvRedis *r, int all, Clock *ck) {
     args_free(&call);
   }
   srv_lease_done(L, due, nr, applied);
-  xfree(due);
-  args_free(&t->mirrors);
-  args_free(&t->dels);
-  args_free(&t->dues);
-  buf_free(&t->pack);
-  xfree(t);
 }
 
 static void *tick_main(void *ud) {
   SrvRedis *r = ud;
   Clock ck = {POLL_MS, 0};
+  Tick *t = xcalloc(1, sizeof *t);
   pthread_mutex_lock(&r->tick_mu);
   while (!r->tick_stop) {
     pthread_mutex_unlock(&r->tick_mu);
-    tick(r, 0, &ck);
+    tick(r, 0, &ck, t);
     ck.polled += TICK_MS;
     ck.scanned += TICK_MS;
     struct timespec ts;
@@ -358,9 +357,14 @@ static void *tick_main(void *ud) {
   SrvLeaseStats before, after;
   do {
     srv_lease_stats(r->leases, &before);
-    tick(r, 1, &ck);
+    tick(r, 1, &ck, t);
     srv_lease_stats(r->leases, &after);
   } while (after.returns - before.returns >= PER_CALL);
+  args_free(&t->mirrors);
+  args_free(&t->dels);
+  args_free(&t->dues);
+  buf_free(&t->pack);
+  xfree(t);
   return NULL;
 }
 

@@ -100,12 +100,6 @@ static const char SETTLE_LUA[] =
 
 static const char *const LUA[SRV_NLUA] = {RESERVE_LUA, SETTLE_LUA, SRV_LUA_ACQUIRE_TEXT, SRV_LUA_TICK_TEXT};
 
-uint64_t srv_redis_clock(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void conn_free(void *p) {
   SrvRedisConn *k = p;
   if (!k) return;
@@ -128,7 +122,7 @@ static void drop(SrvRedisConn *k) {
   k->c = NULL;
   k->backoff_ms = k->backoff_ms ? k->backoff_ms * 2 : BACKOFF_MIN_MS;
   if (k->backoff_ms > BACKOFF_MAX_MS) k->backoff_ms = BACKOFF_MAX_MS;
-  k->retry_at_ns = srv_redis_clock() + (uint64_t)k->backoff_ms * 1000000u;
+  k->retry_at_ns = srv_mono_ns() + (uint64_t)k->backoff_ms * 1000000u;
 }
 
 /* A command on k's connection; NULL on an I/O error (the connection is dropped). *gone
@@ -170,7 +164,7 @@ SrvRedisConn *srv_redis_conn(SrvRedis *r, char *err, size_t errlen) {
   if (k->c) return k;
   /* another thread got through since this one failed: Redis is back, try now */
   if (k->retry_at_ns && k->epoch != atomic_load(&r->reconnects)) k->retry_at_ns = 0;
-  if (k->retry_at_ns && srv_redis_clock() < k->retry_at_ns) {
+  if (k->retry_at_ns && srv_mono_ns() < k->retry_at_ns) {
     snprintf(err, errlen, "budget store redis://%s:%d: unreachable (retrying in at most %u ms)", r->host, r->port,
              k->backoff_ms);
     atomic_fetch_add(&r->errors, 1);
@@ -275,13 +269,16 @@ static void netstring(Buf *o, const char *s, size_t n) {
   buf_printf(o, "%zu:", n);
   buf_put(o, s, n);
 }
+void srv_redis_pack_num(Buf *o, int64_t v) {
+  char num[24];
+  int nl = snprintf(num, sizeof num, "%" PRId64, v);
+  netstring(o, num, (size_t)nl);
+}
 
 void srv_redis_pack(Buf *o, const char *counter, size_t clen, int64_t amount, const char *budget, const char *unit,
                     const char *key, size_t key_len) {
-  char num[24];
-  int nl = snprintf(num, sizeof num, "%" PRId64, amount);
   netstring(o, counter, clen);
-  netstring(o, num, (size_t)nl);
+  srv_redis_pack_num(o, amount);
   netstring(o, budget, strlen(budget));
   netstring(o, unit, strlen(unit));
   netstring(o, key, key_len);
@@ -410,7 +407,7 @@ static SrvStoreResult rd_settle(SrvStore *st, const SrvDecisionId *id, const Srv
   if (r->leases) {
     size_t n2 = max - n1;
     int closed;
-    SrvStoreResult lr = srv_lease_settle(r->leases, id, srv_redis_clock(), u, nu, NULL, 0, out + n1, &n2, &closed);
+    SrvStoreResult lr = srv_lease_settle(r->leases, id, srv_mono_ns(), u, nu, NULL, 0, out + n1, &n2, &closed);
     if (lr == SRV_STORE_OK) { *nout = n1 + n2; return SRV_STORE_OK; }
     /* settled here already: its mirror may not be deleted yet, so Redis is not asked */
     if (closed) { *nout = n1; return res; }
@@ -424,7 +421,7 @@ static SrvStoreResult rd_settle(SrvStore *st, const SrvDecisionId *id, const Srv
 static void rd_sweep(SrvStore *st, int64_t now) {
   SrvRedis *r = (SrvRedis *)st;
   r->local->ops->sweep(r->local, now);
-  if (r->leases) srv_lease_sweep(r->leases, now, srv_redis_clock(), (uint64_t)r->o.lease_idle_ms * 1000000u);
+  if (r->leases) srv_lease_sweep(r->leases, now, srv_mono_ns(), (uint64_t)r->o.lease_idle_ms * 1000000u);
 }
 
 /* /metrics lists the counters this process holds: those kept locally while Redis was
