@@ -311,10 +311,20 @@ static long peak_rss_kb(void) {
 enum { MAX_ROUNDS = 1000, MAX_LAT_ROUNDS = 50 };
 
 /* ---- the realistic loop ---- */
-/* One request as a gateway handles it; the decision's JSON length (0: no decision). */
+/* One request as a gateway handles it: JSON in, the decision's JSON out in *js (NULL
+ * with the failing status). */
+static inline aigw_status decide_json(aigw_ctx *c, const Req *r, int64_t now, const char **js, size_t *len) {
+  aigw_status s = aigw_input_json(c, r->text, r->len);
+  if (s == AIGW_OK) s = aigw_eval(c, now);
+  *js = NULL; *len = 0;
+  if (s == AIGW_OK && !(*js = aigw_decision_json(c, len))) s = AIGW_ERR_NOMEM;
+  return s;
+}
+/* The same, for the timed loops: the decision's JSON length (0: no decision). */
 static inline size_t realistic(aigw_ctx *c, const Req *r, int64_t now) {
-  size_t len = 0;
-  if (aigw_input_json(c, r->text, r->len) == AIGW_OK && aigw_eval(c, now) == AIGW_OK) (void)aigw_decision_json(c, &len);
+  const char *js;
+  size_t len;
+  decide_json(c, r, now, &js, &len);
   return len;
 }
 
@@ -355,10 +365,9 @@ struct Pool {
 static void worker_check(Worker *w) {
   const Pool *p = w->pool;
   for (size_t k = 0; k < p->n; k++) {
-    size_t i = (w->pos + k) % p->n, len = 0;
-    const char *js = NULL;
-    if (aigw_input_json(w->c, p->req[i].text, p->req[i].len) == AIGW_OK && aigw_eval(w->c, p->now) == AIGW_OK)
-      js = aigw_decision_json(w->c, &len);
+    size_t i = (w->pos + k) % p->n, len;
+    const char *js;
+    decide_json(w->c, &p->req[i], p->now, &js, &len);
     const char *e = p->expect + p->expect_off[i];
     size_t el = p->expect_off[i + 1] - p->expect_off[i] - 1;
     if (!js || len != el || memcmp(js, e, len) != 0) {
@@ -671,12 +680,9 @@ int main(int argc, char **argv) {
   if (!dec_off) DIE("out of memory");
   for (size_t i = 0; i < n; i++) {
     dec_off[i] = dec.n;
-    const char *js = NULL;
-    size_t jl = 0;
-    s = aigw_input_json(c, req[i].text, req[i].len);
-    if (s == AIGW_OK) s = aigw_eval(c, now);
-    if (s == AIGW_OK && !(js = aigw_decision_json(c, &jl))) s = AIGW_ERR_NOMEM;
-    if (s != AIGW_OK) {
+    const char *js;
+    size_t jl;
+    if ((s = decide_json(c, &req[i], now, &js, &jl)) != AIGW_OK) {
       if (failures++ < 5)
         fprintf(stderr, "!!! bench_aigw: request %zu: aigw_input_json/aigw_eval/aigw_decision_json: %s: %s\n", i + 1,
                 aigw_status_name(s), aigw_ctx_error(c));

@@ -97,7 +97,7 @@ echo "serve bench: $AGREE"
 INPROC=""
 if [ -x "$B/bench/bench_aigw" ]; then
   "$B/bench/bench_aigw" "$W/gateway.aigwb" "$W/requests.jsonl" $NOW --decisions "$W/inproc.dec" \
-    --json "$W/inproc.json" --min-seconds 2 >/dev/null 2>&1 &&
+    --json "$W/inproc.json" --min-seconds 2 --threads 1 >/dev/null 2>&1 &&
     INPROC=$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))["modes"]["json"]; print("%.0f %.2f %.2f" % (m["decisions_per_s"], m["p50_us"], m["p99_us"]))' "$W/inproc.json")
 fi
 

@@ -16,6 +16,9 @@ char *tu_compile_bytes(const char *src, size_t *len);
 /* input_json + eval + decision_json; on failure "ERR <status>: <message>". The result
  * lives in the ctx (or in buf for errors) until the next call. */
 const char *tu_decide(aigw_ctx *c, const char *json, int64_t now);
+/* Appends the guardrail names of list `which` to out (cap bytes): the first after lead,
+ * each other after sep. */
+void tu_names(aigw_ctx *c, aigw_list which, const char *lead, const char *sep, char *out, size_t cap);
 /* Finds `needle` in the decision JSON: 1 if present. */
 int tu_has(const char *json, const char *needle);
 #endif

@@ -433,18 +433,8 @@ static void t_guard_opening(void) {
     tu_decide(t.c, cases[i].in, TU_NOW);
     char got[64];
     snprintf(got, sizeof got, "%s", aigw_result(t.c) == AIGW_DENY ? "deny" : "allow");
-    for (size_t k = 0; k < aigw_count(t.c, AIGW_VIOLATIONS); k++) {
-      aigw_finding f;
-      aigw_get(t.c, AIGW_VIOLATIONS, k, &f);
-      strcat(got, k ? "," : " ");
-      strcat(got, f.guardrail);
-    }
-    for (size_t k = 0; k < aigw_count(t.c, AIGW_ERRORS); k++) {
-      aigw_finding f;
-      aigw_get(t.c, AIGW_ERRORS, k, &f);
-      strcat(got, " !");
-      strcat(got, f.guardrail);
-    }
+    tu_names(t.c, AIGW_VIOLATIONS, " ", ",", got, sizeof got);
+    tu_names(t.c, AIGW_ERRORS, " !", " !", got, sizeof got);
     EXPECT_STR(got, cases[i].want);
   }
   close_t(t);

@@ -31,18 +31,8 @@ static const char *fired(aigw_ctx *c, const char *scope, const char *ancestors) 
   const char *d = tu_decide(c, json, TU_NOW);
   if (!strncmp(d, "ERR", 3)) return d;
   out[0] = 0;
-  for (size_t i = 0; i < aigw_count(c, AIGW_WARNINGS); i++) {
-    aigw_finding f;
-    aigw_get(c, AIGW_WARNINGS, i, &f);
-    if (i) strcat(out, ",");
-    strcat(out, f.guardrail);
-  }
-  for (size_t i = 0; i < aigw_count(c, AIGW_ERRORS); i++) {
-    aigw_finding f;
-    aigw_get(c, AIGW_ERRORS, i, &f);
-    strcat(out, out[0] ? ",!" : "!");
-    strcat(out, f.guardrail);
-  }
+  tu_names(c, AIGW_WARNINGS, "", ",", out, sizeof out);
+  tu_names(c, AIGW_ERRORS, out[0] ? ",!" : "!", ",!", out, sizeof out);
   return out;
 }
 

@@ -52,4 +52,13 @@ const char *tu_decide(aigw_ctx *c, const char *json, int64_t now) {
   return aigw_decision_json(c, &n);
 }
 
+void tu_names(aigw_ctx *c, aigw_list which, const char *lead, const char *sep, char *out, size_t cap) {
+  for (size_t i = 0; i < aigw_count(c, which); i++) {
+    aigw_finding f;
+    aigw_get(c, which, i, &f);
+    size_t n = strlen(out);
+    snprintf(out + n, cap - n, "%s%s", i ? sep : lead, f.guardrail);
+  }
+}
+
 int tu_has(const char *json, const char *needle) { return json && strstr(json, needle) != NULL; }

@@ -394,7 +394,7 @@ static void t_templates(void) {
     for (size_t at = 0; at <= n; at++)
       for (int br = 0; br < 2; br++) {
         memset(t, 'a' + (int)(n % 7), n);
-        t[n > 3 ? 3 : 0] = n > 3 ? (char)0x7c : t[0];     /* a byte next to both braces */
+        if (n > 3) t[3] = (char)0x7c;                       /* a byte next to both braces */
         if (at < n) t[at] = br ? '}' : '{';
         for (size_t k = 0; k <= n; k++) {
           size_t want = k;
