@@ -91,7 +91,8 @@ static int put_vm_error(aigw_ctx *c, const VmError *e) {
     const Slot *s = &c->slots[e->slot];
     int err = mputs(c, "field '") | mstr(c, c->b->fields[e->slot].name);
     if (!s->set) return err | mputs(c, "' is not set: cannot tell whether the request is in scope");
-    if (c->b->fields[e->slot].type == T_LIST) return err | mputs(c, "' holds a scope that is not a resource ID");
+    /* only a scope field's own value is text here: a list or map holds the bad one */
+    if (c->b->fields[e->slot].type != T_SCOPE) return err | mputs(c, "' holds a scope that is not a resource ID");
     return err | mputs(c, "': '") | mput(c, s->v.u.p, s->v.len > 200 ? 200 : s->v.len) | mputs(c, "' ") |
            mputs(c, rt_scope_status_text(rt_scope_canon(s->v.u.p, s->v.len, NULL, NULL, NULL))) |
            mputs(c, ", so it is not a resource ID");
